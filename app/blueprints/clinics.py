@@ -1,0 +1,68 @@
+"""Public clinic pages: the directory, a clinic's page, the application form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.forms.clinics import ClinicApplicationForm
+from app.reference_data import CREDENTIAL_LABELS
+from app.services import clinics as clinic_service
+from app.services.links import InvalidLink, unsign
+
+bp = Blueprint("clinics", __name__, url_prefix="/clinics")
+
+
+@bp.app_context_processor
+def reference_labels() -> dict[str, object]:
+    return {"credential_labels": CREDENTIAL_LABELS}
+
+
+@bp.get("")
+def directory() -> ResponseReturnValue:
+    return render_template(
+        "clinics/directory.html", clinics=clinic_service.public_clinics(db.session)
+    )
+
+
+@bp.route("/join", methods=["GET", "POST"])
+def join() -> ResponseReturnValue:
+    form = ClinicApplicationForm()
+    if form.validate_on_submit():
+        try:
+            clinic_service.submit_application(db.session, form.to_application())
+        except clinic_service.ClinicEmailTaken:
+            form.email.errors = [
+                _("A clinic with this email address has already applied or is listed.")
+            ]
+        else:
+            return redirect(url_for("clinics.applied"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("clinics/join.html", form=form), status
+
+
+@bp.get("/join/thanks")
+def applied() -> ResponseReturnValue:
+    return render_template("clinics/applied.html")
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str) -> ResponseReturnValue:
+    try:
+        payload = unsign("clinic-email", token)
+    except InvalidLink as exc:
+        return render_template("clinics/verify_failed.html", expired=exc.expired), 400
+    clinic = clinic_service.verify_email(db.session, payload["clinic"], payload["email"])
+    if clinic is None:
+        return render_template("clinics/verify_failed.html", expired=False), 400
+    return render_template("clinics/verified.html", clinic=clinic)
+
+
+@bp.get("/<slug>")
+def detail(slug: str) -> ResponseReturnValue:
+    clinic = clinic_service.public_clinic(db.session, slug)
+    if clinic is None:
+        abort(404)
+    return render_template("clinics/detail.html", clinic=clinic)

@@ -1,0 +1,25 @@
+"""Readable error pages, and the CSRF refusal explained."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+PAGES = {400, 403, 404, 405, 413, 429, 500}
+
+
+def _render(error: HTTPException) -> ResponseReturnValue:
+    code = error.code or 500
+    return render_template("errors/error.html", code=code, error=error), code
+
+
+def _csrf(error: CSRFError) -> ResponseReturnValue:
+    return render_template("errors/error.html", code=400, error=error, csrf=True), 400
+
+
+def register(app: Flask) -> None:
+    for code in PAGES:
+        app.register_error_handler(code, _render)
+    app.register_error_handler(CSRFError, _csrf)

@@ -1,0 +1,204 @@
+"""The staff console: sign-in and clinic application review (leads come with the inquiries)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.extensions import db, limiter
+from app.forms.staff import ApproveForm, CredentialForm, LoginForm, ReasonForm
+from app.models import AuditEvent, Clinic, ClinicStatus, Offering, StaffUser
+from app.models.base import utcnow
+from app.services import auth
+from app.services import clinics as clinic_service
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+PUBLIC_ENDPOINTS = {"staff.login"}
+
+
+@bp.before_request
+def require_staff() -> ResponseReturnValue | None:
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+
+
+def current_staff() -> StaffUser:
+    return current_user.staff_user  # type: ignore[no-any-return]
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an absolute or scheme-relative URL."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return url_for("staff.clinics")
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = auth.authenticate(
+            db.session, form.email.data, form.password.data, request.remote_addr or "unknown"
+        )
+        if user is not None:
+            # Drop everything the anonymous session held, then start a new server-side session.
+            session.clear()
+            login_user(auth.start_session(db.session, user), remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")))
+        form.password.errors = [_("That email and password do not match an active account.")]
+    status = 401 if form.is_submitted() else 200
+    return render_template("staff/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    auth.end_session(db.session, current_user.get_id())
+    logout_user()
+    flash(_("You are signed out."))
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    return redirect(url_for("staff.clinics"))
+
+
+@bp.get("/clinics")
+def clinics() -> ResponseReturnValue:
+    status = request.args.get("status", ClinicStatus.PENDING.value)
+    if status not in {s.value for s in ClinicStatus}:
+        abort(404)
+    counts = dict(
+        db.session.execute(select(Clinic.status, func.count()).group_by(Clinic.status)).all()
+    )
+    rows = db.session.scalars(
+        select(Clinic)
+        .where(Clinic.status == status)
+        .order_by(Clinic.created_at.desc())
+        .options(selectinload(Clinic.credentials), selectinload(Clinic.languages))
+    ).all()
+    return render_template(
+        "staff/clinics.html",
+        clinics=rows,
+        status=status,
+        counts={s.value: counts.get(s, 0) for s in ClinicStatus},
+        today=utcnow().date(),
+    )
+
+
+@bp.get("/clinics/<int:clinic_id>")
+def clinic_detail(clinic_id: int) -> ResponseReturnValue:
+    clinic = db.session.get(
+        Clinic,
+        clinic_id,
+        options=[selectinload(Clinic.offerings).selectinload(Offering.procedure)],
+    )
+    if clinic is None:
+        abort(404)
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "clinic", AuditEvent.object_id == clinic.id)
+        .order_by(AuditEvent.id.desc())
+    ).all()
+    return render_template(
+        "staff/clinic_detail.html",
+        clinic=clinic,
+        events=events,
+        today=utcnow().date(),
+        approve_form=ApproveForm(),
+        reason_form=ReasonForm(),
+        credential_form=CredentialForm(),
+    )
+
+
+@bp.post("/clinics/<int:clinic_id>/approve")
+def approve(clinic_id: int) -> ResponseReturnValue:
+    if ApproveForm().validate_on_submit():
+        _decide(
+            lambda: clinic_service.approve(db.session, clinic_id, current_staff().id),
+            _("The clinic is approved and listed."),
+        )
+    return redirect(url_for("staff.clinic_detail", clinic_id=clinic_id))
+
+
+@bp.post("/clinics/<int:clinic_id>/reject")
+def reject(clinic_id: int) -> ResponseReturnValue:
+    return _with_reason(clinic_id, clinic_service.reject, _("The application is rejected."))
+
+
+@bp.post("/clinics/<int:clinic_id>/suspend")
+def suspend(clinic_id: int) -> ResponseReturnValue:
+    return _with_reason(clinic_id, clinic_service.suspend, _("The clinic is suspended."))
+
+
+def _with_reason(
+    clinic_id: int, decision: Callable[[Session, int, int, str], Clinic], done_message: str
+) -> ResponseReturnValue:
+    form = ReasonForm()
+    if form.validate_on_submit():
+        _decide(
+            lambda: decision(db.session, clinic_id, current_staff().id, form.reason.data.strip()),
+            done_message,
+        )
+    else:
+        flash(_("Please give a reason: the clinic will read it."), "error")
+    return redirect(url_for("staff.clinic_detail", clinic_id=clinic_id))
+
+
+def _decide(action: Callable[[], Clinic], done_message: str) -> None:
+    try:
+        action()
+    except LookupError:
+        abort(404)
+    except clinic_service.InvalidTransition:
+        db.session.rollback()
+        flash(_("That decision does not apply to the clinic's current status."), "error")
+    else:
+        flash(done_message)
+
+
+@bp.post("/clinics/<int:clinic_id>/credentials")
+def set_credential(clinic_id: int) -> ResponseReturnValue:
+    form = CredentialForm()
+    if form.validate_on_submit():
+        try:
+            clinic_service.set_credential(
+                db.session,
+                clinic_id,
+                current_staff().id,
+                form.code.data,
+                form.reference.data or None,
+                form.expires_on.data,
+            )
+        except LookupError:
+            abort(404)
+        flash(_("The credential is saved."))
+    else:
+        flash(_("Please check the credential's details: the date must be a real date."), "error")
+    return redirect(url_for("staff.clinic_detail", clinic_id=clinic_id))

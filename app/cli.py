@@ -1,0 +1,90 @@
+"""Command-line entry points (DESIGN §4): `flask --app app <group> <command>`."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import click
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models import StaffRole
+from app.relay import run_relay, stop_on_signals
+from app.services import auth, demo
+from app.services.catalog import load_catalog
+
+catalog_cli = AppGroup("catalog", help="The procedure catalogue.")
+staff_cli = AppGroup("staff", help="Staff accounts.")
+demo_cli = AppGroup("demo", help="Fictional demo data for development.")
+outbox_cli = AppGroup("outbox", help="The outbox relay.")
+devmail_cli = AppGroup("devmail", help="The development mail catcher.")
+
+
+@catalog_cli.command("load")
+def catalog_load() -> None:
+    """Create or refresh the procedure catalogue (safe to run again)."""
+    result = load_catalog(db.session)
+    click.echo(f"catalogue: {result.created} created, {result.updated} updated")
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password as one line from stdin.")
+def staff_create(email: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account; the password never appears on the command line."""
+    if not password_stdin:
+        raise click.UsageError("pass --password-stdin and the password on standard input")
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = auth.create_staff(db.session, email, StaffRole(role), password)
+    except auth.WeakPassword as exc:
+        raise click.ClickException(str(exc)) from exc
+    except auth.StaffEmailTaken as exc:
+        raise click.ClickException(f"a staff account for {exc} exists already") from exc
+    click.echo(f"created {user.role.value} {user.email}")
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Demo clinics (and, in development, a demo admin account)."""
+    if current_app.config["CAREROUTE_ENV"] == "production":
+        raise click.ClickException("demo data is never loaded in production")
+    load_catalog(db.session)
+    added = demo.load_demo_clinics(db.session)
+    admin = demo.ensure_demo_admin(db.session)
+    click.echo(
+        f"demo: {added} clinics added; staff sign-in {admin.email} / {demo.DEMO_ADMIN_PASSWORD}"
+    )
+
+
+@outbox_cli.command("relay")
+@click.option("--once", is_flag=True, help="Publish one batch and exit.")
+def outbox_relay(once: bool) -> None:
+    """Publish committed outbox rows to the broker, continuously."""
+    stop = threading.Event()
+    stop_on_signals(stop)
+    published = run_relay(current_app._get_current_object(), stop, once=once)  # type: ignore[attr-defined]
+    click.echo(f"relay: {published} published")
+
+
+@devmail_cli.command("serve")
+def devmail_serve() -> None:
+    """An SMTP server on loopback that keeps every message for /dev/mail."""
+    config = current_app.config
+    controller = Controller(
+        Mailbox(config["MAILCATCHER_DIR"]), hostname="127.0.0.1", port=config["MAILCATCHER_PORT"]
+    )
+    controller.start()
+    click.echo(f"mail catcher on 127.0.0.1:{config['MAILCATCHER_PORT']}, see /dev/mail")
+    stop = threading.Event()
+    stop_on_signals(stop)
+    stop.wait()
+    controller.stop()
+
+
+commands = [catalog_cli, staff_cli, demo_cli, outbox_cli, devmail_cli]

@@ -1,0 +1,150 @@
+"""Configuration from the environment (DESIGN §3).
+
+Settings are read once per `create_app()` call into a plain dict, so tests build their own
+config without mutating a shared class. Production is the default environment: a deployment
+that forgets `CAREROUTE_ENV` gets the strict settings, not the development conveniences.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when a setting is missing or inconsistent."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}.") from exc
+
+
+def _development_secret(instance_path: Path) -> str:
+    """Generate the development secret once, so sessions survive a restart of `make run`."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Build the Flask config for one app from environment variables."""
+    instance = Path(instance_path)
+    environment = env.get("CAREROUTE_ENV", "production")
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(
+            f"CAREROUTE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}."
+        )
+    production = environment == "production"
+
+    secret_key = env.get("SECRET_KEY", "")
+    if not secret_key:
+        if production:
+            raise ConfigError(
+                "SECRET_KEY is required in production: set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or set CAREROUTE_ENV=development for a local run."
+            )
+        secret_key = _development_secret(instance)
+
+    base_url = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    broker_url = env.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{instance / 'broker.db'}"
+    redis_url = broker_url if broker_url.startswith(("redis://", "rediss://")) else ""
+    trusted_hosts = [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+    if not trusted_hosts:
+        trusted_hosts = [urlsplit(base_url).hostname or "127.0.0.1"]
+        if not production:
+            trusted_hosts += ["127.0.0.1", "localhost"]
+
+    smtp_timeout = _float(env, "SMTP_TIMEOUT_SECONDS", 10.0)
+    task_time_limit = _int(env, "TASK_TIME_LIMIT_SECONDS", 120)
+
+    return {
+        "CAREROUTE_ENV": environment,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
+        or f"sqlite:///{instance / 'careroute.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": base_url,
+        "PREFERRED_URL_SCHEME": urlsplit(base_url).scheme or "http",
+        "TRUSTED_HOSTS": trusted_hosts,
+        "SMTP_URL": env.get("SMTP_URL", "smtp://127.0.0.1:1025"),
+        "SMTP_TIMEOUT_SECONDS": smtp_timeout,
+        "MAIL_FROM": env.get("MAIL_FROM", "CareRoute <no-reply@careroute.local>"),
+        "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 6),
+        "MAIL_RETRY_BASE_SECONDS": _float(env, "MAIL_RETRY_BASE_SECONDS", 30.0),
+        "MAIL_RETRY_MAX_SECONDS": _float(env, "MAIL_RETRY_MAX_SECONDS", 900.0),
+        "MAILCATCHER_DIR": env.get("MAILCATCHER_DIR", str(instance / "devmail")),
+        "MAILCATCHER_PORT": _int(env, "MAILCATCHER_PORT", 1025),
+        "DEV_MAIL_VIEWER": environment == "development",
+        "STAFF_NOTIFY_EMAIL": env.get("STAFF_NOTIFY_EMAIL", "staff@careroute.local"),
+        "ROUTING_MAX_CLINICS": _int(env, "ROUTING_MAX_CLINICS", 3),
+        "OUTBOX_STALE_SECONDS": _float(env, "OUTBOX_STALE_SECONDS", 60.0),
+        "SWEEP_INTERVAL_SECONDS": _float(env, "SWEEP_INTERVAL_SECONDS", 30.0),
+        "RELAY_POLL_SECONDS": _float(env, "RELAY_POLL_SECONDS", 0.2),
+        "CREDENTIAL_REMINDER_DAYS": _int(env, "CREDENTIAL_REMINDER_DAYS", 30),
+        "EMAIL_LINK_MAX_AGE_SECONDS": _int(env, "EMAIL_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600),
+        "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "STAFF_IDLE_MINUTES": _int(env, "STAFF_IDLE_MINUTES", 30),
+        "STAFF_SESSION_HOURS": _int(env, "STAFF_SESSION_HOURS", 8),
+        "HSTS": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "CELERY": {
+            "broker_url": broker_url,
+            "broker_connection_retry_on_startup": True,
+            # Publishing must fail fast when the broker is down: the outbox keeps the work.
+            "broker_connection_timeout": 2.0,
+            "broker_transport_options": {
+                "visibility_timeout": _int(env, "BROKER_VISIBILITY_TIMEOUT_SECONDS", 3600),
+                "max_retries": 1,
+            },
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "worker_cancel_long_running_tasks_on_connection_loss": True,
+            "task_serializer": "json",
+            "result_serializer": "json",
+            "accept_content": ["json"],
+            "task_ignore_result": True,
+            "task_time_limit": task_time_limit,
+            "task_soft_time_limit": max(task_time_limit - 10, 1),
+            "worker_hijack_root_logger": False,
+            "imports": ["workers.tasks.mail", "workers.tasks.outbox", "workers.tasks.clinics"],
+        },
+    }

@@ -1,0 +1,1 @@
+"""Forms per audience; validation messages are written for the person filling them in."""

@@ -1,0 +1,139 @@
+"""The clinic application form (DESIGN §6: the field names are a contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from app.extensions import db
+from app.forms.validators import (
+    AtLeastOne,
+    EmailAddress,
+    KoreanBusinessNumber,
+    PhoneNumber,
+    WebsiteURL,
+)
+from app.forms.widgets import CheckboxListField
+from app.models import Procedure
+from app.reference_data import ACCREDITATIONS, LANGUAGE_CODES
+from app.services.clinics import ClinicApplication, email_in_use
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Language names in the reader's own locale, from Babel's CLDR data."""
+    locale = get_locale()
+    names = locale.languages if locale else {}
+    return [(code, names.get(code, code)) for code in LANGUAGE_CODES]
+
+
+def _required(message: Any) -> DataRequired:
+    return DataRequired(message=message)
+
+
+class ClinicApplicationForm(FlaskForm):
+    clinic_name = StringField(
+        _l("Clinic name"),
+        validators=[_required(_l("Please enter the clinic's name.")), Length(max=200)],
+    )
+    contact_name = StringField(
+        _l("Contact person"),
+        validators=[_required(_l("Please tell us who we should contact.")), Length(max=200)],
+    )
+    email = StringField(
+        _l("Email"), validators=[_required(_l("Please enter an email address.")), EmailAddress()]
+    )
+    phone = StringField(
+        _l("Phone"),
+        validators=[_required(_l("Please enter a phone number.")), PhoneNumber(region="KR")],
+    )
+    website = StringField(_l("Website"), validators=[WebsiteURL()])
+    address = StringField(
+        _l("Street address"),
+        validators=[_required(_l("Please enter the street address.")), Length(max=500)],
+    )
+    district = StringField(
+        _l("District (gu)"),
+        validators=[_required(_l("Please enter the district, like Gangnam-gu.")), Length(max=100)],
+    )
+    city = StringField(
+        _l("City"),
+        default="Seoul",
+        validators=[_required(_l("Please enter the city.")), Length(max=100)],
+    )
+    registration_number = StringField(
+        _l("Business registration number"),
+        validators=[
+            _required(_l("Please enter the business registration number.")),
+            KoreanBusinessNumber(),
+        ],
+    )
+    license_number = StringField(
+        _l("Medical institution licence number"),
+        validators=[
+            _required(_l("Please enter the medical institution licence number.")),
+            Length(max=100),
+        ],
+    )
+    languages = CheckboxListField(
+        _l("Languages your staff speak with patients"),
+        validators=[AtLeastOne(_l("Please choose at least one language."))],
+    )
+    procedures = CheckboxListField(
+        _l("Procedures you offer"),
+        validators=[AtLeastOne(_l("Please choose at least one procedure you offer."))],
+    )
+    accreditations = CheckboxListField(_l("Accreditations"))
+    description = TextAreaField(
+        _l("About the clinic"),
+        validators=[
+            Length(max=5000, message=_l("Please keep the description under 5,000 characters."))
+        ],
+    )
+    terms = BooleanField(
+        _l("I confirm these details are correct and accept the listing terms."),
+        validators=[_required(_l("Please accept the listing terms to apply."))],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.languages.choices = language_choices()
+        self.accreditations.choices = [(code, str(label)) for code, label in ACCREDITATIONS.items()]
+        self.procedures.choices = [
+            (p.slug, p.name)
+            for p in db.session.scalars(
+                select(Procedure).order_by(Procedure.category, Procedure.name)
+            )
+        ]
+
+    def validate_email(self, field: StringField) -> None:
+        if email_in_use(db.session, field.data):
+            raise ValidationError(
+                _l(
+                    "A clinic with this email address has already applied or is listed. "
+                    "Please use another address, or write to us if this is your clinic."
+                )
+            )
+
+    def to_application(self) -> ClinicApplication:
+        return ClinicApplication(
+            clinic_name=self.clinic_name.data.strip(),
+            contact_name=self.contact_name.data.strip(),
+            email=self.email.data,
+            phone=self.phone.data,
+            website=self.website.data,
+            address=self.address.data.strip(),
+            district=self.district.data.strip(),
+            city=self.city.data.strip(),
+            registration_number=self.registration_number.data,
+            license_number=self.license_number.data.strip(),
+            languages=list(self.languages.data),
+            procedures=list(self.procedures.data),
+            accreditations=list(self.accreditations.data or []),
+            description=(self.description.data or "").strip(),
+        )

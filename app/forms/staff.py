@@ -1,0 +1,44 @@
+"""Staff console forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.forms.validators import EmailAddress
+from app.reference_data import CREDENTIAL_LABELS
+
+
+class LoginForm(FlaskForm):
+    email = StringField(
+        _l("Email"), validators=[DataRequired(_l("Please enter your email.")), EmailAddress()]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Please enter your password."))]
+    )
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class ReasonForm(FlaskForm):
+    """Rejecting or suspending a clinic needs a reason the clinic will read."""
+
+    reason = TextAreaField(
+        _l("Reason (sent to the clinic)"),
+        validators=[DataRequired(_l("Please give a reason.")), Length(max=2000)],
+    )
+
+
+class ApproveForm(FlaskForm):
+    """Only the CSRF token: approval takes no input."""
+
+
+class CredentialForm(FlaskForm):
+    code = SelectField(_l("Credential"))
+    reference = StringField(_l("Number or reference"), validators=[Optional(), Length(max=100)])
+    expires_on = DateField(_l("Expires on"), validators=[Optional()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.code.choices = [(code, str(label)) for code, label in CREDENTIAL_LABELS.items()]

@@ -1,0 +1,31 @@
+"""The domain model; importing this package registers every table with the metadata."""
+
+from app.models.audit import AuditEvent
+from app.models.catalog import Procedure
+from app.models.clinics import (
+    Clinic,
+    ClinicCredential,
+    ClinicLanguage,
+    ClinicStatus,
+    CredentialKind,
+    Offering,
+)
+from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
+from app.models.staff import LoginSession, StaffRole, StaffUser
+
+__all__ = [
+    "AuditEvent",
+    "Clinic",
+    "ClinicCredential",
+    "ClinicLanguage",
+    "ClinicStatus",
+    "CredentialKind",
+    "EmailStatus",
+    "LoginSession",
+    "Offering",
+    "OutboundEmail",
+    "OutboxMessage",
+    "Procedure",
+    "StaffRole",
+    "StaffUser",
+]

@@ -1,0 +1,1 @@
+"""The domain as plain functions over a SQLAlchemy session, tested without a request."""

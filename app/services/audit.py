@@ -1,0 +1,52 @@
+"""Who did what: every state change by a person (or the system on their behalf)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, StaffUser
+
+
+@dataclass(frozen=True)
+class Actor:
+    type: str
+    id: int | None
+    label: str
+
+    @classmethod
+    def staff(cls, user: StaffUser) -> Actor:
+        return cls("staff", user.id, user.email)
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls("system", None, label)
+
+    @classmethod
+    def public(cls, label: str) -> Actor:
+        """Someone not signed in: a clinic applying, a patient following an email link."""
+        return cls("public", None, label)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the caller's transaction, so it commits with the change."""
+    event = AuditEvent(
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        changes=changes or {},
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,44 @@
+"""The procedure catalogue: loading it and looking entries up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Procedure
+from app.reference_data import PROCEDURES
+
+
+@dataclass(frozen=True)
+class CatalogLoad:
+    created: int
+    updated: int
+
+
+def load_catalog(session: Session) -> CatalogLoad:
+    """Create or refresh every catalogue entry; running it again changes nothing."""
+    existing = {p.slug: p for p in session.scalars(select(Procedure))}
+    created = updated = 0
+    for seed in PROCEDURES:
+        values = {"name": seed.name, "category": seed.category, "synonyms": list(seed.synonyms)}
+        procedure = existing.get(seed.slug)
+        if procedure is None:
+            session.add(Procedure(slug=seed.slug, **values))
+            created += 1
+        elif any(getattr(procedure, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(procedure, key, value)
+            updated += 1
+    session.commit()
+    return CatalogLoad(created=created, updated=updated)
+
+
+def procedures_by_category(session: Session) -> dict[str, list[Procedure]]:
+    grouped: dict[str, list[Procedure]] = {}
+    for procedure in session.scalars(
+        select(Procedure).order_by(Procedure.category, Procedure.name)
+    ):
+        grouped.setdefault(procedure.category, []).append(procedure)
+    return grouped

@@ -1,0 +1,121 @@
+"""Talking to the mail server: building a safe message and sending it with timeouts."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class HeaderInjection(ValueError):
+    """A header value carried a line break: it could have added a recipient or a header."""
+
+
+class PermanentSendError(Exception):
+    """The server refused for good (5xx): retrying cannot help."""
+
+
+class TransientSendError(Exception):
+    """A timeout, a dropped connection or a 4xx reply: worth another try later."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    use_ssl: bool
+    starttls: bool
+    timeout: float
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float) -> SmtpSettings:
+        """Parse `smtp://user:pass@host:587?starttls=1` or `smtps://host:465`."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, got {url!r}")
+        query = parse_qs(parts.query)
+        use_ssl = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (465 if use_ssl else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            use_ssl=use_ssl,
+            starttls=query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+            timeout=timeout,
+        )
+
+
+def _checked(value: str) -> str:
+    if any(ch in value for ch in "\r\n\0"):
+        raise HeaderInjection(f"line break in header value {value!r}")
+    return value
+
+
+def build_message(
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+) -> EmailMessage:
+    """A multipart text + HTML message whose headers cannot be split by a name or address."""
+    message = EmailMessage()
+    sender_name, sender_address = parseaddr(_checked(sender))
+    message["From"] = formataddr((sender_name, sender_address))
+    message["To"] = Address(addr_spec=_checked(recipient))
+    message["Subject"] = _checked(subject)
+    message["Message-ID"] = _checked(message_id)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(settings: SmtpSettings, message: EmailMessage) -> None:
+    """Send one message; classify every failure as transient or permanent.
+
+    The timeout covers the connect and every read, so a server that accepts the connection
+    and never answers costs one timeout, not a stuck worker.
+    """
+    try:
+        if settings.use_ssl:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host,
+                settings.port,
+                timeout=settings.timeout,
+                context=ssl.create_default_context(),
+            )
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        try:
+            if settings.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if settings.username:
+                client.login(settings.username, settings.password or "")
+            client.send_message(message)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        error = f"recipient refused: {exc.recipients}"
+        if all(code >= 500 for code in codes):
+            raise PermanentSendError(error) from exc
+        raise TransientSendError(error) from exc
+    except smtplib.SMTPResponseException as exc:
+        error = f"{exc.smtp_code} {exc.smtp_error!r}"
+        if exc.smtp_code >= 500:
+            raise PermanentSendError(error) from exc
+        raise TransientSendError(error) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc

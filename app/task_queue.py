@@ -1,0 +1,86 @@
+"""Celery wired into Flask as in the Flask docs' pattern, with a reliable worker's settings.
+
+The web process never imports `workers/`: it publishes by task name through the outbox relay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery, Task
+from celery.schedules import crontab
+from celery.signals import worker_process_init
+from flask import Flask
+
+from app.config import ConfigError
+from app.extensions import db
+from app.services.outbox import Publish
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app for this Flask app; tasks run inside its app context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.conf.beat_schedule = {
+        "outbox-sweep": {
+            "task": "outbox.sweep",
+            "schedule": timedelta(seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
+        },
+        "credential-expiry-reminders": {
+            "task": "clinics.remind_expiring_credentials",
+            "schedule": crontab(hour=0, minute=30),
+        },
+    }
+    _check_visibility_timeout(app.config)
+
+    @worker_process_init.connect(weak=False)
+    def _fresh_connections(**_: Any) -> None:
+        # A forked child must not reuse the parent's database connections.
+        with app.app_context():
+            db.engine.dispose(close=False)
+
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def _check_visibility_timeout(config: dict[str, Any]) -> None:
+    """Redis redelivers an unacknowledged task after the visibility timeout.
+
+    A task still running (or waiting on its retry countdown, which Redis also holds as
+    unacknowledged) when the timeout passes would run twice, so the timeout must exceed the
+    longest task plus the longest retry backoff.
+    """
+    celery_conf = config["CELERY"]
+    if not celery_conf["broker_url"].startswith(("redis://", "rediss://")):
+        return
+    visibility = celery_conf["broker_transport_options"]["visibility_timeout"]
+    longest = celery_conf["task_time_limit"] + config["MAIL_RETRY_MAX_SECONDS"]
+    if visibility <= longest:
+        raise ConfigError(
+            f"BROKER_VISIBILITY_TIMEOUT_SECONDS ({visibility}) must exceed the longest task "
+            f"plus the longest retry backoff ({longest} s), or tasks would run twice."
+        )
+
+
+@contextmanager
+def celery_publisher(celery_app: Celery) -> Iterator[Publish]:
+    """One producer for a batch; each task is sent by name, failing fast if the broker is down.
+
+    The web process never imports the task functions, only their names.
+    """
+    with celery_app.producer_or_acquire() as producer:
+
+        def publish(task: str, args: Sequence[Any]) -> None:
+            celery_app.send_task(task, args=list(args), producer=producer, retry=False)
+
+        yield publish

@@ -1,0 +1,22 @@
+"""Sending one outbox email."""
+
+from celery import Task, shared_task
+from flask import current_app
+
+from app.extensions import db
+from app.services.email_delivery import DeliveryPolicy, Outcome, deliver
+from app.services.smtp import SmtpSettings
+
+
+@shared_task(name="mail.send", bind=True, max_retries=None, time_limit=90, soft_time_limit=80)
+def send_email(self: Task, email_id: int) -> None:
+    """Attempts are counted in the row, not by Celery, so the limit survives redelivery."""
+    config = current_app.config
+    delivery = deliver(
+        db.session,
+        email_id,
+        SmtpSettings.from_url(config["SMTP_URL"], timeout=config["SMTP_TIMEOUT_SECONDS"]),
+        DeliveryPolicy.from_config(config),
+    )
+    if delivery.outcome is Outcome.RETRY:
+        raise self.retry(countdown=delivery.retry_in)
