@@ -1,0 +1,1 @@
+"""Test helpers: forms with CSRF tokens, a scriptable SMTP server, service checks."""

@@ -1,0 +1,31 @@
+"""Fictional form answers used across tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.forms.validators import brn_check_digit
+
+VALID_BRN = "220810" + "555" + str(brn_check_digit("220810555"))
+
+
+def clinic_application(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "clinic_name": "Bukhansan Knee Test Clinic",
+        "contact_name": "Dr. Test Kim",
+        "email": "Apply@Bukhansan-Test.example.com",
+        "phone": "02-555-0199",
+        "website": "bukhansan-test.example.com",
+        "address": "1 Test-ro",
+        "district": "Gangnam-gu",
+        "city": "Seoul",
+        "registration_number": f"{VALID_BRN[:3]}-{VALID_BRN[3:5]}-{VALID_BRN[5:]}",
+        "license_number": "TEST-LIC-001",
+        "languages": ["ko", "en"],
+        "procedures": ["autologous-msc-injection", "prp-knee"],
+        "accreditations": ["foreign-patient-provider"],
+        "description": "A fictional clinic for tests.",
+        "terms": "y",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
