@@ -39,9 +39,22 @@ def settings(tmp_path: Any) -> dict[str, str]:
     return app_settings(tmp_path)
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context, as in production.
+
+    The `app` fixture keeps a context open for the test's own database access; without
+    this, requests would share its `g` (and so one cached CSRF token) across requests.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(settings: dict[str, str]) -> Iterator[Flask]:
     app = create_app(settings)
+    app.test_client_class = FreshContextClient
     with app.app_context():
         db.create_all()
         load_catalog(db.session)

@@ -7,13 +7,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms.validators import EmailAddress
 from app.reference_data import CREDENTIAL_LABELS
 
 
 class LoginForm(FlaskForm):
+    # No format check here: a sign-in only has to match an account.
     email = StringField(
-        _l("Email"), validators=[DataRequired(_l("Please enter your email.")), EmailAddress()]
+        _l("Email"), validators=[DataRequired(_l("Please enter your email.")), Length(max=254)]
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Please enter your password."))]

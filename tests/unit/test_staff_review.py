@@ -1,0 +1,154 @@
+"""Staff sign-in and clinic application review."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app import create_app
+from app.extensions import db
+from app.models import AuditEvent, Clinic, ClinicStatus, OutboundEmail, StaffUser
+from app.services import clinics as clinic_service
+from tests.conftest import STAFF_PASSWORD, FreshContextClient
+from tests.support.data import clinic_application
+from tests.support.forms import csrf_token, submit
+
+
+def pending_clinic(client: FlaskClient) -> Clinic:
+    submit(client, "/clinics/join", clinic_application())
+    return db.session.scalar(select(Clinic))
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client: FlaskClient):
+    response = client.get("/staff/clinics")
+    assert response.status_code == 302
+    assert "/staff/login?next=/staff/clinics" in response.headers["Location"]
+
+
+def test_unknown_email_and_wrong_password_get_the_same_message(
+    client: FlaskClient, staff_user: StaffUser
+):
+    wrong = submit(client, "/staff/login", {"email": staff_user.email, "password": "nope-nope"})
+    unknown = submit(client, "/staff/login",
+                     {"email": "nobody@careroute.test", "password": STAFF_PASSWORD})
+    assert wrong.status_code == unknown.status_code == 401
+    message = "That email and password do not match an active account."
+    assert message in wrong.get_data(as_text=True)
+    assert message in unknown.get_data(as_text=True)
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("staff.login_failed") == 2
+
+
+def test_sign_in_renews_the_session_and_next_stays_on_site(
+    client: FlaskClient, staff_user: StaffUser
+):
+    client.get("/staff/login")
+    before = client.get_cookie("session").value
+    response = submit(client, "/staff/login?next=//evil.example/x",
+                      {"email": staff_user.email, "password": STAFF_PASSWORD})
+    assert response.headers["Location"] == "/staff/clinics"
+    assert client.get_cookie("session").value != before
+    assert client.get("/staff/clinics").status_code == 200
+
+
+def test_logout_ends_the_session_server_side(staff_client: FlaskClient):
+    old_cookie = staff_client.get_cookie("session").value
+    token = csrf_token(staff_client, "/staff/clinics")
+    staff_client.post("/staff/logout", data={"csrf_token": token})
+
+    staff_client.set_cookie("session", old_cookie)
+    response = staff_client.get("/staff/clinics")
+    assert response.status_code == 302
+    assert "/staff/login" in response.headers["Location"]
+
+
+def test_sign_in_attempts_are_limited(settings: dict[str, str], staff_user: StaffUser):
+    limited = create_app({**settings, "LOGIN_RATE_LIMIT": "3 per minute"})
+    limited.test_client_class = FreshContextClient
+    client = limited.test_client()
+    codes = [
+        submit(client, "/staff/login", {"email": staff_user.email, "password": "wrong"}).status_code
+        for _ in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_approving_lists_the_clinic_and_queues_the_approval_email(
+    client: FlaskClient, staff_client: FlaskClient, staff_user: StaffUser
+):
+    clinic = pending_clinic(client)
+    assert client.get(f"/clinics/{clinic.slug}").status_code == 404
+
+    page = f"/staff/clinics/{clinic.id}"
+    response = submit(staff_client, page, {}, action=f"{page}/approve")
+
+    assert response.status_code == 302
+    db.session.refresh(clinic)
+    assert clinic.status is ClinicStatus.APPROVED
+    assert clinic.reviewed_by_id == staff_user.id
+    assert db.session.scalar(
+        select(OutboundEmail).where(OutboundEmail.template == "clinic_approved")
+    ).recipient == clinic.email
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "clinic.approved"))
+    assert (event.actor_type, event.actor_id) == ("staff", staff_user.id)
+    listing = client.get(f"/clinics/{clinic.slug}")
+    assert listing.status_code == 200
+    assert "Bukhansan Knee Test Clinic" in client.get("/clinics").get_data(as_text=True)
+
+
+def test_rejecting_needs_a_reason_and_emails_it(
+    client: FlaskClient, staff_client: FlaskClient, staff_user: StaffUser
+):
+    clinic = pending_clinic(client)
+    page = f"/staff/clinics/{clinic.id}"
+
+    submit(staff_client, page, {"reason": ""}, action=f"{page}/reject")
+    db.session.refresh(clinic)
+    assert clinic.status is ClinicStatus.PENDING
+
+    submit(staff_client, page, {"reason": "Licence number not found in the registry."},
+           action=f"{page}/reject")
+    db.session.refresh(clinic)
+    assert clinic.status is ClinicStatus.REJECTED
+    assert clinic.status_reason == "Licence number not found in the registry."
+    assert db.session.scalar(
+        select(OutboundEmail).where(OutboundEmail.template == "clinic_rejected")
+    ) is not None
+    assert client.get(f"/clinics/{clinic.slug}").status_code == 404
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "clinic.rejected"))
+    assert event.actor_id == staff_user.id
+    assert event.changes["reason"] == "Licence number not found in the registry."
+
+
+def test_a_rejected_clinic_cannot_be_approved(app: Flask, client: FlaskClient,
+                                               staff_user: StaffUser):
+    clinic = pending_clinic(client)
+    clinic_service.reject(db.session, clinic.id, staff_user.id, "No licence.")
+    try:
+        clinic_service.approve(db.session, clinic.id, staff_user.id)
+    except clinic_service.InvalidTransition:
+        pass
+    else:
+        raise AssertionError("a rejected clinic was approved")
+    db.session.refresh(clinic)
+    assert clinic.status is ClinicStatus.REJECTED
+
+
+def test_staff_action_without_csrf_token_is_refused(client: FlaskClient,
+                                                    staff_client: FlaskClient):
+    clinic = pending_clinic(client)
+    response = staff_client.post(f"/staff/clinics/{clinic.id}/approve")
+    assert response.status_code == 400
+    db.session.refresh(clinic)
+    assert clinic.status is ClinicStatus.PENDING
+
+
+def test_application_list_shows_pending_clinics_with_counts(
+    client: FlaskClient, staff_client: FlaskClient
+):
+    pending_clinic(client)
+    html = staff_client.get("/staff/clinics").get_data(as_text=True)
+    assert "Bukhansan Knee Test Clinic" in html
+    assert "Pending (1)" in html
+    assert "not verified" in html
