@@ -77,8 +77,9 @@ def staff_user(app: Flask) -> StaffUser:
 def staff_client(client: FlaskClient, staff_user: StaffUser) -> FlaskClient:
     from tests.support.forms import submit
 
-    response = submit(client, "/staff/login",
-                      {"email": staff_user.email, "password": STAFF_PASSWORD})
+    response = submit(
+        client, "/staff/login", {"email": staff_user.email, "password": STAFF_PASSWORD}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -12,6 +13,9 @@ PAGES = {400, 403, 404, 405, 413, 429, 500}
 
 def _render(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
+    if request_ctx.url_adapter is None:
+        # The Host header was not trusted, so no URL can be built: answer plainly.
+        return error.get_response()
     return render_template("errors/error.html", code=code, error=error), code
 
 

@@ -36,8 +36,9 @@ class ScriptedHandler:
         self.waiting = threading.Event()
         self.lock = threading.Lock()
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if self.hold_rcpt is not None:
             self.waiting.set()
             await _wait(self.hold_rcpt)

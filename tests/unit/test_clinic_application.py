@@ -73,8 +73,11 @@ BAD_INPUTS = [
     ("city", "", "Please enter the city."),
     ("registration_number", "", "Please enter the business registration number."),
     ("registration_number", "123-45-678", "this number is not valid"),
-    ("registration_number", VALID_BRN[:9] + str((int(VALID_BRN[9]) + 1) % 10),
-     "this number is not valid"),
+    (
+        "registration_number",
+        VALID_BRN[:9] + str((int(VALID_BRN[9]) + 1) % 10),
+        "this number is not valid",
+    ),
     ("registration_number", "12a4567890", "this number is not valid"),
     ("license_number", "", "Please enter the medical institution licence number."),
     ("languages", None, "Please choose at least one language."),
@@ -112,8 +115,9 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_stored(
 def test_email_of_a_live_clinic_is_refused(client: FlaskClient):
     assert submit(client, "/clinics/join", clinic_application()).status_code == 302
 
-    response = submit(client, "/clinics/join",
-                      clinic_application(clinic_name="Another Test Clinic"))
+    response = submit(
+        client, "/clinics/join", clinic_application(clinic_name="Another Test Clinic")
+    )
 
     assert response.status_code == 422
     assert "already applied or is listed" in response.get_data(as_text=True)

@@ -30,8 +30,9 @@ def test_unknown_email_and_wrong_password_get_the_same_message(
     client: FlaskClient, staff_user: StaffUser
 ):
     wrong = submit(client, "/staff/login", {"email": staff_user.email, "password": "nope-nope"})
-    unknown = submit(client, "/staff/login",
-                     {"email": "nobody@careroute.test", "password": STAFF_PASSWORD})
+    unknown = submit(
+        client, "/staff/login", {"email": "nobody@careroute.test", "password": STAFF_PASSWORD}
+    )
     assert wrong.status_code == unknown.status_code == 401
     message = "That email and password do not match an active account."
     assert message in wrong.get_data(as_text=True)
@@ -45,8 +46,11 @@ def test_sign_in_renews_the_session_and_next_stays_on_site(
 ):
     client.get("/staff/login")
     before = client.get_cookie("session").value
-    response = submit(client, "/staff/login?next=//evil.example/x",
-                      {"email": staff_user.email, "password": STAFF_PASSWORD})
+    response = submit(
+        client,
+        "/staff/login?next=//evil.example/x",
+        {"email": staff_user.email, "password": STAFF_PASSWORD},
+    )
     assert response.headers["Location"] == "/staff/clinics"
     assert client.get_cookie("session").value != before
     assert client.get("/staff/clinics").status_code == 200
@@ -87,9 +91,12 @@ def test_approving_lists_the_clinic_and_queues_the_approval_email(
     db.session.refresh(clinic)
     assert clinic.status is ClinicStatus.APPROVED
     assert clinic.reviewed_by_id == staff_user.id
-    assert db.session.scalar(
-        select(OutboundEmail).where(OutboundEmail.template == "clinic_approved")
-    ).recipient == clinic.email
+    assert (
+        db.session.scalar(
+            select(OutboundEmail).where(OutboundEmail.template == "clinic_approved")
+        ).recipient
+        == clinic.email
+    )
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "clinic.approved"))
     assert (event.actor_type, event.actor_id) == ("staff", staff_user.id)
     listing = client.get(f"/clinics/{clinic.slug}")
@@ -107,22 +114,28 @@ def test_rejecting_needs_a_reason_and_emails_it(
     db.session.refresh(clinic)
     assert clinic.status is ClinicStatus.PENDING
 
-    submit(staff_client, page, {"reason": "Licence number not found in the registry."},
-           action=f"{page}/reject")
+    submit(
+        staff_client,
+        page,
+        {"reason": "Licence number not found in the registry."},
+        action=f"{page}/reject",
+    )
     db.session.refresh(clinic)
     assert clinic.status is ClinicStatus.REJECTED
     assert clinic.status_reason == "Licence number not found in the registry."
-    assert db.session.scalar(
-        select(OutboundEmail).where(OutboundEmail.template == "clinic_rejected")
-    ) is not None
+    assert (
+        db.session.scalar(select(OutboundEmail).where(OutboundEmail.template == "clinic_rejected"))
+        is not None
+    )
     assert client.get(f"/clinics/{clinic.slug}").status_code == 404
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "clinic.rejected"))
     assert event.actor_id == staff_user.id
     assert event.changes["reason"] == "Licence number not found in the registry."
 
 
-def test_a_rejected_clinic_cannot_be_approved(app: Flask, client: FlaskClient,
-                                               staff_user: StaffUser):
+def test_a_rejected_clinic_cannot_be_approved(
+    app: Flask, client: FlaskClient, staff_user: StaffUser
+):
     clinic = pending_clinic(client)
     clinic_service.reject(db.session, clinic.id, staff_user.id, "No licence.")
     try:
@@ -135,8 +148,7 @@ def test_a_rejected_clinic_cannot_be_approved(app: Flask, client: FlaskClient,
     assert clinic.status is ClinicStatus.REJECTED
 
 
-def test_staff_action_without_csrf_token_is_refused(client: FlaskClient,
-                                                    staff_client: FlaskClient):
+def test_staff_action_without_csrf_token_is_refused(client: FlaskClient, staff_client: FlaskClient):
     clinic = pending_clinic(client)
     response = staff_client.post(f"/staff/clinics/{clinic.id}/approve")
     assert response.status_code == 400

@@ -1,0 +1,193 @@
+"""Sending outbox emails against a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import EmailStatus, OutboundEmail
+from app.services import smtp
+from app.services.email_delivery import DeliveryPolicy, Outcome, deliver, queue_email
+from app.services.outbox import sweep
+from tests.conftest import CollectingPublisher
+from tests.support.data import clinic_application
+from tests.support.forms import submit
+from tests.support.smtp_server import SilentServer, SmtpServer
+
+POLICY = DeliveryPolicy(
+    sender="CareRoute <no-reply@careroute.test>",
+    max_attempts=3,
+    retry_base_seconds=0.1,
+    retry_max_seconds=1.0,
+    lease_seconds=30,
+)
+
+
+@pytest.fixture
+def queued_email(app: Flask) -> OutboundEmail:
+    submit(app.test_client(), "/clinics/join", clinic_application())
+    return db.session.scalar(select(OutboundEmail).order_by(OutboundEmail.id))
+
+
+def settings_for(url: str, timeout: float = 2.0) -> smtp.SmtpSettings:
+    return smtp.SmtpSettings.from_url(url, timeout=timeout)
+
+
+def test_email_is_sent_multipart_with_a_stable_message_id(
+    queued_email: OutboundEmail, smtp_server: SmtpServer
+):
+    result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+
+    assert result.outcome is Outcome.SENT
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == "apply@bukhansan-test.example.com"
+    assert message["Message-ID"] == f"<careroute-email-{queued_email.id}@careroute.test>"
+    assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
+    assert "/clinics/verify/" in message.get_body(("plain",)).get_content()
+    db.session.refresh(queued_email)
+    assert queued_email.status is EmailStatus.SENT and queued_email.attempts == 1
+
+
+def test_a_sent_email_is_not_sent_again(queued_email: OutboundEmail, smtp_server: SmtpServer):
+    deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+    again = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+
+    assert again.outcome is Outcome.SKIPPED
+    time.sleep(0.2)
+    assert len(smtp_server.messages) == 1
+
+
+def test_451_is_retried_with_backoff_then_delivered_once(
+    queued_email: OutboundEmail, smtp_server: SmtpServer
+):
+    smtp_server.handler.replies.extend(["451 4.3.0 Try again later"] * 2)
+    outcomes = []
+    for _ in range(3):
+        result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+        outcomes.append((result.outcome, result.retry_in))
+
+    assert outcomes == [(Outcome.RETRY, 0.1), (Outcome.RETRY, 0.2), (Outcome.SENT, None)]
+    assert len(smtp_server.wait_for(1)) == 1
+    db.session.refresh(queued_email)
+    assert queued_email.status is EmailStatus.SENT and queued_email.attempts == 3
+
+
+def test_550_fails_at_once_without_retry(queued_email: OutboundEmail, smtp_server: SmtpServer):
+    smtp_server.handler.replies.append("550 5.1.1 No such user")
+
+    result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+
+    assert result.outcome is Outcome.FAILED
+    db.session.refresh(queued_email)
+    assert queued_email.status is EmailStatus.FAILED
+    assert "550" in queued_email.last_error
+    assert (
+        deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY).outcome
+        is Outcome.SKIPPED
+    )
+    assert smtp_server.handler.attempts == 1
+
+
+def test_transient_failures_stop_after_the_attempt_limit(
+    queued_email: OutboundEmail, smtp_server: SmtpServer
+):
+    smtp_server.handler.replies.extend(["451 4.3.0 Busy"] * 10)
+    results = [
+        deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY).outcome
+        for _ in range(4)
+    ]
+
+    assert results == [Outcome.RETRY, Outcome.RETRY, Outcome.FAILED, Outcome.SKIPPED]
+    db.session.refresh(queued_email)
+    assert queued_email.status is EmailStatus.FAILED and queued_email.attempts == 3
+
+
+def test_a_server_that_never_answers_times_out_as_transient(queued_email: OutboundEmail):
+    silent = SilentServer()
+    started = time.monotonic()
+    try:
+        result = deliver(db.session, queued_email.id, settings_for(silent.url, timeout=0.5), POLICY)
+    finally:
+        silent.close()
+
+    assert result.outcome is Outcome.RETRY
+    assert time.monotonic() - started < 5
+    db.session.refresh(queued_email)
+    assert "timed out" in queued_email.last_error.lower()
+
+
+def test_a_leased_email_is_left_to_the_worker_holding_it(
+    queued_email: OutboundEmail, smtp_server: SmtpServer
+):
+    queued_email.status = EmailStatus.SENDING
+    queued_email.lease_until = queued_email.created_at.replace(year=2999)
+    db.session.commit()
+
+    result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+
+    assert result.outcome is Outcome.SKIPPED
+    assert smtp_server.messages == []
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["recipient", "sender"],
+)
+def test_a_line_break_in_a_header_value_never_adds_a_recipient(field: str):
+    values = {
+        "sender": "CareRoute <no-reply@careroute.test>",
+        "recipient": "patient@example.com",
+        field: "x@example.com\r\nBcc: victim@example.com",
+    }
+    with pytest.raises(smtp.HeaderInjection):
+        smtp.build_message(
+            subject="Hello", text="t", html="<p>t</p>", message_id="<1@careroute.test>", **values
+        )
+
+
+def test_a_line_break_in_a_subject_is_refused():
+    with pytest.raises(smtp.HeaderInjection):
+        smtp.build_message(
+            sender="a@careroute.test",
+            recipient="b@example.com",
+            subject="Hi\nBcc: victim@example.com",
+            text="t",
+            html="t",
+            message_id="<1@careroute.test>",
+        )
+
+
+def test_queue_email_is_idempotent_per_key(app: Flask):
+    for _ in range(2):
+        queue_email(
+            db.session,
+            key="same-cause",
+            recipient="a@example.com",
+            template="clinic_verify",
+            context={"clinic_id": 1},
+        )
+    db.session.commit()
+    assert len(db.session.scalars(select(OutboundEmail)).all()) == 1
+
+
+def test_sweeper_requeues_an_email_stuck_past_the_stale_time(
+    queued_email: OutboundEmail, publisher: CollectingPublisher
+):
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+
+    sweep(db.session, publisher, stale_after=timedelta(seconds=60))
+    assert [task for task, _ in publisher.published] == ["mail.send", "mail.send"]
+
+    publisher.published.clear()
+    later = utcnow() + timedelta(seconds=120)
+    result = sweep(db.session, publisher, stale_after=timedelta(seconds=60), now=later)
+    assert result.emails_redriven == 2
+    assert sorted(args[0] for _, args in publisher.published) == sorted(
+        e.id for e in db.session.scalars(select(OutboundEmail))
+    )
