@@ -36,7 +36,7 @@ class ScriptedHandler:
         self.waiting = threading.Event()
         self.lock = threading.Lock()
 
-    async def handle_RCPT(
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd hook name)
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if self.hold_rcpt is not None:
@@ -45,7 +45,9 @@ class ScriptedHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(  # noqa: N802 (aiosmtpd hook name)
+        self, server: Any, session: Any, envelope: Any
+    ) -> str:
         with self.lock:
             self.attempts += 1
             if self.replies:

@@ -1,0 +1,197 @@
+"""Real PostgreSQL, Redis, a `celery worker` subprocess and an aiosmtpd server.
+
+When a service is unreachable these tests skip with the reason, unless
+CAREROUTE_REQUIRE_SERVICES=1 (CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from app.relay import run_relay
+from app.services.catalog import load_catalog
+from tests.conftest import FreshContextClient, app_settings
+from tests.support.smtp_server import SmtpServer
+
+PG_ADMIN_URL = os.environ.get("CAREROUTE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("CAREROUTE_TEST_REDIS", "redis://127.0.0.1:6379/13")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CAREROUTE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this run, migrated with the project's own migrations."""
+    name = f"careroute_it_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        _unavailable(f"PostgreSQL at {PG_ADMIN_URL} is unreachable: {exc}")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    url = f"{base}/{name}"
+    app = create_app(app_settings(tmp_path_factory.mktemp("migrate"), DATABASE_URL=url))
+    with app.app_context():
+        upgrade()
+        load_catalog(db.session)
+        db.engine.dispose()
+    yield url
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        _unavailable(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def stack_settings(
+    tmp_path: Path, pg_url: str, redis_url: str, smtp_server: SmtpServer
+) -> dict[str, str]:
+    redis.Redis.from_url(redis_url).flushdb()
+    return app_settings(
+        tmp_path,
+        DATABASE_URL=pg_url,
+        CELERY_BROKER_URL=redis_url,
+        RATELIMIT_STORAGE_URI=redis_url,
+        SMTP_URL=smtp_server.url,
+        SMTP_TIMEOUT_SECONDS="1",
+        MAIL_RETRY_BASE_SECONDS="0.2",
+        MAIL_RETRY_MAX_SECONDS="2",
+        TASK_TIME_LIMIT_SECONDS="20",
+        BROKER_VISIBILITY_TIMEOUT_SECONDS="60",
+        OUTBOX_STALE_SECONDS="1",
+    )
+
+
+@pytest.fixture
+def stack_app(stack_settings: dict[str, str]) -> Iterator[Flask]:
+    app = create_app(stack_settings)
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        _truncate_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables if t.name != "procedures")
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+class WorkerProcess:
+    """`celery -A workers worker` as its own process group, killable like a crashed host."""
+
+    def __init__(self, settings: dict[str, str], log_path: Path) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> WorkerProcess:
+        env = {**os.environ, **self.settings, "PYTHONUNBUFFERED": "1"}
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if " ready." in self.log_path.read_text(errors="replace").split("--- restart ---")[-1]:
+                return self
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited:\n{self.log()}")
+            time.sleep(0.1)
+        raise AssertionError(f"worker not ready in {timeout}s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no graceful shutdown, no acknowledgements."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        with self.log_path.open("a") as log:
+            log.write("\n--- restart ---\n")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def worker(stack_settings: dict[str, str], tmp_path: Path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(stack_settings, tmp_path / "worker.log").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def relay_thread(stack_app: Flask) -> Iterator[None]:
+    """The outbox relay running beside the test, as `flask outbox relay` runs beside web."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_relay, args=(stack_app, stop), daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(10)
+
+
+def wait_until(condition: Any, timeout: float = 30.0, message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message}")
