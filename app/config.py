@@ -51,6 +51,16 @@ def _development_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _transport_options(env: Mapping[str, str], redis_url: str) -> dict[str, Any]:
+    """Redis needs a visibility timeout; the embedded SQLAlchemy transport takes none."""
+    if not redis_url:
+        return {}
+    return {
+        "visibility_timeout": _int(env, "BROKER_VISIBILITY_TIMEOUT_SECONDS", 3600),
+        "socket_connect_timeout": 2,
+    }
+
+
 def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Build the Flask config for one app from environment variables."""
     instance = Path(instance_path)
@@ -130,10 +140,7 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
             "broker_connection_retry_on_startup": True,
             # Publishing must fail fast when the broker is down: the outbox keeps the work.
             "broker_connection_timeout": 2.0,
-            "broker_transport_options": {
-                "visibility_timeout": _int(env, "BROKER_VISIBILITY_TIMEOUT_SECONDS", 3600),
-                "max_retries": 1,
-            },
+            "broker_transport_options": _transport_options(env, redis_url),
             "task_acks_late": True,
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,

@@ -61,7 +61,7 @@ def _check_visibility_timeout(config: dict[str, Any]) -> None:
     longest task plus the longest retry backoff.
     """
     celery_conf = config["CELERY"]
-    if not celery_conf["broker_url"].startswith(("redis://", "rediss://")):
+    if not config["REDIS_URL"]:
         return
     visibility = celery_conf["broker_transport_options"]["visibility_timeout"]
     longest = celery_conf["task_time_limit"] + config["MAIL_RETRY_MAX_SECONDS"]
