@@ -15,9 +15,6 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-.env:
-	cp .env.example .env
-
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d app/translations -f
 
@@ -27,7 +24,7 @@ messages: $(STAMP)
 		-o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
 
-run: $(STAMP) .env translations
+run: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) catalog load
 	$(FLASK) demo load

@@ -1,8 +1,10 @@
 """Configuration from the environment (DESIGN §3).
 
 Settings are read once per `create_app()` call into a plain dict, so tests build their own
-config without mutating a shared class. Production is the default environment: a deployment
-that forgets `CAREROUTE_ENV` gets the strict settings, not the development conveniences.
+config without mutating a shared class. `CAREROUTE_ENV` defaults to development so that the
+contract's commands work on a fresh clone with no settings at all; a deployment sets
+`CAREROUTE_ENV=production`, which turns on secure cookies and HSTS, removes the development
+mail viewer and demands a `SECRET_KEY`.
 """
 
 from __future__ import annotations
@@ -11,34 +13,29 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "production", "testing")
+
+
+N = TypeVar("N", int, float)
 
 
 class ConfigError(RuntimeError):
     """Raised at start-up when a setting is missing or inconsistent."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _number(env: Mapping[str, str], name: str, default: N) -> N:
+    """Read a number of the default's type, or stop start-up naming the bad variable."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return type(default)(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from exc
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}.") from exc
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}.") from exc
 
 
 def _development_secret(instance_path: Path) -> str:
@@ -56,7 +53,7 @@ def _transport_options(env: Mapping[str, str], redis_url: str) -> dict[str, Any]
     if not redis_url:
         return {}
     return {
-        "visibility_timeout": _int(env, "BROKER_VISIBILITY_TIMEOUT_SECONDS", 3600),
+        "visibility_timeout": _number(env, "BROKER_VISIBILITY_TIMEOUT_SECONDS", 3600),
         "socket_connect_timeout": 2,
     }
 
@@ -64,7 +61,7 @@ def _transport_options(env: Mapping[str, str], redis_url: str) -> dict[str, Any]
 def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Build the Flask config for one app from environment variables."""
     instance = Path(instance_path)
-    environment = env.get("CAREROUTE_ENV", "production")
+    environment = env.get("CAREROUTE_ENV") or "development"
     if environment not in ENVIRONMENTS:
         raise ConfigError(
             f"CAREROUTE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}."
@@ -76,8 +73,7 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         if production:
             raise ConfigError(
                 "SECRET_KEY is required in production: set it to a long random value "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
-                "or set CAREROUTE_ENV=development for a local run."
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
         secret_key = _development_secret(instance)
 
@@ -90,8 +86,8 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         if not production:
             trusted_hosts += ["127.0.0.1", "localhost"]
 
-    smtp_timeout = _float(env, "SMTP_TIMEOUT_SECONDS", 10.0)
-    task_time_limit = _int(env, "TASK_TIME_LIMIT_SECONDS", 120)
+    smtp_timeout = _number(env, "SMTP_TIMEOUT_SECONDS", 10.0)
+    task_time_limit = _number(env, "TASK_TIME_LIMIT_SECONDS", 120)
 
     return {
         "CAREROUTE_ENV": environment,
@@ -105,20 +101,20 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "SMTP_URL": env.get("SMTP_URL", "smtp://127.0.0.1:1025"),
         "SMTP_TIMEOUT_SECONDS": smtp_timeout,
         "MAIL_FROM": env.get("MAIL_FROM", "CareRoute <no-reply@careroute.local>"),
-        "MAIL_MAX_ATTEMPTS": _int(env, "MAIL_MAX_ATTEMPTS", 6),
-        "MAIL_RETRY_BASE_SECONDS": _float(env, "MAIL_RETRY_BASE_SECONDS", 30.0),
-        "MAIL_RETRY_MAX_SECONDS": _float(env, "MAIL_RETRY_MAX_SECONDS", 900.0),
+        "MAIL_MAX_ATTEMPTS": _number(env, "MAIL_MAX_ATTEMPTS", 6),
+        "MAIL_RETRY_BASE_SECONDS": _number(env, "MAIL_RETRY_BASE_SECONDS", 30.0),
+        "MAIL_RETRY_MAX_SECONDS": _number(env, "MAIL_RETRY_MAX_SECONDS", 900.0),
         "MAILCATCHER_DIR": env.get("MAILCATCHER_DIR", str(instance / "devmail")),
-        "MAILCATCHER_PORT": _int(env, "MAILCATCHER_PORT", 1025),
+        "MAILCATCHER_PORT": _number(env, "MAILCATCHER_PORT", 1025),
         "DEV_MAIL_VIEWER": environment == "development",
         "STAFF_NOTIFY_EMAIL": env.get("STAFF_NOTIFY_EMAIL", "staff@careroute.local"),
-        "ROUTING_MAX_CLINICS": _int(env, "ROUTING_MAX_CLINICS", 3),
-        "OUTBOX_STALE_SECONDS": _float(env, "OUTBOX_STALE_SECONDS", 60.0),
-        "SWEEP_INTERVAL_SECONDS": _float(env, "SWEEP_INTERVAL_SECONDS", 30.0),
-        "RELAY_POLL_SECONDS": _float(env, "RELAY_POLL_SECONDS", 0.2),
-        "CREDENTIAL_REMINDER_DAYS": _int(env, "CREDENTIAL_REMINDER_DAYS", 30),
-        "EMAIL_LINK_MAX_AGE_SECONDS": _int(env, "EMAIL_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600),
-        "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
+        "ROUTING_MAX_CLINICS": _number(env, "ROUTING_MAX_CLINICS", 3),
+        "OUTBOX_STALE_SECONDS": _number(env, "OUTBOX_STALE_SECONDS", 60.0),
+        "SWEEP_INTERVAL_SECONDS": _number(env, "SWEEP_INTERVAL_SECONDS", 30.0),
+        "RELAY_POLL_SECONDS": _number(env, "RELAY_POLL_SECONDS", 0.2),
+        "CREDENTIAL_REMINDER_DAYS": _number(env, "CREDENTIAL_REMINDER_DAYS", 30),
+        "EMAIL_LINK_MAX_AGE_SECONDS": _number(env, "EMAIL_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600),
+        "PROXY_FIX_HOPS": _number(env, "PROXY_FIX_HOPS", 0),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
@@ -130,8 +126,8 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
-        "STAFF_IDLE_MINUTES": _int(env, "STAFF_IDLE_MINUTES", 30),
-        "STAFF_SESSION_HOURS": _int(env, "STAFF_SESSION_HOURS", 8),
+        "STAFF_IDLE_MINUTES": _number(env, "STAFF_IDLE_MINUTES", 30),
+        "STAFF_SESSION_HOURS": _number(env, "STAFF_SESSION_HOURS", 8),
         "HSTS": production,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
