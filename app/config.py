@@ -109,6 +109,12 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "DEV_MAIL_VIEWER": environment == "development",
         "STAFF_NOTIFY_EMAIL": env.get("STAFF_NOTIFY_EMAIL", "staff@careroute.local"),
         "ROUTING_MAX_CLINICS": _number(env, "ROUTING_MAX_CLINICS", 3),
+        "LEAD_MAX_ATTEMPTS": _number(env, "LEAD_MAX_ATTEMPTS", 3),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR", str(instance / "uploads")),
+        # The whole request: a 10 MB attachment plus the form's text fields.
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024 + 256 * 1024,
+        "INQUIRY_RATE_LIMIT": env.get("INQUIRY_RATE_LIMIT", "10 per minute;60 per day"),
+        "INQUIRY_MIN_FILL_SECONDS": _number(env, "INQUIRY_MIN_FILL_SECONDS", 3.0),
         "OUTBOX_STALE_SECONDS": _number(env, "OUTBOX_STALE_SECONDS", 60.0),
         "SWEEP_INTERVAL_SECONDS": _number(env, "SWEEP_INTERVAL_SECONDS", 30.0),
         "RELAY_POLL_SECONDS": _number(env, "RELAY_POLL_SECONDS", 0.2),
@@ -148,6 +154,11 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
             "task_time_limit": task_time_limit,
             "task_soft_time_limit": max(task_time_limit - 10, 1),
             "worker_hijack_root_logger": False,
-            "imports": ["workers.tasks.mail", "workers.tasks.outbox", "workers.tasks.clinics"],
+            "imports": [
+                "workers.tasks.mail",
+                "workers.tasks.outbox",
+                "workers.tasks.clinics",
+                "workers.tasks.leads",
+            ],
         },
     }

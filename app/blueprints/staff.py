@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db, limiter
-from app.forms.staff import ApproveForm, CredentialForm, LoginForm, ReasonForm
+from app.forms.common import ConfirmForm
+from app.forms.staff import CredentialForm, LoginForm, ReasonForm
 from app.models import AuditEvent, Clinic, ClinicStatus, Offering, StaffUser
 from app.models.base import utcnow
 from app.services import auth
@@ -131,7 +132,7 @@ def clinic_detail(clinic_id: int) -> ResponseReturnValue:
         clinic=clinic,
         events=events,
         today=utcnow().date(),
-        approve_form=ApproveForm(),
+        approve_form=ConfirmForm(),
         reason_form=ReasonForm(),
         credential_form=CredentialForm(),
     )
@@ -139,7 +140,7 @@ def clinic_detail(clinic_id: int) -> ResponseReturnValue:
 
 @bp.post("/clinics/<int:clinic_id>/approve")
 def approve(clinic_id: int) -> ResponseReturnValue:
-    if ApproveForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         _decide(
             lambda: clinic_service.approve(db.session, clinic_id, current_staff().id),
             _("The clinic is approved and listed."),

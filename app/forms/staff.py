@@ -30,10 +30,6 @@ class ReasonForm(FlaskForm):
     )
 
 
-class ApproveForm(FlaskForm):
-    """Only the CSRF token: approval takes no input."""
-
-
 class CredentialForm(FlaskForm):
     code = SelectField(_l("Credential"))
     reference = StringField(_l("Number or reference"), validators=[Optional(), Length(max=100)])

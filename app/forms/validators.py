@@ -40,15 +40,22 @@ class EmailAddress:
 class PhoneNumber:
     """A valid phone number, stored in E.164; numbers without a country code use `region`."""
 
-    def __init__(self, region: str | None = None, message: Any = None) -> None:
+    def __init__(
+        self, region: str | None = None, region_field: str | None = None, message: Any = None
+    ) -> None:
         self.region = region
+        self.region_field = region_field
         self.message = message or _l(
             "Please enter a valid phone number, including the country code (like +82 2 1234 5678)."
         )
 
     def __call__(self, form: Form, field: Field) -> None:
+        region = self.region
+        if self.region_field:
+            # A number typed without "+": read it as a number of the country chosen above.
+            region = (getattr(form, self.region_field).data or "").upper() or None
         try:
-            number = phonenumbers.parse(field.data or "", self.region)
+            number = phonenumbers.parse(field.data or "", region)
         except phonenumbers.NumberParseException as exc:
             raise ValidationError(self.message) from exc
         if not phonenumbers.is_valid_number(number):

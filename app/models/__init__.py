@@ -10,17 +10,29 @@ from app.models.clinics import (
     CredentialKind,
     Offering,
 )
+from app.models.leads import (
+    Assignment,
+    ClinicResponse,
+    Lead,
+    LeadAttachment,
+    LeadStatus,
+)
 from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
 from app.models.staff import LoginSession, StaffRole, StaffUser
 
 __all__ = [
+    "Assignment",
     "AuditEvent",
     "Clinic",
     "ClinicCredential",
     "ClinicLanguage",
+    "ClinicResponse",
     "ClinicStatus",
     "CredentialKind",
     "EmailStatus",
+    "Lead",
+    "LeadAttachment",
+    "LeadStatus",
     "LoginSession",
     "Offering",
     "OutboundEmail",

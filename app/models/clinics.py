@@ -8,7 +8,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.catalog import Procedure
+from app.models.types import str_enum
 
 
 class ClinicStatus(enum.StrEnum):
@@ -35,10 +35,6 @@ class CredentialKind(enum.StrEnum):
     LICENCE = "licence"
     INSURANCE = "insurance"
     ACCREDITATION = "accreditation"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], length=20)
 
 
 class Clinic(db.Model):
@@ -70,7 +66,7 @@ class Clinic(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     weekly_capacity: Mapped[int] = mapped_column(Integer, default=10)
     status: Mapped[ClinicStatus] = mapped_column(
-        _enum(ClinicStatus, "clinic_status"), default=ClinicStatus.PENDING, index=True
+        str_enum(ClinicStatus, "clinic_status"), default=ClinicStatus.PENDING, index=True
     )
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -156,7 +152,7 @@ class ClinicCredential(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
-    kind: Mapped[CredentialKind] = mapped_column(_enum(CredentialKind, "credential_kind"))
+    kind: Mapped[CredentialKind] = mapped_column(str_enum(CredentialKind, "credential_kind"))
     # "licence", "insurance", or the accreditation's code (see app.services.catalog).
     code: Mapped[str] = mapped_column(String(40))
     reference: Mapped[str | None] = mapped_column(String(100))

@@ -10,12 +10,12 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, Index, Integer, String, Text, text
+from sqlalchemy import Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
-from app.models.types import JSONDocument
+from app.models.types import JSONDocument, str_enum
 
 
 class OutboxMessage(db.Model):
@@ -56,7 +56,7 @@ class OutboundEmail(db.Model):
     # Ids only: the body is rendered at send time, so no health data rests in this table.
     context: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     status: Mapped[EmailStatus] = mapped_column(
-        Enum(EmailStatus, name="email_status", values_callable=lambda e: [m.value for m in e]),
+        str_enum(EmailStatus, "email_status"),
         default=EmailStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from app.models import Clinic, ClinicCredential, OutboundEmail
+from app.models import Assignment, Clinic, ClinicCredential, Lead, OutboundEmail
 from app.services.links import external_url, sign
 
 Builder = Callable[..., tuple[str, dict[str, Any]]]
@@ -111,4 +111,56 @@ def _credential_expiring(
         "clinic": credential.clinic,
         "credential": credential,
         "expires_on": date.fromisoformat(expires_on),
+    }
+
+
+def _lead(session: Session, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise MissingSubject(f"lead {lead_id} is gone")
+    return lead
+
+
+def consent_withdrawal_token(lead: Lead) -> str:
+    return sign("consent-withdraw", {"lead": lead.id, "ref": lead.reference})
+
+
+@email_template("patient_confirmation")
+def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str, Any]]:
+    lead = _lead(session, lead_id)
+    # A duplicate went nowhere new: the patient hears where their first inquiry went.
+    routed = lead.duplicate_of if lead.duplicate_of is not None else lead
+    clinics = [a.clinic for a in routed.assignments if a.revoked_at is None]
+    return _("We have your question (reference %(ref)s)", ref=lead.reference), {
+        "lead": lead,
+        "clinics": clinics,
+        "withdraw_url": external_url("inquiries.withdraw", token=consent_withdrawal_token(lead)),
+    }
+
+
+@email_template("clinic_new_lead")
+def _clinic_new_lead(session: Session, assignment_id: int) -> tuple[str, dict[str, Any]]:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise MissingSubject(f"assignment {assignment_id} is gone")
+    # No health details here: the patient's message stays in the portal, behind sign-in.
+    return _("New patient inquiry %(ref)s", ref=assignment.lead.reference), {
+        "clinic": assignment.clinic,
+        "lead": assignment.lead,
+        "portal_url": external_url(
+            "portal.lead",
+            lead_id=assignment.lead_id,
+            token=sign("portal-lead", {"assignment": assignment.id}),
+        ),
+    }
+
+
+@email_template("clinic_consent_withdrawn")
+def _clinic_consent_withdrawn(session: Session, assignment_id: int) -> tuple[str, dict[str, Any]]:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise MissingSubject(f"assignment {assignment_id} is gone")
+    return _("Inquiry %(ref)s was withdrawn", ref=assignment.lead.reference), {
+        "clinic": assignment.clinic,
+        "lead": assignment.lead,
     }

@@ -6,14 +6,15 @@ from celery import shared_task
 from flask import current_app
 
 from app.extensions import db
+from app.models.base import utcnow
+from app.services.lead_processing import redrive_stuck_leads
 from app.services.outbox import sweep
 from app.task_queue import celery_publisher
 
 
 @shared_task(name="outbox.sweep", time_limit=120, soft_time_limit=110)
 def sweep_outbox() -> None:
-    sweep(
-        db.session,
-        lambda: celery_publisher(current_app.extensions["celery"]),
-        stale_after=timedelta(seconds=current_app.config["OUTBOX_STALE_SECONDS"]),
-    )
+    stale = timedelta(seconds=current_app.config["OUTBOX_STALE_SECONDS"])
+    redrive_stuck_leads(db.session, stale, utcnow())
+    db.session.commit()
+    sweep(db.session, lambda: celery_publisher(current_app.extensions["celery"]), stale)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ef0c107ced93
+Revision ID: f394af71452f
 Revises: 
-Create Date: 2026-11-25 11:39:37.434383
+Create Date: 2026-11-25 11:52:17.499139
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = 'ef0c107ced93'
+revision = 'f394af71452f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -41,7 +41,7 @@ def upgrade():
     sa.Column('template', sa.String(length=80), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('context', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', name='email_status'), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', name='email_status', length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
@@ -79,7 +79,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
-    sa.Column('role', sa.Enum('admin', 'triager', name='staff_role'), nullable=False),
+    sa.Column('role', sa.Enum('admin', 'triager', name='staff_role', length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
@@ -151,6 +151,56 @@ def upgrade():
     with op.batch_alter_table('clinic_languages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_clinic_languages_language'), ['language'], unique=False)
 
+    op.create_table('leads',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=16), nullable=False),
+    sa.Column('submission_id', sa.String(length=64), nullable=True),
+    sa.Column('full_name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('phone', sa.String(length=32), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('procedure_id', sa.Integer(), nullable=False),
+    sa.Column('chosen_clinic_id', sa.Integer(), nullable=True),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('budget_usd', sa.Integer(), nullable=True),
+    sa.Column('travel_from', sa.Date(), nullable=True),
+    sa.Column('travel_to', sa.Date(), nullable=True),
+    sa.Column('needs_interpreter', sa.Boolean(), nullable=False),
+    sa.Column('needs_visa_letter', sa.Boolean(), nullable=False),
+    sa.Column('needs_accommodation', sa.Boolean(), nullable=False),
+    sa.Column('has_mri', sa.Boolean(), nullable=False),
+    sa.Column('consent_version', sa.String(length=40), nullable=False),
+    sa.Column('consented_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('consent_withdrawn_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('source', sa.String(length=100), nullable=False),
+    sa.Column('status', sa.Enum('new', 'routed', 'contacted', 'quoted', 'booked', 'closed', 'duplicate', 'spam', 'lost', name='lead_status', length=20), nullable=False),
+    sa.Column('lost_reason', sa.Text(), nullable=True),
+    sa.Column('spam_reason', sa.String(length=100), nullable=True),
+    sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
+    sa.Column('no_matching_clinic', sa.Boolean(), nullable=False),
+    sa.Column('processing_attempts', sa.Integer(), nullable=False),
+    sa.Column('processing_failed', sa.Boolean(), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('assigned_to_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('budget_usd IS NULL OR budget_usd > 0', name=op.f('ck_leads_budget_positive')),
+    sa.ForeignKeyConstraint(['assigned_to_id'], ['staff_users.id'], name=op.f('fk_leads_assigned_to_id_staff_users')),
+    sa.ForeignKeyConstraint(['chosen_clinic_id'], ['clinics.id'], name=op.f('fk_leads_chosen_clinic_id_clinics')),
+    sa.ForeignKeyConstraint(['duplicate_of_id'], ['leads.id'], name=op.f('fk_leads_duplicate_of_id_leads')),
+    sa.ForeignKeyConstraint(['procedure_id'], ['procedures.id'], name=op.f('fk_leads_procedure_id_procedures')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_leads')),
+    sa.UniqueConstraint('reference', name=op.f('uq_leads_reference')),
+    sa.UniqueConstraint('submission_id', name=op.f('uq_leads_submission_id'))
+    )
+    with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.create_index('ix_leads_email_procedure', ['email', 'procedure_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_leads_no_matching_clinic'), ['no_matching_clinic'], unique=False)
+        batch_op.create_index('ix_leads_phone_procedure', ['phone', 'procedure_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_leads_processing_failed'), ['processing_failed'], unique=False)
+        batch_op.create_index('ix_leads_status_created', ['status', 'created_at'], unique=False)
+
     op.create_table('offerings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('clinic_id', sa.Integer(), nullable=False),
@@ -167,15 +217,60 @@ def upgrade():
     with op.batch_alter_table('offerings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_offerings_procedure_id'), ['procedure_id'], unique=False)
 
+    op.create_table('assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lead_id', sa.Integer(), nullable=False),
+    sa.Column('clinic_id', sa.Integer(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('score', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('viewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('responded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('response', sa.Enum('contacted', 'quoted', 'declined', name='clinic_response', length=20), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_assignments_clinic_id_clinics')),
+    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_assignments_lead_id_leads'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments')),
+    sa.UniqueConstraint('lead_id', 'clinic_id', name=op.f('uq_assignments_lead_id_clinic_id'))
+    )
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.create_index('ix_assignments_clinic_created', ['clinic_id', 'created_at'], unique=False)
+
+    op.create_table('lead_attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lead_id', sa.Integer(), nullable=False),
+    sa.Column('stored_name', sa.String(length=64), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_lead_attachments_lead_id_leads'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lead_attachments')),
+    sa.UniqueConstraint('lead_id', name=op.f('uq_lead_attachments_lead_id')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_lead_attachments_stored_name'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('lead_attachments')
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_index('ix_assignments_clinic_created')
+
+    op.drop_table('assignments')
     with op.batch_alter_table('offerings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_offerings_procedure_id'))
 
     op.drop_table('offerings')
+    with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.drop_index('ix_leads_status_created')
+        batch_op.drop_index(batch_op.f('ix_leads_processing_failed'))
+        batch_op.drop_index('ix_leads_phone_procedure')
+        batch_op.drop_index(batch_op.f('ix_leads_no_matching_clinic'))
+        batch_op.drop_index('ix_leads_email_procedure')
+
+    op.drop_table('leads')
     with op.batch_alter_table('clinic_languages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_clinic_languages_language'))
 

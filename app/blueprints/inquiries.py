@@ -1,0 +1,79 @@
+"""The patient inquiry form, its thank-you page, and consent withdrawal."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from app.extensions import db, limiter
+from app.forms.common import ConfirmForm
+from app.forms.inquiry import InquiryForm
+from app.models import Lead
+from app.services import clinics as clinic_service
+from app.services.consent import withdraw_consent
+from app.services.intake import submit_inquiry
+from app.services.links import InvalidLink, unsign
+
+bp = Blueprint("inquiries", __name__)
+
+WITHDRAW_LINK_MAX_AGE = 365 * 24 * 3600
+
+
+def _inquiry_limit() -> str:
+    return str(current_app.config["INQUIRY_RATE_LIMIT"])
+
+
+@bp.route("/inquire", methods=["GET", "POST"])
+@bp.route("/clinics/<slug>/inquire", methods=["GET", "POST"])
+@limiter.limit(_inquiry_limit, methods=["POST"])
+def inquire(slug: str | None = None) -> ResponseReturnValue:
+    chosen = None
+    if slug is not None:
+        chosen = clinic_service.public_clinic(db.session, slug)
+        if chosen is None:
+            abort(404)
+    form = InquiryForm()
+    if chosen is not None and not form.is_submitted():
+        form.clinic.data = chosen.slug
+    if form.validate_on_submit():
+        source = request.form.get("source") or ("clinic-page" if chosen else "web")
+        lead = submit_inquiry(
+            db.session, form.to_inquiry(source), form.upload(), current_app.config["UPLOAD_DIR"]
+        )
+        session["inquiry_reference"] = lead.reference
+        return redirect(url_for("inquiries.thanks"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("inquiries/form.html", form=form, clinic=chosen), status
+
+
+@bp.get("/inquire/thanks")
+def thanks() -> ResponseReturnValue:
+    return render_template("inquiries/thanks.html", reference=session.get("inquiry_reference"))
+
+
+@bp.route("/inquire/withdraw/<token>", methods=["GET", "POST"])
+def withdraw(token: str) -> ResponseReturnValue:
+    """GET asks; only the POST withdraws (a mail scanner following the link changes nothing)."""
+    try:
+        payload = unsign("consent-withdraw", token, max_age=WITHDRAW_LINK_MAX_AGE)
+    except InvalidLink as exc:
+        return render_template("inquiries/withdraw_invalid.html", expired=exc.expired), 400
+    lead = db.session.get(Lead, payload["lead"])
+    if lead is None or lead.reference != payload.get("ref"):
+        return render_template("inquiries/withdraw_invalid.html", expired=False), 400
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        withdraw_consent(db.session, lead.id)
+        return render_template("inquiries/withdrawn.html", reference=lead.reference)
+    if lead.consent_withdrawn_at is not None:
+        return render_template("inquiries/withdrawn.html", reference=lead.reference)
+    return render_template("inquiries/withdraw.html", form=form, reference=lead.reference)

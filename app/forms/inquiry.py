@@ -1,0 +1,229 @@
+"""The patient inquiry form (DESIGN §6: the field names are a contract)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import date
+from typing import Any
+
+import pycountry
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from app.extensions import db
+from app.forms.clinics import language_choices
+from app.forms.validators import EmailAddress, PhoneNumber
+from app.models import Clinic, ClinicStatus, Procedure
+from app.reference_data import CATEGORY_LABELS
+from app.services import attachments
+from app.services.intake import Inquiry, Upload
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+
+
+def procedure_choices() -> dict[str, list[tuple[str, str]]]:
+    """Grouped by category; each label lists the other names patients know it by."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for p in db.session.scalars(select(Procedure).order_by(Procedure.category, Procedure.name)):
+        label = f"{p.name} ({', '.join(p.synonyms[:3])})" if p.synonyms else p.name
+        grouped.setdefault(str(CATEGORY_LABELS.get(p.category, p.category)), []).append(
+            (p.slug, label)
+        )
+    return grouped
+
+
+def _check_date_parsed(field: DateField) -> None:
+    if field.raw_data and field.raw_data[0] and field.data is None:
+        field.errors.clear()
+        raise ValidationError(_l("Please choose a real date, like 2027-03-14."))
+
+
+def _started_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="careroute.form-started")
+
+
+class InquiryForm(FlaskForm):
+    full_name = StringField(
+        _l("Your full name"),
+        validators=[DataRequired(_l("Please tell us your name.")), Length(max=200)],
+    )
+    email = StringField(
+        _l("Email"),
+        validators=[DataRequired(_l("Please enter your email address.")), EmailAddress()],
+    )
+    country = SelectField(
+        _l("Country you live in"),
+        validators=[DataRequired(_l("Please choose the country you live in."))],
+    )
+    phone = StringField(
+        _l("Phone or WhatsApp number"),
+        validators=[
+            DataRequired(_l("Please enter a phone number so the clinic can reach you.")),
+            PhoneNumber(region_field="country"),
+        ],
+    )
+    language = SelectField(
+        _l("Language you would like to be answered in"),
+        validators=[DataRequired(_l("Please choose a language."))],
+    )
+    procedure = SelectField(
+        _l("Treatment you are asking about"),
+        validators=[DataRequired(_l("Please choose the treatment you are asking about."))],
+    )
+    clinic = HiddenField()
+    message = TextAreaField(
+        _l("Your question"),
+        validators=[
+            DataRequired(_l("Please tell us a little about your situation.")),
+            Length(
+                min=20,
+                max=5000,
+                message=_l(
+                    "Please write between 20 and 5,000 characters, so the clinic understands "
+                    "your situation."
+                ),
+            ),
+        ],
+    )
+    budget_usd = IntegerField(
+        _l("Budget in US dollars (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, message=_l("Please enter the budget as a whole number above 0.")),
+        ],
+    )
+    travel_from = DateField(_l("Could travel from (optional)"), validators=[Optional()])
+    travel_to = DateField(_l("Until (optional)"), validators=[Optional()])
+    needs_interpreter = BooleanField(_l("I would like an interpreter"))
+    needs_visa_letter = BooleanField(_l("I need a letter for my visa"))
+    needs_accommodation = BooleanField(_l("I would like help with accommodation"))
+    has_mri = BooleanField(_l("I have an MRI or X-ray report"))
+    attachment = FileField(_l("Attach your MRI report or an image (optional)"))
+    consent = BooleanField(
+        _l(
+            "I agree that CareRoute shares my health information with the clinics matched to "
+            "my question, so they can answer me."
+        ),
+        validators=[
+            DataRequired(
+                _l(
+                    "We can only pass your question to clinics with your "
+                    "agreement. Please tick the box."
+                )
+            )
+        ],
+    )
+    # Left empty by people (it is hidden); bots fill it in.
+    nickname = StringField(_l("Leave this field empty"))
+    started = HiddenField()
+    submission_id = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", _l("Choose…")), *country_choices()]
+        self.language.choices = [("", _l("Choose…")), *language_choices()]
+        self.procedure.choices = {"": [("", str(_l("Choose…")))], **procedure_choices()}
+        if not self.is_submitted():
+            self.started.data = _started_serializer().dumps(time.time())
+            self.submission_id.data = secrets.token_urlsafe(16)
+        self._content_type: str | None = None
+
+    # Messages a patient understands, instead of WTForms' technical ones.
+    def validate_budget_usd(self, field: IntegerField) -> None:
+        if field.raw_data and field.raw_data[0] and field.data is None:
+            field.errors.clear()
+            raise ValidationError(_l("Please enter the budget as a whole number above 0."))
+
+    def validate_travel_from(self, field: DateField) -> None:
+        _check_date_parsed(field)
+        if field.data and field.data < date.today():
+            raise ValidationError(_l("Please choose a date from today on."))
+
+    def validate_travel_to(self, field: DateField) -> None:
+        _check_date_parsed(field)
+        if field.data and field.data < date.today():
+            raise ValidationError(_l("Please choose a date from today on."))
+        if field.data and self.travel_from.data and field.data <= self.travel_from.data:
+            raise ValidationError(_l("Please choose an end date after the start date."))
+
+    def validate_clinic(self, field: HiddenField) -> None:
+        if (
+            field.data
+            and db.session.scalar(
+                select(Clinic.id).where(
+                    Clinic.slug == field.data, Clinic.status == ClinicStatus.APPROVED
+                )
+            )
+            is None
+        ):
+            raise ValidationError(_l("This clinic is not taking inquiries through CareRoute."))
+
+    def validate_attachment(self, field: FileField) -> None:
+        upload = field.data
+        if not upload or not getattr(upload, "filename", ""):
+            field.data = None
+            return
+        try:
+            self._content_type = attachments.check(upload.stream)
+        except attachments.AttachmentRejected as exc:
+            if exc.reason == "size":
+                raise ValidationError(_l("Please attach a file of 10 MB or less.")) from exc
+            raise ValidationError(
+                _l("Please attach a PDF, JPEG or PNG file. This file is not one of those.")
+            ) from exc
+
+    def spam_reason(self) -> str | None:
+        if self.nickname.data:
+            return "honeypot"
+        if self.started.data:
+            try:
+                started = float(_started_serializer().loads(self.started.data))
+            except (BadSignature, ValueError):
+                return "tampered-timer"
+            if time.time() - started < current_app.config["INQUIRY_MIN_FILL_SECONDS"]:
+                return "too-fast"
+        return None
+
+    def to_inquiry(self, source: str) -> Inquiry:
+        return Inquiry(
+            full_name=self.full_name.data.strip(),
+            email=self.email.data,
+            phone=self.phone.data,
+            country=self.country.data,
+            language=self.language.data,
+            procedure_slug=self.procedure.data,
+            clinic_slug=self.clinic.data or None,
+            message=self.message.data.strip(),
+            budget_usd=self.budget_usd.data,
+            travel_from=self.travel_from.data,
+            travel_to=self.travel_to.data,
+            needs_interpreter=self.needs_interpreter.data,
+            needs_visa_letter=self.needs_visa_letter.data,
+            needs_accommodation=self.needs_accommodation.data,
+            has_mri=self.has_mri.data,
+            source=source,
+            submission_id=self.submission_id.data or None,
+            spam_reason=self.spam_reason(),
+        )
+
+    def upload(self) -> Upload | None:
+        if self.attachment.data is None or self._content_type is None:
+            return None
+        return Upload(stream=self.attachment.data.stream, content_type=self._content_type)

@@ -1,0 +1,146 @@
+"""Patient inquiries (leads), the files they attach, and the clinics they are routed to."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+from app.models.catalog import Procedure
+from app.models.clinics import Clinic
+from app.models.types import JSONDocument, str_enum
+
+
+class LeadStatus(enum.StrEnum):
+    NEW = "new"
+    ROUTED = "routed"
+    CONTACTED = "contacted"
+    QUOTED = "quoted"
+    BOOKED = "booked"
+    CLOSED = "closed"
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+    LOST = "lost"
+
+
+class ClinicResponse(enum.StrEnum):
+    CONTACTED = "contacted"
+    QUOTED = "quoted"
+    DECLINED = "declined"
+
+
+class Lead(db.Model):
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_email_procedure", "email", "procedure_id", "created_at"),
+        Index("ix_leads_phone_procedure", "phone", "procedure_id", "created_at"),
+        Index("ix_leads_status_created", "status", "created_at"),
+        CheckConstraint("budget_usd IS NULL OR budget_usd > 0", name="budget_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What the patient quotes to us; random, so it reveals nothing about volume or order.
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    # The form's one-time id: a double click or a refresh finds the lead it already made.
+    submission_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(8))
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"))
+    chosen_clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
+    message: Mapped[str] = mapped_column(Text)
+    budget_usd: Mapped[int | None] = mapped_column(Integer)
+    travel_from: Mapped[date | None] = mapped_column(Date)
+    travel_to: Mapped[date | None] = mapped_column(Date)
+    needs_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_visa_letter: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_accommodation: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_mri: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_version: Mapped[str] = mapped_column(String(40))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(100), default="web")
+    status: Mapped[LeadStatus] = mapped_column(
+        str_enum(LeadStatus, "lead_status"), default=LeadStatus.NEW
+    )
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+    spam_reason: Mapped[str | None] = mapped_column(String(100))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    no_matching_clinic: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Counted before each routing attempt, so a lead whose processing kills the worker
+    # every time stops being retried and is flagged for staff instead.
+    processing_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processing_failed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    procedure: Mapped[Procedure] = relationship()
+    chosen_clinic: Mapped[Clinic | None] = relationship()
+    duplicate_of: Mapped[Lead | None] = relationship(remote_side=[id])
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="lead", order_by="Assignment.rank"
+    )
+    attachment: Mapped[LeadAttachment | None] = relationship(back_populates="lead")
+
+    def __repr__(self) -> str:
+        return f"<Lead {self.reference} {self.status}>"
+
+
+class LeadAttachment(db.Model):
+    """An MRI report or image, stored outside any served folder under a random name."""
+
+    __tablename__ = "lead_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="attachment")
+
+
+class Assignment(db.Model):
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("lead_id", "clinic_id"),
+        Index("ix_assignments_clinic_created", "clinic_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    rank: Mapped[int] = mapped_column(Integer)
+    # Why this clinic: the ranking's inputs, shown to staff.
+    score: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response: Mapped[ClinicResponse | None] = mapped_column(
+        str_enum(ClinicResponse, "clinic_response")
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lead: Mapped[Lead] = relationship(back_populates="assignments")
+    clinic: Mapped[Clinic] = relationship()

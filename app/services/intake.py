@@ -1,0 +1,140 @@
+"""Turning a patient's inquiry into a lead, in one transaction with the work it triggers."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import Clinic, ClinicStatus, Lead, LeadAttachment, LeadStatus, Procedure
+from app.services import attachments, audit
+from app.services.outbox import enqueue_task
+
+# The consent wording shown on the form; bump the version whenever the text changes.
+CONSENT_VERSION = "2026-11-share-with-matched-clinics-v1"
+
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: easy to read aloud
+
+
+def new_reference() -> str:
+    body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"CR-{body[:4]}-{body[4:]}"
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    full_name: str
+    email: str
+    phone: str
+    country: str
+    language: str
+    procedure_slug: str
+    clinic_slug: str | None
+    message: str
+    budget_usd: int | None
+    travel_from: date | None
+    travel_to: date | None
+    needs_interpreter: bool
+    needs_visa_letter: bool
+    needs_accommodation: bool
+    has_mri: bool
+    source: str = "web"
+    submission_id: str | None = None
+    spam_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    stream: BinaryIO
+    content_type: str
+
+
+def submit_inquiry(
+    session: Session, inquiry: Inquiry, upload: Upload | None, upload_dir: str
+) -> Lead:
+    """Store the lead (and its processing task) and commit; return the lead.
+
+    The same form submitted twice returns the lead the first one made. A submission judged
+    to be spam is stored as such and never routed, so the sender learns nothing.
+    """
+    if inquiry.submission_id:
+        earlier = session.scalar(select(Lead).where(Lead.submission_id == inquiry.submission_id))
+        if earlier is not None:
+            return earlier
+    procedure = session.scalar(select(Procedure).where(Procedure.slug == inquiry.procedure_slug))
+    if procedure is None:
+        raise LookupError(f"unknown procedure {inquiry.procedure_slug!r}")
+    chosen = None
+    if inquiry.clinic_slug:
+        chosen = session.scalar(
+            select(Clinic).where(
+                Clinic.slug == inquiry.clinic_slug, Clinic.status == ClinicStatus.APPROVED
+            )
+        )
+    spam = inquiry.spam_reason is not None
+    lead = Lead(
+        reference=new_reference(),
+        submission_id=inquiry.submission_id,
+        full_name=inquiry.full_name,
+        email=inquiry.email,
+        phone=inquiry.phone,
+        country=inquiry.country,
+        language=inquiry.language,
+        procedure=procedure,
+        chosen_clinic=chosen,
+        message=inquiry.message,
+        budget_usd=inquiry.budget_usd,
+        travel_from=inquiry.travel_from,
+        travel_to=inquiry.travel_to,
+        needs_interpreter=inquiry.needs_interpreter,
+        needs_visa_letter=inquiry.needs_visa_letter,
+        needs_accommodation=inquiry.needs_accommodation,
+        has_mri=inquiry.has_mri,
+        consent_version=CONSENT_VERSION,
+        source=inquiry.source[:100],
+        status=LeadStatus.SPAM if spam else LeadStatus.NEW,
+        spam_reason=inquiry.spam_reason,
+    )
+    session.add(lead)
+    stored_name = None
+    if upload is not None and not spam:
+        stored_name, size = attachments.store(upload.stream, upload_dir)
+        lead.attachment = LeadAttachment(
+            stored_name=stored_name, content_type=upload.content_type, size_bytes=size
+        )
+    try:
+        session.flush()
+        if not spam:
+            enqueue_task(session, "leads.process", lead.id)
+        audit.record(
+            session,
+            audit.Actor.public("patient"),
+            "lead.spam_received" if spam else "lead.received",
+            "lead",
+            lead.id,
+            {"procedure": procedure.slug, "consent_version": CONSENT_VERSION},
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if stored_name:
+            attachments.remove(upload_dir, stored_name)
+        if inquiry.submission_id:
+            # The same form's other submission committed first: that lead is the answer.
+            earlier = session.scalar(
+                select(Lead).where(Lead.submission_id == inquiry.submission_id)
+            )
+            if earlier is not None:
+                return earlier
+        raise
+    except BaseException:
+        session.rollback()
+        if stored_name:
+            attachments.remove(upload_dir, stored_name)
+        raise
+    return lead

@@ -1,0 +1,146 @@
+"""What the worker does with a new lead: dedup, route, and queue the emails."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Lead, LeadStatus
+from app.models.base import utcnow
+from app.services import audit, routing
+from app.services.email_delivery import queue_email
+from app.services.outbox import enqueue_task
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class ProcessingPolicy:
+    max_clinics: int
+    max_attempts: int = 3
+
+
+def find_duplicate(session: Session, lead: Lead) -> Lead | None:
+    """The earliest live lead of the same person (email or phone) for the same procedure
+    in the 30 days before this one. Only earlier leads count, so two leads processed at
+    once never mark each other."""
+    return session.scalar(
+        select(Lead)
+        .where(
+            Lead.id < lead.id,
+            Lead.procedure_id == lead.procedure_id,
+            or_(Lead.email == lead.email, Lead.phone == lead.phone),
+            Lead.created_at >= lead.created_at - DUPLICATE_WINDOW,
+            Lead.status.not_in([LeadStatus.SPAM, LeadStatus.DUPLICATE]),
+        )
+        .order_by(Lead.id)
+        .limit(1)
+    )
+
+
+def _needs_processing(lead: Lead) -> bool:
+    return (
+        lead.processed_at is None
+        and lead.status is LeadStatus.NEW
+        and lead.consent_withdrawn_at is None
+        and not lead.processing_failed
+    )
+
+
+def process_lead(
+    session: Session, lead_id: int, policy: ProcessingPolicy, now: datetime | None = None
+) -> None:
+    """Idempotent: a lead already processed, withdrawn, spam or given up on is left alone.
+
+    The attempt is counted and committed first, so a lead whose processing kills the
+    worker every time is flagged for staff after `max_attempts` instead of looping.
+    """
+    now = now or utcnow()
+    lead = session.get(Lead, lead_id, with_for_update=True)
+    if lead is None or not _needs_processing(lead):
+        session.rollback()
+        return
+    if lead.processing_attempts >= policy.max_attempts:
+        lead.processing_failed = True
+        audit.record(
+            session,
+            audit.Actor.system("routing"),
+            "lead.processing_failed",
+            "lead",
+            lead.id,
+            {"attempts": lead.processing_attempts},
+        )
+        session.commit()
+        log.error(
+            "lead %s: processing gave up after %d attempts", lead.id, lead.processing_attempts
+        )
+        return
+    lead.processing_attempts += 1
+    session.commit()
+
+    lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+    if lead is None or not _needs_processing(lead):
+        session.rollback()
+        return
+    duplicate_of = find_duplicate(session, lead)
+    if duplicate_of is not None:
+        lead.status = LeadStatus.DUPLICATE
+        lead.duplicate_of = duplicate_of
+        outcome = {"duplicate_of": duplicate_of.id}
+    else:
+        assignments = routing.assign(session, lead, policy.max_clinics, now.date(), now)
+        for assignment in assignments:
+            queue_email(
+                session,
+                key=f"clinic-new-lead:{assignment.id}",
+                recipient=assignment.clinic.email,
+                template="clinic_new_lead",
+                context={"assignment_id": assignment.id},
+            )
+        lead.no_matching_clinic = not assignments
+        if assignments:
+            lead.status = LeadStatus.ROUTED
+        outcome = {"clinics": [a.clinic_id for a in assignments]}
+    queue_email(
+        session,
+        key=f"lead-confirmation:{lead.id}",
+        recipient=lead.email,
+        template="patient_confirmation",
+        context={"lead_id": lead.id},
+        language=lead.language,
+    )
+    lead.processed_at = now
+    action = (
+        "lead.duplicate"
+        if duplicate_of
+        else "lead.routed"
+        if lead.status is LeadStatus.ROUTED
+        else "lead.no_matching_clinic"
+    )
+    audit.record(session, audit.Actor.system("routing"), action, "lead", lead.id, outcome)
+    session.commit()
+
+
+def redrive_stuck_leads(session: Session, stale_after: timedelta, now: datetime) -> int:
+    """Queue processing again for leads whose message was lost (broker down, Redis emptied)."""
+    cutoff = now - stale_after
+    stuck = session.scalars(
+        select(Lead.id).where(
+            Lead.status == LeadStatus.NEW,
+            Lead.processed_at.is_(None),
+            Lead.processing_failed.is_(False),
+            Lead.consent_withdrawn_at.is_(None),
+            Lead.updated_at < cutoff,
+        )
+    ).all()
+    for lead_id in stuck:
+        enqueue_task(session, "leads.process", lead_id)
+    if stuck:
+        session.execute(update(Lead).where(Lead.id.in_(stuck)).values(updated_at=now))
+    return len(stuck)
