@@ -30,6 +30,9 @@ def app_settings(tmp_path: Any, **overrides: str) -> dict[str, str]:
         "SMTP_URL": "smtp://127.0.0.1:9",
         "MAILCATCHER_DIR": str(tmp_path / "devmail"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "INQUIRY_MIN_FILL_SECONDS": "0",
+        "INQUIRY_RATE_LIMIT": "1000 per minute",
         **overrides,
     }
 

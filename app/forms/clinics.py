@@ -12,6 +12,7 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.extensions import db
+from app.forms.fields import CheckboxListField
 from app.forms.validators import (
     AtLeastOne,
     EmailAddress,
@@ -19,7 +20,6 @@ from app.forms.validators import (
     PhoneNumber,
     WebsiteURL,
 )
-from app.forms.widgets import CheckboxListField
 from app.models import Procedure
 from app.reference_data import ACCREDITATIONS, LANGUAGE_CODES
 from app.services.clinics import ClinicApplication, email_in_use

@@ -19,7 +19,6 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -27,6 +26,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from app.extensions import db
 from app.forms.clinics import language_choices
+from app.forms.fields import ListChoiceField
 from app.forms.validators import EmailAddress, PhoneNumber
 from app.models import Clinic, ClinicStatus, Procedure
 from app.reference_data import CATEGORY_LABELS
@@ -68,8 +68,9 @@ class InquiryForm(FlaskForm):
         _l("Email"),
         validators=[DataRequired(_l("Please enter your email address.")), EmailAddress()],
     )
-    country = SelectField(
+    country = ListChoiceField(
         _l("Country you live in"),
+        invalid=_l("Please choose your country from the list."),
         validators=[DataRequired(_l("Please choose the country you live in."))],
     )
     phone = StringField(
@@ -79,12 +80,14 @@ class InquiryForm(FlaskForm):
             PhoneNumber(region_field="country"),
         ],
     )
-    language = SelectField(
+    language = ListChoiceField(
         _l("Language you would like to be answered in"),
+        invalid=_l("Please choose a language from the list."),
         validators=[DataRequired(_l("Please choose a language."))],
     )
-    procedure = SelectField(
+    procedure = ListChoiceField(
         _l("Treatment you are asking about"),
+        invalid=_l("Please choose a treatment from the list."),
         validators=[DataRequired(_l("Please choose the treatment you are asking about."))],
     )
     clinic = HiddenField()

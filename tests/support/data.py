@@ -29,3 +29,27 @@ def clinic_application(**changes: Any) -> dict[str, Any]:
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+
+
+def inquiry(**changes: Any) -> dict[str, Any]:
+    """A fictional patient's answers, as the form posts them."""
+    data: dict[str, Any] = {
+        "full_name": "Aigerim Testova",
+        "email": "Aigerim.Testova@example.com",
+        "phone": "+7 701 555 0101",
+        "country": "KZ",
+        "language": "ru",
+        "procedure": "autologous-msc-injection",
+        "message": "My right knee has hurt for three years; my doctor says grade 3 arthritis.",
+        "budget_usd": "15000",
+        "travel_from": "2027-03-01",
+        "travel_to": "2027-03-20",
+        "needs_interpreter": "y",
+        "consent": "y",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}

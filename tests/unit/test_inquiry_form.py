@@ -1,0 +1,283 @@
+"""The patient inquiry form (/inquire): validation, attachments, spam, double submission."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+from html import unescape
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from app import create_app
+from app.extensions import db
+from app.models import (
+    AuditEvent,
+    Clinic,
+    ClinicStatus,
+    Lead,
+    LeadAttachment,
+    LeadStatus,
+    OutboxMessage,
+)
+from app.services.demo import load_demo_clinics
+from tests.conftest import FreshContextClient
+from tests.support.data import PDF_BYTES, PNG_BYTES, inquiry
+from tests.support.forms import csrf_token, submit
+
+
+def count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def field_error(html: str, field: str) -> str:
+    return unescape(" ".join(re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', html)))
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html)
+    return match.group(1) if match else ""
+
+
+def test_inquiry_becomes_a_lead_with_its_processing_task(client: FlaskClient):
+    response = submit(client, "/inquire", inquiry())
+
+    assert response.status_code == 302
+    lead = db.session.scalar(select(Lead))
+    assert lead.status is LeadStatus.NEW
+    assert lead.email == "aigerim.testova@example.com"
+    assert lead.phone == "+77015550101"
+    assert (lead.country, lead.language, lead.budget_usd) == ("KZ", "ru", 15000)
+    assert lead.needs_interpreter and not lead.needs_visa_letter
+    assert lead.consent_version and lead.consented_at
+    assert [(m.task, m.args) for m in db.session.scalars(select(OutboxMessage))] == [
+        ("leads.process", [lead.id])
+    ]
+    thanks = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert lead.reference in thanks
+
+
+def test_a_number_without_country_code_is_read_for_the_chosen_country(client: FlaskClient):
+    submit(client, "/inquire", inquiry(phone="8 701 555 0101"))
+    assert db.session.scalar(select(Lead.phone)) == "+77015550101"
+
+
+BAD_INPUTS = [
+    ("full_name", "", "Please tell us your name."),
+    ("email", "", "Please enter your email address."),
+    ("email", "aigerim@", "Please enter a valid email address"),
+    ("phone", "", "Please enter a phone number"),
+    ("phone", "555", "Please enter a valid phone number"),
+    ("country", "", "Please choose the country you live in."),
+    ("country", "XX", "Please choose your country from the list."),
+    ("language", "", "Please choose a language."),
+    ("language", "klingon", "Please choose a language from the list."),
+    ("procedure", "", "Please choose the treatment"),
+    ("procedure", "knee-replacement-by-magic", "Please choose a treatment from the list."),
+    ("message", "", "Please tell us a little about your situation."),
+    ("message", "knee hurts", "between 20 and 5,000 characters"),
+    ("message", "x" * 5001, "between 20 and 5,000 characters"),
+    ("budget_usd", "-5", "whole number above 0"),
+    ("budget_usd", "0", "whole number above 0"),
+    ("budget_usd", "12.5", "whole number above 0"),
+    ("budget_usd", "lots", "whole number above 0"),
+    ("travel_from", "2020-01-01", "from today on"),
+    ("travel_from", "next spring", "Please choose a real date"),
+    ("travel_to", "2027-02-01", "end date after the start date"),
+    ("travel_to", "2027-03-01", "end date after the start date"),
+    ("consent", None, "Please tick the box."),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_INPUTS)
+def test_bad_input_gets_its_message_keeps_other_answers_and_stores_nothing(
+    client: FlaskClient, field: str, value: object, message: str
+):
+    response = submit(client, "/inquire", inquiry(**{field: value}))
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in field_error(html, field)
+    if field != "full_name":
+        assert 'value="Aigerim Testova"' in html
+    assert count(Lead) == 0
+    assert count(OutboxMessage) == 0
+    assert count(AuditEvent) == 0
+
+
+def test_an_unapproved_chosen_clinic_is_refused(client: FlaskClient):
+    load_demo_clinics(db.session)
+    clinic = db.session.scalar(select(Clinic))
+    clinic.status = ClinicStatus.SUSPENDED
+    db.session.commit()
+
+    assert client.get(f"/clinics/{clinic.slug}/inquire").status_code == 404
+    response = submit(client, "/inquire", inquiry(clinic=clinic.slug))
+    assert response.status_code == 422
+    assert "not taking inquiries" in response.get_data(as_text=True)
+    assert count(Lead) == 0
+
+
+def test_inquiry_from_a_clinic_page_records_the_chosen_clinic(client: FlaskClient):
+    load_demo_clinics(db.session)
+    clinic = db.session.scalar(select(Clinic))
+    page = f"/clinics/{clinic.slug}/inquire"
+    html = client.get(page).get_data(as_text=True)
+    assert hidden(html, "clinic") == clinic.slug
+
+    submit(client, page, inquiry(clinic=clinic.slug))
+    assert db.session.scalar(select(Lead)).chosen_clinic_id == clinic.id
+
+
+def test_missing_csrf_token_is_refused(client: FlaskClient):
+    response = client.post("/inquire", data=inquiry())
+    assert response.status_code == 400
+    assert count(Lead) == 0
+
+
+def test_a_pdf_is_stored_outside_served_folders_under_a_random_name(
+    app: Flask, client: FlaskClient
+):
+    upload = (io.BytesIO(PDF_BYTES), "my knee.pdf")
+    submit(client, "/inquire", inquiry(attachment=upload), content_type="multipart/form-data")
+
+    attachment = db.session.scalar(select(LeadAttachment))
+    assert attachment.content_type == "application/pdf"
+    assert re.fullmatch(r"[0-9a-f]{32}", attachment.stored_name)
+    path = Path(app.config["UPLOAD_DIR"]) / attachment.stored_name
+    assert path.read_bytes() == PDF_BYTES
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert not str(path).startswith(app.static_folder)
+
+
+def test_a_png_is_accepted_by_content(client: FlaskClient):
+    upload = (io.BytesIO(PNG_BYTES), "scan")
+    submit(client, "/inquire", inquiry(attachment=upload), content_type="multipart/form-data")
+    assert db.session.scalar(select(LeadAttachment.content_type)) == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (b"<html><script>alert(1)</script></html>", "mri.pdf"),
+        (b"MZ\x90\x00 not a picture", "knee.jpg"),
+        (b"plain text pretending", "scan.png"),
+    ],
+)
+def test_a_file_disguised_by_its_name_is_refused(
+    app: Flask, client: FlaskClient, content: bytes, name: str
+):
+    response = submit(
+        client,
+        "/inquire",
+        inquiry(attachment=(io.BytesIO(content), name)),
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 422
+    assert "Please attach a PDF, JPEG or PNG file" in field_error(response.text, "attachment")
+    assert count(Lead) == 0
+    assert not Path(app.config["UPLOAD_DIR"]).exists() or not os.listdir(app.config["UPLOAD_DIR"])
+
+
+def test_a_file_over_10_mb_is_refused_next_to_the_field(client: FlaskClient):
+    big = PDF_BYTES + b"0" * (10 * 1024 * 1024)
+    response = submit(
+        client,
+        "/inquire",
+        inquiry(attachment=(io.BytesIO(big), "big.pdf")),
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 422
+    assert "10 MB or less" in field_error(response.text, "attachment")
+    assert count(Lead) == 0
+
+
+def test_a_request_far_over_the_limit_gets_a_readable_413(client: FlaskClient):
+    huge = PDF_BYTES + b"0" * (12 * 1024 * 1024)
+    response = submit(
+        client,
+        "/inquire",
+        inquiry(attachment=(io.BytesIO(huge), "huge.pdf")),
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 413
+    assert "That file is too large" in response.text
+    assert count(Lead) == 0
+
+
+def test_a_filled_honeypot_is_stored_as_spam_and_looks_normal(client: FlaskClient):
+    response = submit(client, "/inquire", inquiry(nickname="buy-now"))
+
+    assert response.status_code == 302
+    assert "Thank you" in client.get(response.headers["Location"]).text
+    lead = db.session.scalar(select(Lead))
+    assert (lead.status, lead.spam_reason) == (LeadStatus.SPAM, "honeypot")
+    assert count(OutboxMessage) == 0
+
+
+def test_a_form_sent_faster_than_a_person_can_is_spam(settings: dict[str, str]):
+    slow = create_app({**settings, "INQUIRY_MIN_FILL_SECONDS": "60"})
+    slow.test_client_class = FreshContextClient
+    with slow.app_context():
+        db.create_all()
+        from app.services.catalog import load_catalog
+
+        load_catalog(db.session)
+        client = slow.test_client()
+        page = client.get("/inquire").text
+        data = {
+            **inquiry(),
+            "started": hidden(page, "started"),
+            "submission_id": hidden(page, "submission_id"),
+            "csrf_token": csrf_token(client, "/inquire"),
+        }
+        assert client.post("/inquire", data=data).status_code == 302
+        assert db.session.scalar(select(Lead.spam_reason)) == "too-fast"
+        db.drop_all()
+
+
+def test_the_same_form_submitted_twice_makes_one_lead(client: FlaskClient):
+    page = client.get("/inquire").text
+    data = {
+        **inquiry(),
+        "started": hidden(page, "started"),
+        "submission_id": hidden(page, "submission_id"),
+        "csrf_token": csrf_token(client, "/inquire"),
+    }
+
+    first = client.post("/inquire", data=data)
+    second = client.post("/inquire", data=data)
+
+    assert first.status_code == second.status_code == 302
+    assert count(Lead) == 1
+    assert count(OutboxMessage) == 1
+
+
+def test_posting_is_rate_limited_per_client(settings: dict[str, str]):
+    limited = create_app({**settings, "INQUIRY_RATE_LIMIT": "2 per minute"})
+    limited.test_client_class = FreshContextClient
+    with limited.app_context():
+        db.create_all()
+        client = limited.test_client()
+        codes = [submit(client, "/inquire", {"full_name": "x"}).status_code for _ in range(3)]
+        db.drop_all()
+    assert codes == [422, 422, 429]
+
+
+def test_the_form_labels_every_input_and_hides_the_trap_without_inline_style(
+    client: FlaskClient,
+):
+    html = client.get("/inquire").text
+    ids = set(re.findall(r'<(?:input|textarea|select)[^>]*\bid="([^"]+)"', html))
+    labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    assert ids - {"csrf_token", "started", "submission_id", "clinic"} <= labelled
+    assert 'class="trap" aria-hidden="true"' in html
+    assert "style=" not in html and "<script" not in html
