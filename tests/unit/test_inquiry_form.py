@@ -281,3 +281,34 @@ def test_the_form_labels_every_input_and_hides_the_trap_without_inline_style(
     assert ids - {"csrf_token", "started", "submission_id", "clinic"} <= labelled
     assert 'class="trap" aria-hidden="true"' in html
     assert "style=" not in html and "<script" not in html
+
+
+def test_staff_download_is_an_attachment_never_cached_and_audited(
+    client: FlaskClient, staff_client: FlaskClient
+):
+    upload = (io.BytesIO(PDF_BYTES), "knee.pdf")
+    submit(client, "/inquire", inquiry(attachment=upload), content_type="multipart/form-data")
+    lead = db.session.scalar(select(Lead))
+
+    response = staff_client.get(f"/staff/leads/{lead.id}/attachment")
+
+    assert response.status_code == 200
+    assert response.data == PDF_BYTES
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert lead.reference in response.headers["Content-Disposition"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response.headers["Cache-Control"]
+    assert (
+        db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "lead.attachment_downloaded")
+        )
+        is not None
+    )
+
+
+def test_anonymous_visitors_cannot_download_attachments(client: FlaskClient):
+    upload = (io.BytesIO(PDF_BYTES), "knee.pdf")
+    submit(client, "/inquire", inquiry(attachment=upload), content_type="multipart/form-data")
+    lead = db.session.scalar(select(Lead))
+    assert client.get(f"/staff/leads/{lead.id}/attachment").status_code == 302

@@ -8,7 +8,7 @@ from app.models.base import utcnow
 from app.services.clinics import remind_expiring_credentials
 
 
-@shared_task(name="clinics.remind_expiring_credentials", time_limit=300, soft_time_limit=290)
+@shared_task(name="clinics.remind_expiring_credentials")
 def remind_credentials() -> None:
     remind_expiring_credentials(
         db.session, utcnow().date(), current_app.config["CREDENTIAL_REMINDER_DAYS"]

@@ -7,7 +7,7 @@ from app.extensions import db
 from app.services.lead_processing import ProcessingPolicy, process_lead
 
 
-@shared_task(name="leads.process", time_limit=60, soft_time_limit=50)
+@shared_task(name="leads.process")
 def process(lead_id: int) -> None:
     process_lead(
         db.session,

@@ -8,7 +8,7 @@ from app.services.email_delivery import DeliveryPolicy, Outcome, deliver
 from app.services.smtp import SmtpSettings
 
 
-@shared_task(name="mail.send", bind=True, max_retries=None, time_limit=90, soft_time_limit=80)
+@shared_task(name="mail.send", bind=True, max_retries=None)
 def send_email(self: Task, email_id: int) -> None:
     """Attempts are counted in the row, not by Celery, so the limit survives redelivery."""
     config = current_app.config

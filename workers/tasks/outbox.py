@@ -12,7 +12,7 @@ from app.services.outbox import sweep
 from app.task_queue import celery_publisher
 
 
-@shared_task(name="outbox.sweep", time_limit=120, soft_time_limit=110)
+@shared_task(name="outbox.sweep")
 def sweep_outbox() -> None:
     stale = timedelta(seconds=current_app.config["OUTBOX_STALE_SECONDS"])
     redrive_stuck_leads(db.session, stale, utcnow())
