@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import models  # noqa: F401  (registers every table with the metadata)
 from app.config import load_config
-from app.database import configure_sqlite
+from app.database import configure_engine
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.task_queue import celery_init_app
 
@@ -60,7 +60,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_login_session)
     celery_init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_engine(db.engine)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -131,13 +131,16 @@ def redrive_stuck_leads(session: Session, stale_after: timedelta, now: datetime)
     """Queue processing again for leads whose message was lost (broker down, Redis emptied)."""
     cutoff = now - stale_after
     stuck = session.scalars(
-        select(Lead.id).where(
+        select(Lead.id)
+        .where(
             Lead.status == LeadStatus.NEW,
             Lead.processed_at.is_(None),
             Lead.processing_failed.is_(False),
             Lead.consent_withdrawn_at.is_(None),
             Lead.updated_at < cutoff,
         )
+        # A lead a worker holds is being processed right now: leave it to that worker.
+        .with_for_update(skip_locked=True)
     ).all()
     for lead_id in stuck:
         enqueue_task(session, "leads.process", lead_id)

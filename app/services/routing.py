@@ -137,9 +137,11 @@ def lock_routing(session: Session) -> None:
     """Serialise the count-then-assign step across workers (PostgreSQL; SQLite has one writer).
 
     Ranking and inserting take a few milliseconds; one transaction-scoped lock makes capacity
-    and fairness exact across every procedure, with no lock-ordering deadlocks.
+    and fairness exact across every procedure, with no lock-ordering deadlocks. A wait longer
+    than the lock timeout fails the attempt cleanly; the sweeper tries the lead again.
     """
     if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL lock_timeout = '5s'"))
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROUTING_LOCK_KEY})
 
 

@@ -33,6 +33,10 @@ class ScriptedHandler:
         self.attempts = 0
         self.hold_rcpt: threading.Event | None = None
         self.hold_data: threading.Event | None = None
+        # Recipients for whom the server goes silent after RCPT (the client must time out).
+        self.stall_rcpts: set[str] = set()
+        self.stalled = 0
+        self.closing = threading.Event()
         self.waiting = threading.Event()
         self.lock = threading.Lock()
 
@@ -42,6 +46,9 @@ class ScriptedHandler:
         if self.hold_rcpt is not None:
             self.waiting.set()
             await _wait(self.hold_rcpt)
+        if address in self.stall_rcpts:
+            self.stalled += 1
+            await _wait(self.closing)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -85,6 +92,7 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
+        self.handler.closing.set()
         self.controller.stop()
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:

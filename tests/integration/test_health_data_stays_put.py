@@ -1,0 +1,64 @@
+"""A patient's message never leaves the database: not in logs, Redis, or any email."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import redis
+from flask import Flask
+
+from app.extensions import db
+from app.models import EmailStatus
+from app.services.demo import load_demo_clinics
+from tests.integration.conftest import WorkerProcess, wait_until
+from tests.integration.test_inquiry_stack import emails, send_inquiry
+from tests.support.smtp_server import SmtpServer
+
+pytestmark = pytest.mark.integration
+
+CANARY = "CANARY-b81f-my-knee-swells-after-stairs"
+
+
+def redis_contents(url: str) -> bytes:
+    client = redis.Redis.from_url(url)
+    dump = bytearray()
+    for key in client.scan_iter(count=1000):
+        dump += key
+        kind = client.type(key)
+        if kind == b"string":
+            dump += client.get(key) or b""
+        elif kind == b"list":
+            dump += b"".join(client.lrange(key, 0, -1))
+        elif kind == b"hash":
+            dump += b"".join(k + v for k, v in client.hgetall(key).items())
+        elif kind == b"zset":
+            dump += b"".join(client.zrange(key, 0, -1))
+        elif kind == b"set":
+            dump += b"".join(client.smembers(key))
+    return bytes(dump)
+
+
+def test_a_canary_in_the_message_is_found_nowhere_outside_the_database(
+    stack_app: Flask,
+    worker: WorkerProcess,
+    relay_thread: None,
+    smtp_server: SmtpServer,
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
+):
+    caplog.set_level(logging.DEBUG)
+    load_demo_clinics(db.session)
+    send_inquiry(stack_app, message=f"{CANARY}. It has been like this for two years.")
+    wait_until(
+        lambda: len(emails()) == 3 and all(e.status is EmailStatus.SENT for e in emails()),
+        timeout=30,
+        message="all sent",
+    )
+
+    assert CANARY not in worker.log()
+    assert CANARY not in caplog.text
+    assert CANARY.encode() not in redis_contents(redis_url)
+    for message in smtp_server.messages:
+        assert CANARY not in message.as_string()
+    assert all(CANARY not in str(e.context) for e in emails())
