@@ -312,3 +312,42 @@ def test_anonymous_visitors_cannot_download_attachments(client: FlaskClient):
     submit(client, "/inquire", inquiry(attachment=upload), content_type="multipart/form-data")
     lead = db.session.scalar(select(Lead))
     assert client.get(f"/staff/leads/{lead.id}/attachment").status_code == 302
+
+
+def limited_app(settings: dict[str, str], **extra: str) -> Flask:
+    app = create_app({**settings, "INQUIRY_RATE_LIMIT": "2 per minute", **extra})
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def test_the_limit_holds_in_memory_when_redis_is_down(settings: dict[str, str]):
+    app = limited_app(settings, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    client = app.test_client()
+    codes = [submit(client, "/inquire", {"full_name": "x"}).status_code for _ in range(3)]
+    assert codes == [422, 422, 429]
+
+
+def test_a_forwarded_for_header_cannot_dodge_the_limit_without_a_proxy(
+    settings: dict[str, str],
+):
+    client = limited_app(settings).test_client()
+    codes = [
+        submit(
+            client, "/inquire", {"full_name": "x"}, headers={"X-Forwarded-For": f"198.51.100.{n}"}
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes[-1] == 429
+
+
+def test_behind_a_configured_proxy_each_client_has_its_own_limit(settings: dict[str, str]):
+    client = limited_app(settings, PROXY_FIX_HOPS="1").test_client()
+    codes = [
+        submit(
+            client, "/inquire", {"full_name": "x"}, headers={"X-Forwarded-For": f"198.51.100.{n}"}
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [422, 422, 422]
