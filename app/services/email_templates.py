@@ -121,6 +121,13 @@ def _lead(session: Session, lead_id: int) -> Lead:
     return lead
 
 
+def _assignment(session: Session, assignment_id: int) -> Assignment:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise MissingSubject(f"assignment {assignment_id} is gone")
+    return assignment
+
+
 def consent_withdrawal_token(lead: Lead) -> str:
     return sign("consent-withdraw", {"lead": lead.id, "ref": lead.reference})
 
@@ -140,9 +147,7 @@ def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str
 
 @email_template("clinic_new_lead")
 def _clinic_new_lead(session: Session, assignment_id: int) -> tuple[str, dict[str, Any]]:
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise MissingSubject(f"assignment {assignment_id} is gone")
+    assignment = _assignment(session, assignment_id)
     # No health details here: the patient's message stays in the portal, behind sign-in.
     return _("New patient inquiry %(ref)s", ref=assignment.lead.reference), {
         "clinic": assignment.clinic,
@@ -157,9 +162,7 @@ def _clinic_new_lead(session: Session, assignment_id: int) -> tuple[str, dict[st
 
 @email_template("clinic_consent_withdrawn")
 def _clinic_consent_withdrawn(session: Session, assignment_id: int) -> tuple[str, dict[str, Any]]:
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise MissingSubject(f"assignment {assignment_id} is gone")
+    assignment = _assignment(session, assignment_id)
     return _("Inquiry %(ref)s was withdrawn", ref=assignment.lead.reference), {
         "clinic": assignment.clinic,
         "lead": assignment.lead,

@@ -6,6 +6,8 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -121,6 +123,15 @@ def test_with_the_broker_down_the_patient_is_thanked_and_mail_follows_once_back(
         worker.stop()
 
 
+@contextmanager
+def routing_lock_held(pg_url: str) -> Iterator[None]:
+    """Hold the routing lock from outside, so a worker's routing waits at a known point."""
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (ROUTING_LOCK_KEY,))
+        yield
+
+
 def _waiting_on_routing_lock() -> set[int]:
     """The database sessions (backend pids) waiting for the routing lock."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -137,17 +148,11 @@ def test_a_worker_killed_mid_routing_routes_once_after_restart(
     smtp_server: SmtpServer,
     pg_url: str,
 ):
-    holder = psycopg.connect(
-        PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_url.rsplit("/", 1)[1], autocommit=True
-    )
-    holder.execute("SELECT pg_advisory_lock(%s)", (ROUTING_LOCK_KEY,))
-    try:
+    with routing_lock_held(pg_url):
         lead = send_inquiry(stack_app)
         relay(db.session, publisher(stack_app))
         wait_until(_waiting_on_routing_lock, timeout=20, message="routing blocked on its lock")
         worker.kill()
-    finally:
-        holder.close()
     worker.start()
 
     def routed() -> bool:
@@ -169,11 +174,7 @@ def test_a_lead_that_kills_its_worker_every_time_is_flagged_not_retried_forever(
     worker: WorkerProcess,
     pg_url: str,
 ):
-    holder = psycopg.connect(
-        PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_url.rsplit("/", 1)[1], autocommit=True
-    )
-    holder.execute("SELECT pg_advisory_lock(%s)", (ROUTING_LOCK_KEY,))
-    try:
+    with routing_lock_held(pg_url):
         lead = send_inquiry(stack_app)
         relay(db.session, publisher(stack_app))
         seen: set[int] = set()
@@ -190,8 +191,6 @@ def test_a_lead_that_kills_its_worker_every_time_is_flagged_not_retried_forever(
             return False
 
         wait_until(flagged, timeout=90, message="the lead flagged as failing")
-    finally:
-        holder.close()
     assert seen
     lead = db.session.get(Lead, lead.id)
     assert lead.processing_attempts == 3 and lead.status is LeadStatus.NEW
