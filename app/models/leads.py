@@ -46,10 +46,18 @@ class ClinicResponse(enum.StrEnum):
 
 class Lead(db.Model):
     __tablename__ = "leads"
+    # The console lists leads newest first under any one filter; each filter has an index
+    # that ends in (created_at, id), so PostgreSQL walks it in order and stops at a page.
     __table_args__ = (
         Index("ix_leads_email_procedure", "email", "procedure_id", "created_at"),
         Index("ix_leads_phone_procedure", "phone", "procedure_id", "created_at"),
-        Index("ix_leads_status_created", "status", "created_at"),
+        Index("ix_leads_created", "created_at", "id"),
+        Index("ix_leads_updated", "updated_at", "id"),
+        Index("ix_leads_status_created", "status", "created_at", "id"),
+        Index("ix_leads_procedure_created", "procedure_id", "created_at", "id"),
+        Index("ix_leads_country_created", "country", "created_at", "id"),
+        Index("ix_leads_language_created", "language", "created_at", "id"),
+        Index("ix_leads_assignee_created", "assigned_to_id", "created_at", "id"),
         CheckConstraint("budget_usd IS NULL OR budget_usd > 0", name="budget_positive"),
     )
 
@@ -125,6 +133,7 @@ class Assignment(db.Model):
     __table_args__ = (
         UniqueConstraint("lead_id", "clinic_id"),
         Index("ix_assignments_clinic_created", "clinic_id", "created_at"),
+        Index("ix_assignments_lead", "lead_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

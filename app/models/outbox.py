@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -55,6 +55,9 @@ class OutboundEmail(db.Model):
     language: Mapped[str] = mapped_column(String(8), default="en")
     # Ids only: the body is rendered at send time, so no health data rests in this table.
     context: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[EmailStatus] = mapped_column(
         str_enum(EmailStatus, "email_status"),
         default=EmailStatus.PENDING,

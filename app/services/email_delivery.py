@@ -34,8 +34,12 @@ def queue_email(
     template: str,
     context: dict[str, Any],
     language: str = "en",
+    lead_id: int | None = None,
 ) -> OutboundEmail:
-    """Add an email to the caller's transaction, once per idempotency key."""
+    """Add an email to the caller's transaction, once per idempotency key.
+
+    `lead_id` ties the email to a lead's timeline (and the console's "email failed" filter).
+    """
     existing = session.scalar(select(OutboundEmail).where(OutboundEmail.idempotency_key == key))
     if existing is not None:
         return existing
@@ -45,6 +49,7 @@ def queue_email(
         template=template,
         context=context,
         language=language,
+        lead_id=lead_id,
     )
     session.add(email)
     session.flush()
