@@ -64,13 +64,22 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.blueprints import clinics, devmail, inquiries, portal, public, staff
+    from app.blueprints import (
+        clinics,
+        devmail,
+        inquiries,
+        portal,
+        public,
+        staff,
+        staff_leads,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(inquiries.bp)
     app.register_blueprint(clinics.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(staff_leads.bp)
     if app.config["DEV_MAIL_VIEWER"]:
         app.register_blueprint(devmail.bp)
 

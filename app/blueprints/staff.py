@@ -22,13 +22,12 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.blueprints.downloads import send_attachment
 from app.extensions import db, limiter
 from app.forms.common import ConfirmForm
 from app.forms.staff import CredentialForm, LoginForm, ReasonForm
-from app.models import AuditEvent, Clinic, ClinicStatus, Lead, Offering, StaffUser
+from app.models import AuditEvent, Clinic, ClinicStatus, Offering, StaffUser
 from app.models.base import utcnow
-from app.services import audit, auth
+from app.services import auth
 from app.services import clinics as clinic_service
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -36,11 +35,14 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 PUBLIC_ENDPOINTS = {"staff.login"}
 
 
-@bp.before_request
 def require_staff() -> ResponseReturnValue | None:
+    """Every console page needs a signed-in staff member (shared by the staff blueprints)."""
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
     return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+
+
+bp.before_request(require_staff)
 
 
 def current_staff() -> StaffUser:
@@ -204,20 +206,3 @@ def set_credential(clinic_id: int) -> ResponseReturnValue:
     else:
         flash(_("Please check the credential's details: the date must be a real date."), "error")
     return redirect(url_for("staff.clinic_detail", clinic_id=clinic_id))
-
-
-@bp.get("/leads/<int:lead_id>/attachment")
-def lead_attachment(lead_id: int) -> ResponseReturnValue:
-    """Staff download of a patient's file; every download is an audit event."""
-    lead = db.session.get(Lead, lead_id)
-    if lead is None or lead.attachment is None:
-        abort(404)
-    audit.record(
-        db.session,
-        audit.Actor.staff(current_staff()),
-        "lead.attachment_downloaded",
-        "lead",
-        lead.id,
-    )
-    db.session.commit()
-    return send_attachment(current_app.config["UPLOAD_DIR"], lead.attachment, lead.reference)

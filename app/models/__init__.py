@@ -15,6 +15,7 @@ from app.models.leads import (
     ClinicResponse,
     Lead,
     LeadAttachment,
+    LeadNote,
     LeadStatus,
 )
 from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
@@ -32,6 +33,7 @@ __all__ = [
     "EmailStatus",
     "Lead",
     "LeadAttachment",
+    "LeadNote",
     "LeadStatus",
     "LoginSession",
     "Offering",

@@ -153,3 +153,15 @@ class Assignment(db.Model):
 
     lead: Mapped[Lead] = relationship(back_populates="assignments")
     clinic: Mapped[Clinic] = relationship()
+
+
+class LeadNote(db.Model):
+    """A staff member's note on a lead (may hold health details: shown only in the console)."""
+
+    __tablename__ = "lead_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

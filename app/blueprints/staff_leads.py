@@ -1,0 +1,347 @@
+"""The staff console's leads: list, detail, actions and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app.blueprints.downloads import send_attachment
+from app.blueprints.staff import current_staff, require_staff
+from app.extensions import db
+from app.forms.common import ConfirmForm
+from app.models import (
+    AuditEvent,
+    Clinic,
+    ClinicStatus,
+    Lead,
+    LeadNote,
+    LeadStatus,
+    OutboundEmail,
+    Procedure,
+    StaffUser,
+)
+from app.services import audit, lead_actions
+from app.services.lead_queries import (
+    FLAGS,
+    SORTS,
+    LeadFilters,
+    iter_leads,
+    list_leads,
+    status_counts,
+)
+
+bp = Blueprint("staff_leads", __name__, url_prefix="/staff")
+bp.before_request(require_staff)
+
+CSV_COLUMNS = (
+    "reference",
+    "created_at",
+    "status",
+    "full_name",
+    "email",
+    "phone",
+    "country",
+    "language",
+    "procedure",
+    "budget_usd",
+    "clinics",
+)
+# A cell starting with one of these is a formula to a spreadsheet: prefix it with a quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def filters_from(args: MultiDict[str, str]) -> LeadFilters:
+    """Read the query string; a value that makes no sense is ignored, not an error page."""
+
+    def one_of(name: str, allowed: tuple[str, ...] | set[str]) -> str | None:
+        value = args.get(name) or None
+        return value if value in allowed else None
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
+
+    clinic = args.get("clinic", "")
+    return LeadFilters(
+        status=one_of("status", {s.value for s in LeadStatus}),
+        procedure=args.get("procedure") or None,
+        country=(args.get("country") or "").upper()[:2] or None,
+        language=args.get("language") or None,
+        clinic_id=int(clinic) if clinic.isdigit() else None,
+        assignee=args.get("assignee") or None,
+        created_from=day("from"),
+        created_to=day("to"),
+        flags=tuple(flag for flag in args.getlist("flag") if flag in FLAGS),
+        search=(args.get("q") or "").strip() or None,
+        sort=one_of("sort", SORTS) or "created",
+    )
+
+
+@bp.get("/leads")
+def leads() -> ResponseReturnValue:
+    filters = filters_from(request.args)
+    staff = current_staff()
+    page = list_leads(db.session, filters, staff.id, cursor=request.args.get("after"))
+    args = request.args.to_dict(flat=False)
+    args.pop("after", None)
+    return render_template(
+        "staff/leads.html",
+        page=page,
+        filters=filters,
+        counts=status_counts(db.session, filters, staff.id),
+        tab_args={k: v for k, v in args.items() if k != "status"},
+        query_args=args,
+        procedures=db.session.scalars(select(Procedure).order_by(Procedure.name)).all(),
+        clinics=_clinics(),
+        staff_users=_staff_users(),
+        statuses=[s.value for s in LeadStatus],
+        flags=FLAGS,
+        form=ConfirmForm(),
+    )
+
+
+def _clinics() -> list[Clinic]:
+    return list(
+        db.session.scalars(
+            select(Clinic).where(Clinic.status == ClinicStatus.APPROVED).order_by(Clinic.name)
+        )
+    )
+
+
+def _staff_users() -> list[StaffUser]:
+    return list(
+        db.session.scalars(
+            select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.email)
+        )
+    )
+
+
+@bp.get("/leads/<int:lead_id>")
+def lead_detail(lead_id: int) -> ResponseReturnValue:
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        abort(404)
+    lead_actions.record_view(db.session, lead.id, current_staff().id)
+    lead = db.session.get(Lead, lead_id)
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "lead", AuditEvent.object_id == lead_id)
+        .order_by(AuditEvent.id)
+    ).all()
+    emails = db.session.scalars(
+        select(OutboundEmail).where(OutboundEmail.lead_id == lead_id).order_by(OutboundEmail.id)
+    ).all()
+    notes = db.session.scalars(
+        select(LeadNote).where(LeadNote.lead_id == lead_id).order_by(LeadNote.id)
+    ).all()
+    return render_template(
+        "staff/lead_detail.html",
+        lead=lead,
+        events=events,
+        emails=emails,
+        notes=notes,
+        statuses=[s.value for s in LeadStatus],
+        clinics=_clinics(),
+        staff_users=_staff_users(),
+        form=ConfirmForm(),
+    )
+
+
+def _act(
+    lead_id: int | None, do: Callable[[int], Any], done: Callable[[Any], str]
+) -> ResponseReturnValue:
+    """Run one staff action (`do` gets the staff id), flash `done(result)`, go back."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        message = done(do(current_staff().id))
+    except LookupError:
+        abort(404)
+    except lead_actions.ActionRefused as exc:
+        db.session.rollback()
+        flash(_("That could not be done: %(why)s.", why=str(exc)), "error")
+    else:
+        flash(message)
+    if lead_id is None:
+        return redirect(request.form.get("back") or url_for("staff_leads.leads"))
+    return redirect(url_for("staff_leads.lead_detail", lead_id=lead_id))
+
+
+def _assignee() -> int | None:
+    value = request.form.get("assignee", "")
+    return int(value) if value.isdigit() else None
+
+
+def _status() -> LeadStatus:
+    try:
+        return LeadStatus(request.form.get("status", ""))
+    except ValueError:
+        abort(400)
+
+
+@bp.post("/leads/<int:lead_id>/status")
+def set_status(lead_id: int) -> ResponseReturnValue:
+    status = _status()
+    return _act(
+        lead_id,
+        lambda staff: lead_actions.change_status(
+            db.session, [lead_id], staff, status, request.form.get("reason")
+        ),
+        lambda _n: _("Status changed."),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/assign")
+def assign(lead_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: lead_actions.assign_to(db.session, [lead_id], staff, _assignee()),
+        lambda _n: _("Assigned."),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/notes")
+def add_note(lead_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: lead_actions.add_note(
+            db.session, lead_id, staff, request.form.get("body", "")
+        ),
+        lambda _note: _("Note added."),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/reroute")
+def reroute(lead_id: int) -> ResponseReturnValue:
+    clinic_ids = [int(v) for v in request.form.getlist("clinic") if v.isdigit()]
+    return _act(
+        lead_id,
+        lambda staff: lead_actions.reroute(db.session, lead_id, staff, clinic_ids),
+        lambda n: _("%(n)d clinics added.", n=n),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/resend-confirmation")
+def resend_confirmation(lead_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: lead_actions.resend_confirmation(db.session, lead_id, staff),
+        lambda _none: _("The confirmation will be sent again."),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/not-spam")
+def not_spam(lead_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: lead_actions.mark_not_spam(db.session, lead_id, staff),
+        lambda _none: _("Marked as a real inquiry; it will be routed."),
+    )
+
+
+@bp.post("/leads/bulk")
+def bulk() -> ResponseReturnValue:
+    """Assign, change status or mark spam for the leads ticked in the list."""
+    lead_ids = [int(v) for v in request.form.getlist("lead") if v.isdigit()]
+    action = request.form.get("action")
+    if action == "assign":
+        return _act(
+            None,
+            lambda staff: lead_actions.assign_to(db.session, lead_ids, staff, _assignee()),
+            lambda n: _("%(n)d leads assigned.", n=n),
+        )
+    if action in ("spam", "status"):
+        status = LeadStatus.SPAM if action == "spam" else _status()
+        return _act(
+            None,
+            lambda staff: lead_actions.change_status(
+                db.session, lead_ids, staff, status, request.form.get("reason")
+            ),
+            lambda n: _("%(n)d leads changed.", n=n),
+        )
+    abort(400)
+
+
+@bp.get("/leads/<int:lead_id>/attachment")
+def lead_attachment(lead_id: int) -> ResponseReturnValue:
+    """Staff download of a patient's file; every download is an audit event."""
+    lead = db.session.get(Lead, lead_id)
+    if lead is None or lead.attachment is None:
+        abort(404)
+    audit.record(
+        db.session,
+        audit.Actor.staff(current_staff()),
+        "lead.attachment_downloaded",
+        "lead",
+        lead.id,
+    )
+    db.session.commit()
+    return send_attachment(current_app.config["UPLOAD_DIR"], lead.attachment, lead.reference)
+
+
+def neutralise(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@bp.get("/leads.csv")
+def leads_csv() -> ResponseReturnValue:
+    """Streamed a batch at a time: memory stays flat however many leads match."""
+    filters = filters_from(request.args)
+    staff_id = current_staff().id
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for lead in iter_leads(db.session, filters, staff_id):
+            writer.writerow(
+                [
+                    neutralise(v)
+                    for v in (
+                        lead.reference,
+                        lead.created_at.isoformat(),
+                        lead.status.value,
+                        lead.full_name,
+                        lead.email,
+                        lead.phone,
+                        lead.country,
+                        lead.language,
+                        lead.procedure.slug,
+                        lead.budget_usd,
+                        " ".join(str(a.clinic_id) for a in lead.assignments),
+                    )
+                ]
+            )
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=careroute-leads.csv"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,182 @@
+"""What staff do to leads; every change is an audit event with the staff member."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Assignment, Clinic, Lead, LeadNote, LeadStatus, StaffUser
+from app.models.base import utcnow
+from app.services import audit
+from app.services.email_delivery import queue_email
+from app.services.outbox import enqueue_task
+
+
+class ActionRefused(ValueError):
+    """The action does not apply (a reason is missing, the lead is in the wrong state)."""
+
+
+def _staff(session: Session, staff_id: int) -> StaffUser:
+    staff = session.get(StaffUser, staff_id)
+    if staff is None:
+        raise LookupError("no such staff member")
+    return staff
+
+
+def _lead(session: Session, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id, with_for_update=True)
+    if lead is None:
+        raise LookupError("no such lead")
+    return lead
+
+
+def record_view(session: Session, lead_id: int, staff_id: int) -> None:
+    """Who read whose health data, and when."""
+    audit.record(
+        session, audit.Actor.staff(_staff(session, staff_id)), "lead.viewed", "lead", lead_id
+    )
+    session.commit()
+
+
+def change_status(
+    session: Session,
+    lead_ids: Sequence[int],
+    staff_id: int,
+    status: LeadStatus,
+    reason: str | None = None,
+) -> int:
+    if status is LeadStatus.LOST and not (reason and reason.strip()):
+        raise ActionRefused("a lost lead needs a reason")
+    staff = _staff(session, staff_id)
+    changed = 0
+    for lead_id in lead_ids:
+        lead = _lead(session, lead_id)
+        if lead.status is status:
+            continue
+        before = lead.status
+        lead.status = status
+        lead.lost_reason = reason.strip() if status is LeadStatus.LOST and reason else None
+        audit.record(
+            session,
+            audit.Actor.staff(staff),
+            "lead.status_changed",
+            "lead",
+            lead.id,
+            {"status": [before.value, status.value], "reason": lead.lost_reason},
+        )
+        changed += 1
+    session.commit()
+    return changed
+
+
+def assign_to(
+    session: Session, lead_ids: Sequence[int], staff_id: int, assignee_id: int | None
+) -> int:
+    staff = _staff(session, staff_id)
+    if assignee_id is not None:
+        assignee = session.get(StaffUser, assignee_id)
+        if assignee is None or not assignee.active:
+            raise ActionRefused("no such active staff member")
+    for lead_id in lead_ids:
+        lead = _lead(session, lead_id)
+        before = lead.assigned_to_id
+        lead.assigned_to_id = assignee_id
+        audit.record(
+            session,
+            audit.Actor.staff(staff),
+            "lead.assigned",
+            "lead",
+            lead.id,
+            {"assigned_to": [before, assignee_id]},
+        )
+    session.commit()
+    return len(lead_ids)
+
+
+def add_note(session: Session, lead_id: int, staff_id: int, body: str) -> LeadNote:
+    if not body.strip():
+        raise ActionRefused("an empty note")
+    staff = _staff(session, staff_id)
+    lead = _lead(session, lead_id)
+    note = LeadNote(lead_id=lead.id, staff_user_id=staff.id, body=body.strip())
+    session.add(note)
+    session.flush()
+    audit.record(
+        session, audit.Actor.staff(staff), "lead.note_added", "lead", lead.id, {"note_id": note.id}
+    )
+    session.commit()
+    return note
+
+
+def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[int]) -> int:
+    """Add clinics by hand; each gets the usual notification."""
+    staff = _staff(session, staff_id)
+    lead = _lead(session, lead_id)
+    if lead.consent_withdrawn_at is not None:
+        raise ActionRefused("the patient withdrew consent")
+    have = {a.clinic_id for a in lead.assignments}
+    now = utcnow()
+    added = []
+    for clinic in session.scalars(select(Clinic).where(Clinic.id.in_(clinic_ids))):
+        if clinic.id in have:
+            continue
+        assignment = Assignment(
+            lead=lead,
+            clinic=clinic,
+            rank=len(have) + len(added) + 1,
+            score={"added_by_staff": staff.email},
+            created_at=now,
+            sent_at=now,
+        )
+        session.add(assignment)
+        session.flush()
+        queue_email(
+            session,
+            key=f"clinic-new-lead:{assignment.id}",
+            recipient=clinic.email,
+            template="clinic_new_lead",
+            context={"assignment_id": assignment.id},
+            lead_id=lead.id,
+        )
+        added.append(clinic.id)
+    if added:
+        lead.no_matching_clinic = False
+        if lead.status is LeadStatus.NEW:
+            lead.status = LeadStatus.ROUTED
+        audit.record(
+            session, audit.Actor.staff(staff), "lead.rerouted", "lead", lead.id, {"clinics": added}
+        )
+    session.commit()
+    return len(added)
+
+
+def resend_confirmation(session: Session, lead_id: int, staff_id: int) -> None:
+    staff = _staff(session, staff_id)
+    lead = _lead(session, lead_id)
+    stamp = utcnow().isoformat()
+    queue_email(
+        session,
+        key=f"lead-confirmation:{lead.id}:resend:{stamp}",
+        recipient=lead.email,
+        template="patient_confirmation",
+        context={"lead_id": lead.id},
+        language=lead.language,
+        lead_id=lead.id,
+    )
+    audit.record(session, audit.Actor.staff(staff), "lead.confirmation_resent", "lead", lead.id)
+    session.commit()
+
+
+def mark_not_spam(session: Session, lead_id: int, staff_id: int) -> None:
+    """A real patient caught by the spam trap: back to new, and routed like any other lead."""
+    staff = _staff(session, staff_id)
+    lead = _lead(session, lead_id)
+    if lead.status is not LeadStatus.SPAM:
+        raise ActionRefused("the lead is not marked as spam")
+    lead.status = LeadStatus.NEW
+    lead.spam_reason = None
+    enqueue_task(session, "leads.process", lead.id)
+    audit.record(session, audit.Actor.staff(staff), "lead.not_spam", "lead", lead.id)
+    session.commit()

@@ -1,0 +1,223 @@
+"""Finding leads for the staff console: filters, search, sort and keyset pagination.
+
+Keyset, not offset: the next page starts after the last row shown (its sort value and id),
+so page 5,000 costs what page 1 costs, and rows arriving meanwhile never shift a page.
+Every filter has an index ending in (created_at, id) (see `Lead.__table_args__`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import (
+    Assignment,
+    EmailStatus,
+    Lead,
+    LeadStatus,
+    OutboundEmail,
+    Procedure,
+)
+from app.models.base import utcnow
+
+SORTS = ("created", "activity", "status")
+FLAGS = ("no_match", "clinic_silent", "email_failed", "processing_failed")
+CLINIC_SILENT_AFTER = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    status: str | None = None
+    procedure: str | None = None
+    country: str | None = None
+    language: str | None = None
+    clinic_id: int | None = None
+    assignee: str | None = None  # "mine", "unassigned", or a staff id
+    created_from: date | None = None
+    created_to: date | None = None
+    flags: tuple[str, ...] = field(default_factory=tuple)
+    search: str | None = None
+    sort: str = "created"
+
+
+@dataclass(frozen=True)
+class Page:
+    leads: list[Lead]
+    next_cursor: str | None
+
+
+def _conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]:
+    where: list[Any] = []
+    if filters.status:
+        where.append(Lead.status == LeadStatus(filters.status))
+    if filters.procedure:
+        where.append(
+            Lead.procedure_id
+            == select(Procedure.id).where(Procedure.slug == filters.procedure).scalar_subquery()
+        )
+    if filters.country:
+        where.append(Lead.country == filters.country.upper())
+    if filters.language:
+        where.append(Lead.language == filters.language)
+    if filters.clinic_id:
+        where.append(
+            exists().where(Assignment.lead_id == Lead.id, Assignment.clinic_id == filters.clinic_id)
+        )
+    if filters.assignee == "mine":
+        where.append(Lead.assigned_to_id == staff_id)
+    elif filters.assignee == "unassigned":
+        where.append(Lead.assigned_to_id.is_(None))
+    elif filters.assignee and filters.assignee.isdigit():
+        where.append(Lead.assigned_to_id == int(filters.assignee))
+    if filters.created_from:
+        where.append(
+            Lead.created_at >= datetime.combine(filters.created_from, time(), tzinfo=now.tzinfo)
+        )
+    if filters.created_to:
+        where.append(
+            Lead.created_at
+            < datetime.combine(filters.created_to + timedelta(days=1), time(), tzinfo=now.tzinfo)
+        )
+    if "no_match" in filters.flags:
+        where.append(Lead.no_matching_clinic.is_(True))
+    if "processing_failed" in filters.flags:
+        where.append(Lead.processing_failed.is_(True))
+    if "clinic_silent" in filters.flags:
+        where.append(
+            exists().where(
+                Assignment.lead_id == Lead.id,
+                Assignment.responded_at.is_(None),
+                Assignment.revoked_at.is_(None),
+                Assignment.sent_at < now - CLINIC_SILENT_AFTER,
+            )
+        )
+    if "email_failed" in filters.flags:
+        where.append(
+            exists().where(
+                OutboundEmail.lead_id == Lead.id, OutboundEmail.status == EmailStatus.FAILED
+            )
+        )
+    if filters.search:
+        where.append(_search(filters.search))
+    return where
+
+
+def _search(term: str) -> Any:
+    """Reference, email and phone match exactly (indexed); a name matches by its start."""
+    term = term.strip()
+    digits = re.sub(r"[^\d+]", "", term)
+    options = [
+        Lead.reference == term.upper(),
+        Lead.email == term.lower(),
+        func.lower(Lead.full_name).like(f"{_escape_like(term.lower())}%", escape="\\"),
+    ]
+    if len(digits.lstrip("+")) >= 6:
+        options.append(Lead.phone == ("+" + digits.lstrip("+")))
+    return or_(*options)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _sort_columns(sort: str) -> list[Any]:
+    if sort == "activity":
+        return [Lead.updated_at, Lead.id]
+    if sort == "status":
+        return [Lead.status, Lead.created_at, Lead.id]
+    return [Lead.created_at, Lead.id]
+
+
+def encode_cursor(lead: Lead, sort: str) -> str:
+    values: list[Any] = []
+    if sort == "status":
+        values.append(lead.status.value)
+    values.append((lead.updated_at if sort == "activity" else lead.created_at).isoformat())
+    values.append(lead.id)
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+def _after_cursor(cursor: str, sort: str) -> Any:
+    """Rows after the cursor in the sort order (timestamps and ids descending)."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if sort == "status":
+            status, stamp, lead_id = LeadStatus(values[0]), values[1], int(values[2])
+        else:
+            status, stamp, lead_id = None, values[0], int(values[1])
+        moment = datetime.fromisoformat(stamp)
+    except (ValueError, TypeError, IndexError, json.JSONDecodeError):
+        return None
+    column = Lead.updated_at if sort == "activity" else Lead.created_at
+    older = tuple_(column, Lead.id) < tuple_(moment, lead_id)
+    if status is None:
+        return older
+    return or_(Lead.status > status, and_(Lead.status == status, older))
+
+
+def _ordered(query: Select[Any], sort: str) -> Select[Any]:
+    columns = _sort_columns(sort)
+    if sort == "status":
+        return query.order_by(columns[0].asc(), columns[1].desc(), columns[2].desc())
+    return query.order_by(*(c.desc() for c in columns))
+
+
+def list_leads(
+    session: Session,
+    filters: LeadFilters,
+    staff_id: int,
+    cursor: str | None = None,
+    page_size: int = 50,
+    now: datetime | None = None,
+) -> Page:
+    now = now or utcnow()
+    query = select(Lead).where(*_conditions(filters, staff_id, now))
+    if cursor:
+        after = _after_cursor(cursor, filters.sort)
+        if after is not None:
+            query = query.where(after)
+    query = (
+        _ordered(query, filters.sort)
+        .limit(page_size + 1)
+        .options(selectinload(Lead.procedure), selectinload(Lead.assignments))
+    )
+    rows = list(session.scalars(query))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return Page(leads=rows, next_cursor=encode_cursor(rows[-1], filters.sort) if more else None)
+
+
+def status_counts(session: Session, filters: LeadFilters, staff_id: int) -> dict[str, int]:
+    """Counts per status under every filter but the status itself (the tabs)."""
+    without_status = replace(filters, status=None)
+    query = (
+        select(Lead.status, func.count())
+        .where(*_conditions(without_status, staff_id, utcnow()))
+        .group_by(Lead.status)
+    )
+    counts = {status.value: 0 for status in LeadStatus}
+    for status, count in session.execute(query):
+        counts[status.value] = count
+    return counts
+
+
+def iter_leads(
+    session: Session, filters: LeadFilters, staff_id: int, batch: int = 1000
+) -> Iterator[Lead]:
+    """Every matching lead, fetched a batch at a time by keyset (for the CSV export)."""
+    cursor = None
+    while True:
+        page = list_leads(session, filters, staff_id, cursor=cursor, page_size=batch)
+        yield from page.leads
+        session.expunge_all()
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
