@@ -41,6 +41,7 @@ from app.models import (
     StaffUser,
 )
 from app.services import audit, lead_actions
+from app.services.dashboard import build_dashboard
 from app.services.lead_queries import (
     FLAGS,
     SORTS,
@@ -345,3 +346,8 @@ def leads_csv() -> ResponseReturnValue:
     response.headers["Content-Disposition"] = "attachment; filename=careroute-leads.csv"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/dashboard")
+def dashboard() -> ResponseReturnValue:
+    return render_template("staff/dashboard.html", board=build_dashboard(db.session))

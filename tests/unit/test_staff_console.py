@@ -212,3 +212,16 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: FlaskClient, url: str):
     response = client.get(url)
     assert response.status_code == 302
     assert "/staff/login" in response.headers["Location"]
+
+
+def test_dashboard_draws_svg_charts_of_the_last_30_days(
+    staff_client: FlaskClient, leads: list[Lead]
+):
+    from app.services.dashboard import build_dashboard
+
+    board = build_dashboard(db.session, now=NOW + timedelta(hours=1))
+    assert sum(count for _, count in board.per_day) == 3
+    assert dict(board.by_country) == {"KZ": 2, "MN": 1}
+    assert dict(board.by_status) == {"new": 2, "spam": 1}
+    html = staff_client.get("/staff/dashboard").text
+    assert html.count("<svg") == 4 and "<script" not in html

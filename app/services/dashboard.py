@@ -1,0 +1,82 @@
+"""Figures for the staff dashboard, over the last 30 days."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Assignment, EmailStatus, Lead, OutboundEmail, Procedure
+from app.models.base import utcnow
+
+WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    per_day: list[tuple[date, int]]
+    by_procedure: list[tuple[str, int]]
+    by_country: list[tuple[str, int]]
+    by_status: list[tuple[str, int]]
+    median_first_answer_hours: float | None
+    without_match: int
+    failed_emails: int
+
+
+def build_dashboard(session: Session, now: datetime | None = None) -> Dashboard:
+    now = now or utcnow()
+    since = now - timedelta(days=WINDOW_DAYS)
+    recent = Lead.created_at >= since
+
+    days: dict[date, int] = {(since + timedelta(days=n + 1)).date(): 0 for n in range(WINDOW_DAYS)}
+    for created_at in session.scalars(select(Lead.created_at).where(recent)):
+        day = created_at.date()
+        if day in days:
+            days[day] += 1
+
+    def grouped(column: object) -> list[tuple[str, int]]:
+        rows = session.execute(
+            select(column, func.count())
+            .select_from(Lead)
+            .where(recent)
+            .group_by(column)
+            .order_by(func.count().desc())
+        )
+        return [(str(getattr(key, "value", key)), count) for key, count in rows]
+
+    first_answers = session.execute(
+        select(Lead.created_at, func.min(Assignment.responded_at))
+        .join(Assignment, Assignment.lead_id == Lead.id)
+        .where(recent, Assignment.responded_at.is_not(None))
+        .group_by(Lead.id, Lead.created_at)
+    ).all()
+    hours = [(answered - created).total_seconds() / 3600 for created, answered in first_answers]
+    return Dashboard(
+        per_day=sorted(days.items()),
+        by_procedure=[
+            (name, count)
+            for name, count in session.execute(
+                select(Procedure.name, func.count(Lead.id))
+                .join(Lead)
+                .where(recent)
+                .group_by(Procedure.name)
+                .order_by(func.count(Lead.id).desc())
+            )
+        ],
+        by_country=grouped(Lead.country),
+        by_status=grouped(Lead.status),
+        median_first_answer_hours=statistics.median(hours) if hours else None,
+        without_match=session.scalar(
+            select(func.count(Lead.id)).where(recent, Lead.no_matching_clinic.is_(True))
+        )
+        or 0,
+        failed_emails=session.scalar(
+            select(func.count(OutboundEmail.id)).where(
+                OutboundEmail.status == EmailStatus.FAILED, OutboundEmail.created_at >= since
+            )
+        )
+        or 0,
+    )
