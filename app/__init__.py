@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
         public,
         staff,
         staff_leads,
+        staff_users,
     )
 
     app.register_blueprint(public.bp)
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_leads.bp)
+    app.register_blueprint(staff_users.bp)
     if app.config["DEV_MAIL_VIEWER"]:
         app.register_blueprint(devmail.bp)
 

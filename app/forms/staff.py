@@ -38,3 +38,21 @@ class CredentialForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.code.choices = [(code, str(label)) for code, label in CREDENTIAL_LABELS.items()]
+
+
+class NewStaffForm(FlaskForm):
+    email = StringField(
+        _l("Email"), validators=[DataRequired(_l("Please enter an email.")), Length(max=254)]
+    )
+    role = SelectField(_l("Role"), choices=[("triager", _l("Triager")), ("admin", _l("Admin"))])
+    password = PasswordField(
+        _l("Password (at least 12 characters)"),
+        validators=[Length(min=12, message=_l("Please use at least 12 characters."))],
+    )
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        _l("New password (at least 12 characters)"),
+        validators=[Length(min=12, message=_l("Please use at least 12 characters."))],
+    )

@@ -42,7 +42,9 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def create_staff(session: Session, email: str, role: StaffRole, password: str) -> StaffUser:
+def create_staff(
+    session: Session, email: str, role: StaffRole, password: str, by: StaffUser | None = None
+) -> StaffUser:
     email = email.strip().lower()
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         raise StaffEmailTaken(email)
@@ -51,7 +53,7 @@ def create_staff(session: Session, email: str, role: StaffRole, password: str) -
     session.flush()
     audit.record(
         session,
-        audit.Actor.system("cli"),
+        audit.Actor.staff(by) if by else audit.Actor.system("cli"),
         "staff.created",
         "staff_user",
         user.id,
@@ -141,3 +143,36 @@ def load_login_session(login_session_id: str) -> LoginSession | None:
         idle=timedelta(minutes=config["STAFF_IDLE_MINUTES"]),
         max_age=timedelta(hours=config["STAFF_SESSION_HOURS"]),
     )
+
+
+def set_active(session: Session, user_id: int, by: StaffUser, active: bool) -> StaffUser:
+    """Deactivating ends every session at its next request (the loader checks `active`)."""
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise LookupError("no such staff member")
+    user.active = active
+    audit.record(
+        session,
+        audit.Actor.staff(by),
+        "staff.activated" if active else "staff.deactivated",
+        "staff_user",
+        user.id,
+    )
+    session.commit()
+    return user
+
+
+def reset_password(session: Session, user_id: int, by: StaffUser, password: str) -> StaffUser:
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise LookupError("no such staff member")
+    user.password_hash = hash_password(password)
+    for login in session.scalars(
+        select(LoginSession).where(
+            LoginSession.staff_user_id == user.id, LoginSession.ended_at.is_(None)
+        )
+    ):
+        login.ended_at = utcnow()
+    audit.record(session, audit.Actor.staff(by), "staff.password_reset", "staff_user", user.id)
+    session.commit()
+    return user
