@@ -62,6 +62,16 @@ def demo_load() -> None:
     )
 
 
+@demo_cli.command("leads")
+@click.option("--count", type=click.IntRange(min=1), default=1000, show_default=True)
+def demo_leads(count: int) -> None:
+    """Insert COUNT fictional leads in bulk, for scale tests and benchmarks."""
+    if current_app.config["CAREROUTE_ENV"] == "production":
+        raise click.ClickException("generated leads are never loaded in production")
+    load_catalog(db.session)
+    click.echo(f"demo: {demo.generate_leads(db.session, count)} leads inserted")
+
+
 @outbox_cli.command("relay")
 @click.option("--once", is_flag=True, help="Publish one batch and exit.")
 def outbox_relay(once: bool) -> None:

@@ -72,6 +72,14 @@ def render_type_decorator_as_impl(type_, obj, autogen_context):
     return False
 
 
+# Expression indexes written by hand in their migration (autogenerate cannot compare them).
+HAND_WRITTEN_INDEXES = {"ix_leads_name_prefix"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "index" and name in HAND_WRITTEN_INDEXES)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -94,6 +102,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args["render_item"] = render_type_decorator_as_impl
+    conf_args["include_object"] = include_object
 
     connectable = get_engine()
 

@@ -170,6 +170,22 @@ def _ordered(query: Select[Any], sort: str) -> Select[Any]:
     return query.order_by(*(c.desc() for c in columns))
 
 
+def page_query(
+    filters: LeadFilters,
+    staff_id: int,
+    cursor: str | None = None,
+    limit: int = 51,
+    now: datetime | None = None,
+) -> Select[Any]:
+    """The SQL of one page (also what the index tests EXPLAIN)."""
+    query = select(Lead).where(*_conditions(filters, staff_id, now or utcnow()))
+    if cursor:
+        after = _after_cursor(cursor, filters.sort)
+        if after is not None:
+            query = query.where(after)
+    return _ordered(query, filters.sort).limit(limit)
+
+
 def list_leads(
     session: Session,
     filters: LeadFilters,
@@ -178,16 +194,8 @@ def list_leads(
     page_size: int = 50,
     now: datetime | None = None,
 ) -> Page:
-    now = now or utcnow()
-    query = select(Lead).where(*_conditions(filters, staff_id, now))
-    if cursor:
-        after = _after_cursor(cursor, filters.sort)
-        if after is not None:
-            query = query.where(after)
-    query = (
-        _ordered(query, filters.sort)
-        .limit(page_size + 1)
-        .options(selectinload(Lead.procedure), selectinload(Lead.assignments))
+    query = page_query(filters, staff_id, cursor, page_size + 1, now).options(
+        selectinload(Lead.procedure), selectinload(Lead.assignments)
     )
     rows = list(session.scalars(query))
     more = len(rows) > page_size

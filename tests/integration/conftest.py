@@ -97,13 +97,13 @@ def stack_app(stack_settings: dict[str, str]) -> Iterator[Flask]:
     app = create_app(stack_settings)
     app.test_client_class = FreshContextClient
     with app.app_context():
-        _truncate_all()
+        truncate_all()
         yield app
         db.session.remove()
         db.engine.dispose()
 
 
-def _truncate_all() -> None:
+def truncate_all() -> None:
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables if t.name != "procedures")
     db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
