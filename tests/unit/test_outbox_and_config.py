@@ -101,3 +101,15 @@ def test_readyz_names_the_dependency_that_is_down(tmp_path: Path):
 def test_locale_follows_an_explicit_choice_then_accept_language(client: FlaskClient):
     assert 'lang="en"' in client.get("/", headers={"Accept-Language": "en-GB"}).text
     assert 'lang="en"' in client.get("/?lang=xx").text
+
+
+def test_production_sends_hsts_and_secure_cookies(tmp_path: Path):
+    app = create_app(
+        app_settings(tmp_path, CAREROUTE_ENV="production", TRUSTED_HOSTS="127.0.0.1,localhost")
+    )
+    with app.app_context():
+        db.create_all()
+    response = app.test_client().get("/staff/login")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
