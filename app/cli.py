@@ -56,9 +56,13 @@ def demo_load() -> None:
         raise click.ClickException("demo data is never loaded in production")
     load_catalog(db.session)
     added = demo.load_demo_clinics(db.session)
+    leads = demo.load_demo_leads(
+        db.session, current_app.config["UPLOAD_DIR"], current_app.config["ROUTING_MAX_CLINICS"]
+    )
     admin = demo.ensure_demo_admin(db.session)
     click.echo(
-        f"demo: {added} clinics added; staff sign-in {admin.email} / {demo.DEMO_ADMIN_PASSWORD}"
+        f"demo: {added} clinics and {leads} leads added; "
+        f"staff sign-in {admin.email} / {demo.DEMO_ADMIN_PASSWORD}"
     )
 
 

@@ -27,7 +27,8 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.auth import create_staff
-from app.services.intake import CONSENT_VERSION
+from app.services.intake import CONSENT_VERSION, Inquiry, submit_inquiry
+from app.services.lead_processing import ProcessingPolicy, process_lead
 
 DEMO_ADMIN_EMAIL = "admin@careroute.local"
 # Development only: `flask demo load` refuses to run in production.
@@ -244,3 +245,79 @@ def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 500
         session.commit()
         made += len(rows)
     return made
+
+
+_DEMO_INQUIRIES = (
+    (
+        "Aigerim Demova",
+        "aigerim.demova@example.com",
+        "+77015550111",
+        "KZ",
+        "ru",
+        "autologous-msc-injection",
+        12000,
+        "My right knee has hurt for three years. My doctor says grade 3 osteoarthritis.",
+    ),
+    (
+        "Bat-Erdene Demo",
+        "bat.demo@example.com",
+        "+97699110111",
+        "MN",
+        "mn",
+        "allogeneic-cell-therapy",
+        25000,
+        "Both knees hurt when I walk downstairs; an MRI last spring showed cartilage loss.",
+    ),
+    (
+        "Layla Example",
+        "layla.example@example.com",
+        "+971501110111",
+        "AE",
+        "ar",
+        "stem-cell-fat-grafting",
+        9000,
+        "I would like to know about stem cell fat grafting and the recovery time.",
+    ),
+    (
+        "Sam Sample",
+        "sam.sample@example.com",
+        "+12025550111",
+        "US",
+        "en",
+        "high-tibial-osteotomy",
+        None,
+        "An orthopaedic surgeon suggested an osteotomy; I want a second opinion in Seoul.",
+    ),
+)
+
+
+def load_demo_leads(session: Session, upload_dir: str, max_clinics: int) -> int:
+    """A few fictional inquiries, routed at once, so the console has something to show."""
+    if session.scalar(select(func.count(Lead.id))):
+        return 0
+    for name, email, phone, country, language, slug, budget, message in _DEMO_INQUIRIES:
+        lead = submit_inquiry(
+            session,
+            Inquiry(
+                full_name=name,
+                email=email,
+                phone=phone,
+                country=country,
+                language=language,
+                procedure_slug=slug,
+                clinic_slug=None,
+                message=message,
+                budget_usd=budget,
+                travel_from=None,
+                travel_to=None,
+                needs_interpreter=language != "en",
+                needs_visa_letter=False,
+                needs_accommodation=True,
+                has_mri=False,
+                source="demo",
+            ),
+            None,
+            upload_dir,
+        )
+        process_lead(session, lead.id, ProcessingPolicy(max_clinics=max_clinics))
+    return len(_DEMO_INQUIRIES)
