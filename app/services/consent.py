@@ -6,8 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Lead
 from app.models.base import utcnow
-from app.services import audit
-from app.services.email_delivery import queue_email
+from app.services import audit, lead_emails
 
 
 def withdraw_consent(session: Session, lead_id: int) -> Lead | None:
@@ -27,13 +26,7 @@ def withdraw_consent(session: Session, lead_id: int) -> Lead | None:
     for assignment in lead.assignments:
         if assignment.revoked_at is None:
             assignment.revoked_at = now
-            queue_email(
-                session,
-                key=f"consent-withdrawn:{assignment.id}",
-                recipient=assignment.clinic.email,
-                template="clinic_consent_withdrawn",
-                context={"assignment_id": assignment.id},
-            )
+            lead_emails.tell_clinic_consent_withdrawn(session, assignment)
             told.append(assignment.clinic_id)
     audit.record(
         session,

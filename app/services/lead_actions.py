@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Assignment, Clinic, Lead, LeadNote, LeadStatus, StaffUser
 from app.models.base import utcnow
-from app.services import audit
-from app.services.email_delivery import queue_email
+from app.services import audit, lead_emails
 from app.services.outbox import enqueue_task
 
 
@@ -132,14 +131,7 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
         )
         session.add(assignment)
         session.flush()
-        queue_email(
-            session,
-            key=f"clinic-new-lead:{assignment.id}",
-            recipient=clinic.email,
-            template="clinic_new_lead",
-            context={"assignment_id": assignment.id},
-            lead_id=lead.id,
-        )
+        lead_emails.notify_clinic(session, assignment)
         added.append(clinic.id)
     if added:
         lead.no_matching_clinic = False
@@ -155,16 +147,7 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
 def resend_confirmation(session: Session, lead_id: int, staff_id: int) -> None:
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
-    stamp = utcnow().isoformat()
-    queue_email(
-        session,
-        key=f"lead-confirmation:{lead.id}:resend:{stamp}",
-        recipient=lead.email,
-        template="patient_confirmation",
-        context={"lead_id": lead.id},
-        language=lead.language,
-        lead_id=lead.id,
-    )
+    lead_emails.confirm_to_patient(session, lead, resend_stamp=utcnow().isoformat())
     audit.record(session, audit.Actor.staff(staff), "lead.confirmation_resent", "lead", lead.id)
     session.commit()
 

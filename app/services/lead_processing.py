@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Lead, LeadStatus
 from app.models.base import utcnow
-from app.services import audit, routing
-from app.services.email_delivery import queue_email
+from app.services import audit, lead_emails, routing
 from app.services.outbox import enqueue_task
 
 log = logging.getLogger(__name__)
@@ -96,25 +95,12 @@ def process_lead(
     else:
         assignments = routing.assign(session, lead, policy.max_clinics, now.date(), now)
         for assignment in assignments:
-            queue_email(
-                session,
-                key=f"clinic-new-lead:{assignment.id}",
-                recipient=assignment.clinic.email,
-                template="clinic_new_lead",
-                context={"assignment_id": assignment.id},
-            )
+            lead_emails.notify_clinic(session, assignment)
         lead.no_matching_clinic = not assignments
         if assignments:
             lead.status = LeadStatus.ROUTED
         outcome = {"clinics": [a.clinic_id for a in assignments]}
-    queue_email(
-        session,
-        key=f"lead-confirmation:{lead.id}",
-        recipient=lead.email,
-        template="patient_confirmation",
-        context={"lead_id": lead.id},
-        language=lead.language,
-    )
+    lead_emails.confirm_to_patient(session, lead)
     lead.processed_at = now
     action = (
         "lead.duplicate"

@@ -225,3 +225,26 @@ def test_dashboard_draws_svg_charts_of_the_last_30_days(
     assert dict(board.by_status) == {"new": 2, "spam": 1}
     html = staff_client.get("/staff/dashboard").text
     assert html.count("<svg") == 4 and "<script" not in html
+
+
+def test_a_failed_routing_email_flags_its_lead_and_shows_on_its_timeline(
+    staff_client: FlaskClient, leads: list[Lead]
+):
+    from app.models import EmailStatus
+    from app.services.consent import withdraw_consent
+
+    make_clinic("Alpha")
+    process_lead(db.session, leads[0].id, POLICY, now=NOW)
+    withdraw_consent(db.session, leads[0].id)
+    notice = db.session.scalar(
+        select(OutboundEmail).where(OutboundEmail.template == "clinic_new_lead")
+    )
+    notice.status = EmailStatus.FAILED
+    notice.last_error = "550 mailbox unavailable"
+    db.session.commit()
+
+    assert refs(staff_client, "flag=email_failed") == {leads[0].reference}
+    timeline = staff_client.get(f"/staff/leads/{leads[0].id}").text
+    for template in ("clinic_new_lead", "patient_confirmation", "clinic_consent_withdrawn"):
+        assert template in timeline
+    assert "550 mailbox unavailable" in timeline

@@ -1,0 +1,51 @@
+"""Queueing the emails about a lead, so each kind is keyed and linked to its lead one way.
+
+Every email here carries `lead_id`, which puts it on the lead's timeline and under the
+console's "email failed" filter.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.models import Assignment, Lead
+from app.services.email_delivery import queue_email
+
+
+def notify_clinic(session: Session, assignment: Assignment) -> None:
+    """The clinic hears of a new lead: a portal link, no health details."""
+    queue_email(
+        session,
+        key=f"clinic-new-lead:{assignment.id}",
+        recipient=assignment.clinic.email,
+        template="clinic_new_lead",
+        context={"assignment_id": assignment.id},
+        lead_id=assignment.lead_id,
+    )
+
+
+def tell_clinic_consent_withdrawn(session: Session, assignment: Assignment) -> None:
+    queue_email(
+        session,
+        key=f"consent-withdrawn:{assignment.id}",
+        recipient=assignment.clinic.email,
+        template="clinic_consent_withdrawn",
+        context={"assignment_id": assignment.id},
+        lead_id=assignment.lead_id,
+    )
+
+
+def confirm_to_patient(session: Session, lead: Lead, resend_stamp: str | None = None) -> None:
+    """The patient's confirmation, once per lead; a resend by staff gets its own key."""
+    key = f"lead-confirmation:{lead.id}"
+    if resend_stamp:
+        key += f":resend:{resend_stamp}"
+    queue_email(
+        session,
+        key=key,
+        recipient=lead.email,
+        template="patient_confirmation",
+        context={"lead_id": lead.id},
+        language=lead.language,
+        lead_id=lead.id,
+    )
