@@ -137,6 +137,8 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "HSTS": production,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
+        # Catalogues found here are the languages offered; a new folder needs no code change.
+        "BABEL_TRANSLATION_DIRECTORIES": env.get("TRANSLATION_DIRECTORIES", "translations"),
         "CELERY": {
             "broker_url": broker_url,
             "broker_connection_retry_on_startup": True,

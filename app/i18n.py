@@ -13,9 +13,13 @@ LANGUAGE_PARAM = "lang"
 
 
 def available_locales() -> list[str]:
-    locales = {str(locale) for locale in get_babel().instance.list_translations()}
-    locales.add(current_app.config["BABEL_DEFAULT_LOCALE"])
-    return sorted(locales)
+    """Scanned once per process: a new catalogue is picked up at the next restart."""
+    cached = current_app.extensions.get("careroute.locales")
+    if cached is None:
+        locales = {str(locale) for locale in get_babel().instance.list_translations()}
+        locales.add(current_app.config["BABEL_DEFAULT_LOCALE"])
+        cached = current_app.extensions["careroute.locales"] = sorted(locales)
+    return cached  # type: ignore[no-any-return]
 
 
 def select_locale() -> str | None:

@@ -54,13 +54,20 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(settings: dict[str, str]) -> Iterator[Flask]:
-    app = create_app(settings)
+def make_app(settings: dict[str, str], **overrides: str) -> Flask:
+    """An app on the test's database (tables and catalogue in place), with `overrides`."""
+    app = create_app({**settings, **overrides})
     app.test_client_class = FreshContextClient
     with app.app_context():
         db.create_all()
         load_catalog(db.session)
+    return app
+
+
+@pytest.fixture
+def app(settings: dict[str, str]) -> Iterator[Flask]:
+    app = make_app(settings)
+    with app.app_context():
         yield app
         db.session.remove()
         db.drop_all()

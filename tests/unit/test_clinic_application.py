@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
@@ -18,18 +17,9 @@ from app.models import (
     OutboundEmail,
     OutboxMessage,
 )
+from tests.support.checks import count, field_error
 from tests.support.data import VALID_BRN, clinic_application
 from tests.support.forms import submit
-
-
-def field_error(html: str, field: str) -> str:
-    """The error shown next to a field (its id is the field name, or field-0 for a list)."""
-    found = re.findall(rf'<p class="error" id="{field}(?:-0)?-error">(.*?)</p>', html)
-    return unescape(" ".join(found))
-
-
-def count(model: type) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_valid_application_stores_a_pending_clinic_and_queues_two_emails(client: FlaskClient):

@@ -6,15 +6,13 @@ import io
 import os
 import re
 import stat
-from html import unescape
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app import create_app
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -26,17 +24,10 @@ from app.models import (
     OutboxMessage,
 )
 from app.services.demo import load_demo_clinics
-from tests.conftest import FreshContextClient
+from tests.conftest import make_app
+from tests.support.checks import count, field_error
 from tests.support.data import PDF_BYTES, PNG_BYTES, inquiry
-from tests.support.forms import csrf_token, submit
-
-
-def count(model: type) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def field_error(html: str, field: str) -> str:
-    return unescape(" ".join(re.findall(rf'<p class="error" id="{field}-error">(.*?)</p>', html)))
+from tests.support.forms import submit
 
 
 def hidden(html: str, name: str) -> str:
@@ -223,35 +214,25 @@ def test_a_filled_honeypot_is_stored_as_spam_and_looks_normal(client: FlaskClien
     assert count(OutboxMessage) == 0
 
 
-def test_a_form_sent_faster_than_a_person_can_is_spam(settings: dict[str, str]):
-    slow = create_app({**settings, "INQUIRY_MIN_FILL_SECONDS": "60"})
-    slow.test_client_class = FreshContextClient
-    with slow.app_context():
-        db.create_all()
-        from app.services.catalog import load_catalog
-
-        load_catalog(db.session)
-        client = slow.test_client()
-        page = client.get("/inquire").text
-        data = {
-            **inquiry(),
-            "started": hidden(page, "started"),
-            "submission_id": hidden(page, "submission_id"),
-            "csrf_token": csrf_token(client, "/inquire"),
-        }
-        assert client.post("/inquire", data=data).status_code == 302
-        assert db.session.scalar(select(Lead.spam_reason)) == "too-fast"
-        db.drop_all()
-
-
-def test_the_same_form_submitted_twice_makes_one_lead(client: FlaskClient):
+def as_the_browser_sends_it(client: FlaskClient) -> dict[str, str]:
+    """The answers with every hidden field the form page carries (timer, one-time id)."""
     page = client.get("/inquire").text
-    data = {
+    return {
         **inquiry(),
         "started": hidden(page, "started"),
         "submission_id": hidden(page, "submission_id"),
-        "csrf_token": csrf_token(client, "/inquire"),
+        "csrf_token": hidden(page, "csrf_token"),
     }
+
+
+def test_a_form_sent_faster_than_a_person_can_is_spam(app: Flask, settings: dict[str, str]):
+    client = make_app(settings, INQUIRY_MIN_FILL_SECONDS="60").test_client()
+    assert client.post("/inquire", data=as_the_browser_sends_it(client)).status_code == 302
+    assert db.session.scalar(select(Lead.spam_reason)) == "too-fast"
+
+
+def test_the_same_form_submitted_twice_makes_one_lead(client: FlaskClient):
+    data = as_the_browser_sends_it(client)
 
     first = client.post("/inquire", data=data)
     second = client.post("/inquire", data=data)
@@ -259,17 +240,6 @@ def test_the_same_form_submitted_twice_makes_one_lead(client: FlaskClient):
     assert first.status_code == second.status_code == 302
     assert count(Lead) == 1
     assert count(OutboxMessage) == 1
-
-
-def test_posting_is_rate_limited_per_client(settings: dict[str, str]):
-    limited = create_app({**settings, "INQUIRY_RATE_LIMIT": "2 per minute"})
-    limited.test_client_class = FreshContextClient
-    with limited.app_context():
-        db.create_all()
-        client = limited.test_client()
-        codes = [submit(client, "/inquire", {"full_name": "x"}).status_code for _ in range(3)]
-        db.drop_all()
-    assert codes == [422, 422, 429]
 
 
 def test_the_form_labels_every_input_and_hides_the_trap_without_inline_style(
@@ -315,39 +285,38 @@ def test_anonymous_visitors_cannot_download_attachments(client: FlaskClient):
 
 
 def limited_app(settings: dict[str, str], **extra: str) -> Flask:
-    app = create_app({**settings, "INQUIRY_RATE_LIMIT": "2 per minute", **extra})
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        db.create_all()
-    return app
+    return make_app(settings, INQUIRY_RATE_LIMIT="2 per minute", **extra)
+
+
+def post_three_times(client: FlaskClient, forwarded: bool = False) -> list[int]:
+    """Three posts; with `forwarded`, each claims another client in X-Forwarded-For."""
+    return [
+        submit(
+            client,
+            "/inquire",
+            {"full_name": "x"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"} if forwarded else {},
+        ).status_code
+        for n in range(3)
+    ]
+
+
+def test_posting_is_rate_limited_per_client(settings: dict[str, str]):
+    assert post_three_times(limited_app(settings).test_client()) == [422, 422, 429]
 
 
 def test_the_limit_holds_in_memory_when_redis_is_down(settings: dict[str, str]):
     app = limited_app(settings, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
-    client = app.test_client()
-    codes = [submit(client, "/inquire", {"full_name": "x"}).status_code for _ in range(3)]
-    assert codes == [422, 422, 429]
+    assert post_three_times(app.test_client()) == [422, 422, 429]
 
 
 def test_a_forwarded_for_header_cannot_dodge_the_limit_without_a_proxy(
     settings: dict[str, str],
 ):
     client = limited_app(settings).test_client()
-    codes = [
-        submit(
-            client, "/inquire", {"full_name": "x"}, headers={"X-Forwarded-For": f"198.51.100.{n}"}
-        ).status_code
-        for n in range(3)
-    ]
-    assert codes[-1] == 429
+    assert post_three_times(client, forwarded=True) == [422, 422, 429]
 
 
 def test_behind_a_configured_proxy_each_client_has_its_own_limit(settings: dict[str, str]):
     client = limited_app(settings, PROXY_FIX_HOPS="1").test_client()
-    codes = [
-        submit(
-            client, "/inquire", {"full_name": "x"}, headers={"X-Forwarded-For": f"198.51.100.{n}"}
-        ).status_code
-        for n in range(3)
-    ]
-    assert codes == [422, 422, 422]
+    assert post_three_times(client, forwarded=True) == [422, 422, 422]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from app.config import ConfigError
 from app.extensions import db
 from app.models import OutboxMessage
 from app.services.outbox import enqueue_task, relay
-from tests.conftest import CollectingPublisher, app_settings
+from tests.conftest import CollectingPublisher, app_settings, make_app
 
 
 def test_relay_publishes_in_order_and_marks_rows(app: Flask, publisher: CollectingPublisher):
@@ -88,27 +90,46 @@ def test_pages_carry_no_inline_script(client: FlaskClient):
         assert "<script" not in html and "onclick" not in html and "style=" not in html
 
 
-def test_readyz_names_the_dependency_that_is_down(tmp_path: Path):
-    app = create_app(app_settings(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0"))
-    with app.app_context():
-        db.create_all()
+def test_readyz_names_the_dependency_that_is_down(settings: dict[str, str]):
+    app = make_app(settings, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["down"] == ["broker"]
     assert app.test_client().get("/healthz").status_code == 200
 
 
-def test_locale_follows_an_explicit_choice_then_accept_language(client: FlaskClient):
-    assert 'lang="en"' in client.get("/", headers={"Accept-Language": "en-GB"}).text
-    assert 'lang="en"' in client.get("/?lang=xx").text
+HEADING = "Treatment in Korea, from clinics that fit you"
 
 
-def test_production_sends_hsts_and_secure_cookies(tmp_path: Path):
-    app = create_app(
-        app_settings(tmp_path, CAREROUTE_ENV="production", TRUSTED_HOSTS="127.0.0.1,localhost")
-    )
-    with app.app_context():
-        db.create_all()
+def add_catalogue(directory: Path, locale: str, translations: dict[str, str]) -> None:
+    """A compiled catalogue on disk: all it takes to offer a language."""
+    catalog = Catalog(locale=locale)
+    for source, text in translations.items():
+        catalog.add(source, text)
+    folder = directory / locale / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / "messages.mo").open("wb") as out:
+        write_mo(out, catalog)
+
+
+def test_a_new_catalogue_is_offered_and_chosen_explicitly_then_by_browser(
+    settings: dict[str, str], tmp_path: Path
+):
+    add_catalogue(tmp_path / "catalogues", "ko", {HEADING: "한국에서 받는 치료"})
+    client = make_app(settings, TRANSLATION_DIRECTORIES=str(tmp_path / "catalogues")).test_client()
+    korean = {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}
+
+    page = client.get("/", headers=korean).text
+    assert 'lang="ko"' in page and "한국에서 받는 치료" in page
+    assert 'lang="en"' in client.get("/?lang=en", headers=korean).text
+    # The explicit choice is remembered over the browser's preference...
+    assert HEADING in client.get("/", headers=korean).text
+    # ...and an unknown choice changes nothing.
+    assert 'lang="en"' in client.get("/?lang=xx", headers=korean).text
+
+
+def test_production_sends_hsts_and_secure_cookies(settings: dict[str, str]):
+    app = make_app(settings, CAREROUTE_ENV="production", TRUSTED_HOSTS="127.0.0.1,localhost")
     response = app.test_client().get("/staff/login")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
     assert "Secure" in response.headers["Set-Cookie"]

@@ -6,11 +6,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import create_app
 from app.extensions import db
 from app.models import AuditEvent, Clinic, ClinicStatus, OutboundEmail, StaffUser
 from app.services import clinics as clinic_service
-from tests.conftest import STAFF_PASSWORD, FreshContextClient
+from tests.conftest import STAFF_PASSWORD, make_app
 from tests.support.data import clinic_application
 from tests.support.forms import csrf_token, submit
 
@@ -68,9 +67,7 @@ def test_logout_ends_the_session_server_side(staff_client: FlaskClient):
 
 
 def test_sign_in_attempts_are_limited(settings: dict[str, str], staff_user: StaffUser):
-    limited = create_app({**settings, "LOGIN_RATE_LIMIT": "3 per minute"})
-    limited.test_client_class = FreshContextClient
-    client = limited.test_client()
+    client = make_app(settings, LOGIN_RATE_LIMIT="3 per minute").test_client()
     codes = [
         submit(client, "/staff/login", {"email": staff_user.email, "password": "wrong"}).status_code
         for _ in range(4)
