@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from app.extensions import db
 from app.forms.clinics import ClinicApplicationForm
@@ -32,11 +31,12 @@ def join() -> ResponseReturnValue:
     form = ClinicApplicationForm()
     if form.validate_on_submit():
         try:
-            clinic_service.submit_application(db.session, form.to_application())
+            clinic_service.submit_application(
+                db.session, form.to_application(), current_app.config["STAFF_NOTIFY_EMAIL"]
+            )
         except clinic_service.ClinicEmailTaken:
-            form.email.errors = [
-                _("A clinic with this email address has already applied or is listed.")
-            ]
+            # Another application with this address committed between the check and ours.
+            form.email.errors = [form.EMAIL_TAKEN]
         else:
             return redirect(url_for("clinics.applied"))
     status = 422 if form.is_submitted() else 200

@@ -145,7 +145,6 @@ def lead_detail(lead_id: int) -> ResponseReturnValue:
     if lead is None:
         abort(404)
     lead_actions.record_view(db.session, lead.id, current_staff().id)
-    lead = db.session.get(Lead, lead_id)
     events = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.object_type == "lead", AuditEvent.object_id == lead_id)

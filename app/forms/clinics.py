@@ -111,14 +111,14 @@ class ClinicApplicationForm(FlaskForm):
             )
         ]
 
+    EMAIL_TAKEN = _l(
+        "A clinic with this email address has already applied or is listed. "
+        "Please use another address, or write to us if this is your clinic."
+    )
+
     def validate_email(self, field: StringField) -> None:
         if email_in_use(db.session, field.data):
-            raise ValidationError(
-                _l(
-                    "A clinic with this email address has already applied or is listed. "
-                    "Please use another address, or write to us if this is your clinic."
-                )
-            )
+            raise ValidationError(self.EMAIL_TAKEN)
 
     def to_application(self) -> ClinicApplication:
         return ClinicApplication(

@@ -49,10 +49,13 @@ def procedure_choices() -> dict[str, list[tuple[str, str]]]:
     return grouped
 
 
-def _check_date_parsed(field: DateField) -> None:
+def _check_travel_date(field: DateField) -> None:
+    """A real date, not in the past (WTForms' own parse error is replaced by a kinder one)."""
     if field.raw_data and field.raw_data[0] and field.data is None:
         field.errors.clear()
         raise ValidationError(_l("Please choose a real date, like 2027-03-14."))
+    if field.data and field.data < date.today():
+        raise ValidationError(_l("Please choose a date from today on."))
 
 
 def _started_serializer() -> URLSafeSerializer:
@@ -155,14 +158,10 @@ class InquiryForm(FlaskForm):
             raise ValidationError(_l("Please enter the budget as a whole number above 0."))
 
     def validate_travel_from(self, field: DateField) -> None:
-        _check_date_parsed(field)
-        if field.data and field.data < date.today():
-            raise ValidationError(_l("Please choose a date from today on."))
+        _check_travel_date(field)
 
     def validate_travel_to(self, field: DateField) -> None:
-        _check_date_parsed(field)
-        if field.data and field.data < date.today():
-            raise ValidationError(_l("Please choose a date from today on."))
+        _check_travel_date(field)
         if field.data and self.travel_from.data and field.data <= self.travel_from.data:
             raise ValidationError(_l("Please choose an end date after the start date."))
 

@@ -1,4 +1,4 @@
-"""The procedure catalogue: loading it and looking entries up."""
+"""The procedure catalogue: loading and refreshing it."""
 
 from __future__ import annotations
 
@@ -33,12 +33,3 @@ def load_catalog(session: Session) -> CatalogLoad:
             updated += 1
     session.commit()
     return CatalogLoad(created=created, updated=updated)
-
-
-def procedures_by_category(session: Session) -> dict[str, list[Procedure]]:
-    grouped: dict[str, list[Procedure]] = {}
-    for procedure in session.scalars(
-        select(Procedure).order_by(Procedure.category, Procedure.name)
-    ):
-        grouped.setdefault(procedure.category, []).append(procedure)
-    return grouped

@@ -7,7 +7,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -85,8 +84,11 @@ def _unique_slug(session: Session, name: str) -> str:
     return slug
 
 
-def submit_application(session: Session, application: ClinicApplication) -> Clinic:
-    """Store a pending clinic and queue the verification and staff emails, in one commit."""
+def submit_application(
+    session: Session, application: ClinicApplication, staff_email: str
+) -> Clinic:
+    """Store a pending clinic and queue the verification email and the notice to
+    `staff_email`, in one commit."""
     if email_in_use(session, application.email):
         raise ClinicEmailTaken(application.email)
     procedures = session.scalars(
@@ -137,7 +139,7 @@ def submit_application(session: Session, application: ClinicApplication) -> Clin
     queue_email(
         session,
         key=f"staff-new-clinic:{clinic.id}",
-        recipient=current_app.config["STAFF_NOTIFY_EMAIL"],
+        recipient=staff_email,
         template="staff_new_clinic",
         context={"clinic_id": clinic.id},
     )

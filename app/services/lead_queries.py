@@ -193,9 +193,11 @@ def list_leads(
     cursor: str | None = None,
     page_size: int = 50,
     now: datetime | None = None,
+    also_load: tuple[Any, ...] = (),
 ) -> Page:
+    """One page; the list shows each lead's procedure, `also_load` adds what else is needed."""
     query = page_query(filters, staff_id, cursor, page_size + 1, now).options(
-        selectinload(Lead.procedure), selectinload(Lead.assignments)
+        selectinload(Lead.procedure), *also_load
     )
     rows = list(session.scalars(query))
     more = len(rows) > page_size
@@ -223,7 +225,14 @@ def iter_leads(
     """Every matching lead, fetched a batch at a time by keyset (for the CSV export)."""
     cursor = None
     while True:
-        page = list_leads(session, filters, staff_id, cursor=cursor, page_size=batch)
+        page = list_leads(
+            session,
+            filters,
+            staff_id,
+            cursor=cursor,
+            page_size=batch,
+            also_load=(selectinload(Lead.assignments),),
+        )
         yield from page.leads
         session.expunge_all()
         if page.next_cursor is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -135,12 +136,8 @@ def test_a_rejected_clinic_cannot_be_approved(
 ):
     clinic = pending_clinic(client)
     clinic_service.reject(db.session, clinic.id, staff_user.id, "No licence.")
-    try:
+    with pytest.raises(clinic_service.InvalidTransition):
         clinic_service.approve(db.session, clinic.id, staff_user.id)
-    except clinic_service.InvalidTransition:
-        pass
-    else:
-        raise AssertionError("a rejected clinic was approved")
     db.session.refresh(clinic)
     assert clinic.status is ClinicStatus.REJECTED
 
