@@ -134,9 +134,21 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "REMEMBER_COOKIE_SECURE": production,
         "STAFF_IDLE_MINUTES": _number(env, "STAFF_IDLE_MINUTES", 30),
         "STAFF_SESSION_HOURS": _number(env, "STAFF_SESSION_HOURS", 8),
+        # Clinics sign in between patients: a longer idle time, still a working day at most.
+        "PORTAL_IDLE_MINUTES": _number(env, "PORTAL_IDLE_MINUTES", 120),
+        "PORTAL_SESSION_HOURS": _number(env, "PORTAL_SESSION_HOURS", 12),
+        "PASSWORD_LINK_MAX_AGE_SECONDS": _number(env, "PASSWORD_LINK_MAX_AGE_SECONDS", 72 * 3600),
+        "BUSINESS_TIMEZONE": env.get("BUSINESS_TIMEZONE", "Asia/Seoul"),
+        "BUSINESS_HOURS": env.get("BUSINESS_HOURS", "09:00-18:00"),
+        "BUSINESS_COUNTRY": env.get("BUSINESS_COUNTRY", "KR"),
+        "CLINIC_REMINDER_HOURS": _number(env, "CLINIC_REMINDER_HOURS", 24.0),
+        "CLINIC_REROUTE_HOURS": _number(env, "CLINIC_REROUTE_HOURS", 48.0),
+        "DEADLINE_CHECK_SECONDS": _number(env, "DEADLINE_CHECK_SECONDS", 300.0),
         "HSTS": production,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
+        # Times on pages are Seoul times, the clinics' clock and the deadlines'.
+        "BABEL_DEFAULT_TIMEZONE": env.get("BUSINESS_TIMEZONE", "Asia/Seoul"),
         # Catalogues found here are the languages offered; a new folder needs no code change.
         "BABEL_TRANSLATION_DIRECTORIES": env.get("TRANSLATION_DIRECTORIES", "translations"),
         "CELERY": {
@@ -161,6 +173,7 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
                 "workers.tasks.outbox",
                 "workers.tasks.clinics",
                 "workers.tasks.leads",
+                "workers.tasks.deadlines",
             ],
         },
     }

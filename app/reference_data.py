@@ -133,3 +133,7 @@ CREDENTIAL_LABELS = {
     "insurance": _l("Malpractice insurance"),
     **ACCREDITATIONS,
 }
+
+# ISO 4217 codes clinics quote in (won, and the currencies of the patients we serve);
+# names come from Babel's CLDR data.
+QUOTE_CURRENCIES = ("KRW", "USD", "EUR", "JPY", "CNY", "RUB", "MNT", "KZT", "AED", "GBP", "AUD")

@@ -35,6 +35,10 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "outbox.sweep",
             "schedule": timedelta(seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
         },
+        "clinic-answer-deadlines": {
+            "task": "deadlines.check",
+            "schedule": timedelta(seconds=app.config["DEADLINE_CHECK_SECONDS"]),
+        },
         "credential-expiry-reminders": {
             "task": "clinics.remind_expiring_credentials",
             "schedule": crontab(hour=0, minute=30),

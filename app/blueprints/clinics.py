@@ -10,6 +10,7 @@ from app.forms.clinics import ClinicApplicationForm
 from app.reference_data import CREDENTIAL_LABELS
 from app.services import clinics as clinic_service
 from app.services.links import InvalidLink, unsign
+from app.services.password_links import password_token, primary_user
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinics")
 
@@ -57,7 +58,14 @@ def verify_email(token: str) -> ResponseReturnValue:
     clinic = clinic_service.verify_email(db.session, payload["clinic"], payload["email"])
     if clinic is None:
         return render_template("clinics/verify_failed.html", expired=False), 400
-    return render_template("clinics/verified.html", clinic=clinic)
+    # The link proved the address: its portal account may choose a password next.
+    user = primary_user(db.session, clinic.id, clinic.email)
+    password_url = (
+        url_for("portal.set_password", token=password_token(user))
+        if user is not None and user.password_hash is None
+        else None
+    )
+    return render_template("clinics/verified.html", clinic=clinic, password_url=password_url)
 
 
 @bp.get("/<slug>")

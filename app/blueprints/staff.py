@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -13,22 +12,22 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.blueprints.sign_in import sign_in_page, sign_out
 from app.extensions import db, limiter
 from app.forms.common import ConfirmForm
-from app.forms.staff import CredentialForm, LoginForm, ReasonForm
+from app.forms.staff import CredentialForm, ReasonForm
 from app.models import AuditEvent, Clinic, ClinicStatus, Offering, StaffUser
 from app.models.base import utcnow
-from app.services import auth
 from app.services import clinics as clinic_service
+from app.services.answer_stats import recent_answer_stats
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -37,7 +36,9 @@ PUBLIC_ENDPOINTS = {"staff.login"}
 
 def require_staff() -> ResponseReturnValue | None:
     """Every console page needs a signed-in staff member (shared by the staff blueprints)."""
-    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user.is_authenticated and current_user.is_staff:
         return None
     return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
 
@@ -49,43 +50,19 @@ def current_staff() -> StaffUser:
     return current_user.staff_user  # type: ignore[no-any-return]
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site: never an absolute or scheme-relative URL."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
-    return url_for("staff.clinics")
-
-
-def _login_limit() -> str:
+def login_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
-    form = LoginForm()
-    if form.validate_on_submit():
-        user = auth.authenticate(
-            db.session, form.email.data, form.password.data, request.remote_addr or "unknown"
-        )
-        if user is not None:
-            # Drop everything the anonymous session held, then start a new server-side session.
-            session.clear()
-            login_user(auth.start_session(db.session, user), remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")))
-        form.password.errors = [_("That email and password do not match an active account.")]
-    status = 401 if form.is_submitted() else 200
-    return render_template("staff/login.html", form=form), status
+    return sign_in_page(StaffUser, "staff/login.html", "staff.clinics")
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    auth.end_session(db.session, current_user.get_id())
-    logout_user()
-    flash(_("You are signed out."))
-    return redirect(url_for("staff.login"))
+    return sign_out("staff.login")
 
 
 @bp.get("/")
@@ -110,6 +87,7 @@ def clinics() -> ResponseReturnValue:
     return render_template(
         "staff/clinics.html",
         clinics=rows,
+        stats=recent_answer_stats(db.session, [c.id for c in rows], current_app.config, utcnow()),
         status=status,
         counts={s.value: counts.get(s, 0) for s in ClinicStatus},
         today=utcnow().date(),
@@ -133,6 +111,7 @@ def clinic_detail(clinic_id: int) -> ResponseReturnValue:
     return render_template(
         "staff/clinic_detail.html",
         clinic=clinic,
+        stats=recent_answer_stats(db.session, [clinic.id], current_app.config, utcnow())[clinic.id],
         events=events,
         today=utcnow().date(),
         approve_form=ConfirmForm(),

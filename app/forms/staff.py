@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.reference_data import CREDENTIAL_LABELS
-
-
-class LoginForm(FlaskForm):
-    # No format check here: a sign-in only has to match an account.
-    email = StringField(
-        _l("Email"), validators=[DataRequired(_l("Please enter your email.")), Length(max=254)]
-    )
-    password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Please enter your password."))]
-    )
-    remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 class ReasonForm(FlaskForm):

@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.catalog import Procedure
+from app.models.clinic_users import ClinicUser
 from app.models.clinics import (
     Clinic,
     ClinicCredential,
@@ -17,11 +18,14 @@ from app.models.leads import (
     LeadAttachment,
     LeadNote,
     LeadStatus,
+    Quote,
 )
 from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
-from app.models.staff import LoginSession, StaffRole, StaffUser
+from app.models.sessions import PORTAL_STATUSES, LoginSession
+from app.models.staff import StaffRole, StaffUser
 
 __all__ = [
+    "PORTAL_STATUSES",
     "Assignment",
     "AuditEvent",
     "Clinic",
@@ -29,6 +33,7 @@ __all__ = [
     "ClinicLanguage",
     "ClinicResponse",
     "ClinicStatus",
+    "ClinicUser",
     "CredentialKind",
     "EmailStatus",
     "Lead",
@@ -40,6 +45,7 @@ __all__ = [
     "OutboundEmail",
     "OutboxMessage",
     "Procedure",
+    "Quote",
     "StaffRole",
     "StaffUser",
 ]

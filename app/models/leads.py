@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -92,6 +93,10 @@ class Lead(db.Model):
     spam_reason: Mapped[str | None] = mapped_column(String(100))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
     no_matching_clinic: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # A clinic let its deadline pass on this lead (the lead went to the next clinic).
+    clinic_silent: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
     # Counted before each routing attempt, so a lead whose processing kills the worker
     # every time stops being retried and is flagged for staff instead.
     processing_attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -143,16 +148,64 @@ class Assignment(db.Model):
     # Why this clinic: the ranking's inputs, shown to staff.
     score: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the notification email was accepted by the mail server: the deadline clock starts.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first answer (answer time counts to it); `response` holds the latest answer.
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response: Mapped[ClinicResponse | None] = mapped_column(
         str_enum(ClinicResponse, "clinic_response")
     )
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The clinic stayed silent past its deadline and the lead was offered to another clinic.
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The patient withdrew consent (or asked for erasure): the clinic no longer sees the lead.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lead: Mapped[Lead] = relationship(back_populates="assignments")
     clinic: Mapped[Clinic] = relationship()
+    quote: Mapped[Quote | None] = relationship(back_populates="assignment")
+
+    @property
+    def is_open(self) -> bool:
+        """Routed to the clinic and still in its hands: visible in the portal."""
+        return self.revoked_at is None and self.expired_at is None
+
+    @property
+    def awaiting_answer(self) -> bool:
+        return self.is_open and self.responded_at is None
+
+    @property
+    def holds_lead(self) -> bool:
+        """Counts towards the lead's clinics: open and not declined."""
+        return self.is_open and self.response is not ClinicResponse.DECLINED
+
+
+class Quote(db.Model):
+    """A clinic's structured quote, so patient and staff can compare clinics side by side."""
+
+    __tablename__ = "quotes"
+    __table_args__ = (
+        CheckConstraint("price_min > 0 AND price_min <= price_max", name="price_range_ordered"),
+        CheckConstraint("stay_nights >= 0", name="stay_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), unique=True
+    )
+    price_min: Mapped[int] = mapped_column(Integer)
+    price_max: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    includes: Mapped[str] = mapped_column(Text)
+    stay_nights: Mapped[int] = mapped_column(Integer)
+    valid_until: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="quote")
 
 
 class LeadNote(db.Model):

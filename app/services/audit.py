@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, StaffUser
+from app.models import AuditEvent, ClinicUser, StaffUser
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,10 @@ class Actor:
     @classmethod
     def staff(cls, user: StaffUser) -> Actor:
         return cls("staff", user.id, user.email)
+
+    @classmethod
+    def clinic_user(cls, user: ClinicUser) -> Actor:
+        return cls("clinic_user", user.id, user.email)
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:

@@ -1,9 +1,10 @@
-"""Staff accounts, password hashing and server-side sign-in sessions."""
+"""Accounts (staff and clinic users): password hashing and server-side sign-in sessions."""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import LoginSession, StaffRole, StaffUser
+from app.models import PORTAL_STATUSES, ClinicUser, LoginSession, StaffRole, StaffUser
 from app.models.base import utcnow
 from app.services import audit
 
@@ -63,35 +64,78 @@ def create_staff(
     return user
 
 
-def authenticate(session: Session, email: str, password: str, client: str) -> StaffUser | None:
-    """Check a sign-in; every attempt, good or bad, is an audit event."""
+@dataclass(frozen=True)
+class SessionLimits:
+    idle: timedelta
+    max_age: timedelta
+
+
+Account = StaffUser | ClinicUser
+
+
+def _kind(account: Account) -> str:
+    return "staff" if isinstance(account, StaffUser) else "clinic_user"
+
+
+def _actor(account: Account) -> audit.Actor:
+    if isinstance(account, StaffUser):
+        return audit.Actor.staff(account)
+    return audit.Actor.clinic_user(account)
+
+
+def _may_sign_in(account: Account) -> bool:
+    if isinstance(account, StaffUser):
+        return account.active
+    return (
+        account.active
+        and account.password_hash is not None
+        and account.clinic.status in PORTAL_STATUSES
+    )
+
+
+def authenticate(
+    session: Session, model: type[Account], email: str, password: str, client: str
+) -> Account | None:
+    """Check a sign-in; every attempt, good or bad, is an audit event.
+
+    An unknown address costs the same hash check as a known one, so timing does not tell
+    which addresses have accounts.
+    """
     email = email.strip().lower()
-    user = session.scalar(select(StaffUser).where(StaffUser.email == email))
+    query = select(model).where(model.email == email)
+    if model is ClinicUser:
+        query = query.where(ClinicUser.active.is_(True))
+    user = session.scalar(query)
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        ok = user is not None and user.active
+        _hasher.verify(stored, password)
+        ok = user is not None and stored != _DUMMY_HASH and _may_sign_in(user)
     except (VerificationError, InvalidHashError):
         ok = False
-    if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
+    if ok and user is not None and _hasher.check_needs_rehash(stored):
         user.password_hash = _hasher.hash(password)
-    actor = audit.Actor.staff(user) if user else audit.Actor.public(email)
+    kind = "staff" if model is StaffUser else "clinic_user"
     audit.record(
         session,
-        actor,
-        "staff.login" if ok else "staff.login_failed",
-        "staff_user",
-        user.id if user else None,
+        _actor(user) if user is not None else audit.Actor.public(email),
+        f"{kind}.login" if ok else f"{kind}.login_failed",
+        "staff_user" if model is StaffUser else "clinic_user",
+        user.id if user is not None else None,
         {"client": client},
     )
     session.commit()
-    log.info("staff sign-in %s for %s from %s", "succeeded" if ok else "failed", email, client)
+    log.info("%s sign-in %s for %s from %s", kind, "succeeded" if ok else "failed", email, client)
     return user if ok else None
 
 
-def start_session(session: Session, user: StaffUser) -> LoginSession:
+def start_session(session: Session, account: Account) -> LoginSession:
     """A fresh random session id at every sign-in (no fixation)."""
-    login = LoginSession(id=secrets.token_urlsafe(32), staff_user_id=user.id)
-    user.last_login_at = utcnow()
+    login = LoginSession(id=secrets.token_urlsafe(32))
+    if isinstance(account, StaffUser):
+        login.staff_user_id = account.id
+    else:
+        login.clinic_user_id = account.id
+    account.last_login_at = utcnow()
     session.add(login)
     session.commit()
     return login
@@ -101,12 +145,14 @@ def end_session(session: Session, login_session_id: str) -> None:
     login = session.get(LoginSession, login_session_id)
     if login is not None and login.ended_at is None:
         login.ended_at = utcnow()
+        account = login.staff_user or login.clinic_user
+        assert account is not None
         audit.record(
             session,
-            audit.Actor.staff(login.staff_user),
-            "staff.logout",
-            "staff_user",
-            login.staff_user_id,
+            _actor(account),
+            f"{_kind(account)}.logout",
+            "staff_user" if login.is_staff else "clinic_user",
+            account.id,
         )
         session.commit()
 
@@ -114,16 +160,17 @@ def end_session(session: Session, login_session_id: str) -> None:
 def find_live_session(
     session: Session,
     login_session_id: str,
-    idle: timedelta,
-    max_age: timedelta,
+    staff: SessionLimits,
+    portal: SessionLimits,
     now: datetime | None = None,
 ) -> LoginSession | None:
     """The sign-in behind a cookie, if it was not ended, idled out, outlived or deactivated."""
     now = now or utcnow()
     login = session.get(LoginSession, login_session_id)
-    if login is None or login.ended_at is not None or not login.staff_user.active:
+    if login is None or not login.is_active:
         return None
-    if now - login.last_seen_at > idle or now - login.created_at > max_age:
+    limits = staff if login.is_staff else portal
+    if now - login.last_seen_at > limits.idle or now - login.created_at > limits.max_age:
         login.ended_at = now
         session.commit()
         return None
@@ -140,9 +187,28 @@ def load_login_session(login_session_id: str) -> LoginSession | None:
     return find_live_session(
         db.session,
         login_session_id,
-        idle=timedelta(minutes=config["STAFF_IDLE_MINUTES"]),
-        max_age=timedelta(hours=config["STAFF_SESSION_HOURS"]),
+        staff=SessionLimits(
+            timedelta(minutes=config["STAFF_IDLE_MINUTES"]),
+            timedelta(hours=config["STAFF_SESSION_HOURS"]),
+        ),
+        portal=SessionLimits(
+            timedelta(minutes=config["PORTAL_IDLE_MINUTES"]),
+            timedelta(hours=config["PORTAL_SESSION_HOURS"]),
+        ),
     )
+
+
+def end_all_sessions(session: Session, account: Account) -> None:
+    """After a password change or deactivation: every browser signed in as them is out."""
+    column = (
+        LoginSession.staff_user_id
+        if isinstance(account, StaffUser)
+        else LoginSession.clinic_user_id
+    )
+    for login in session.scalars(
+        select(LoginSession).where(column == account.id, LoginSession.ended_at.is_(None))
+    ):
+        login.ended_at = utcnow()
 
 
 def set_active(session: Session, user_id: int, by: StaffUser, active: bool) -> StaffUser:
@@ -167,12 +233,7 @@ def reset_password(session: Session, user_id: int, by: StaffUser, password: str)
     if user is None:
         raise LookupError("no such staff member")
     user.password_hash = hash_password(password)
-    for login in session.scalars(
-        select(LoginSession).where(
-            LoginSession.staff_user_id == user.id, LoginSession.ended_at.is_(None)
-        )
-    ):
-        login.ended_at = utcnow()
+    end_all_sessions(session, user)
     audit.record(session, audit.Actor.staff(by), "staff.password_reset", "staff_user", user.id)
     session.commit()
     return user

@@ -22,7 +22,7 @@ from app.models import (
     StaffUser,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, clinic_accounts
 from app.services.email_delivery import queue_email
 
 LIVE_STATUSES = (ClinicStatus.PENDING, ClinicStatus.APPROVED, ClinicStatus.SUSPENDED)
@@ -123,6 +123,7 @@ def submit_application(
         ],
     )
     session.add(clinic)
+    clinic_accounts.add_primary_user(session, clinic)
     try:
         session.flush()
     except IntegrityError as exc:
@@ -189,6 +190,8 @@ def _decide(
     clinic.status_reason = reason
     clinic.reviewed_at = utcnow()
     clinic.reviewed_by_id = staff.id
+    if new_status is ClinicStatus.REJECTED:
+        clinic_accounts.deactivate_all(session, clinic.id)
     if email_template:
         queue_email(
             session,

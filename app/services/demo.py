@@ -17,6 +17,7 @@ from app.models import (
     ClinicCredential,
     ClinicLanguage,
     ClinicStatus,
+    ClinicUser,
     CredentialKind,
     Lead,
     LeadStatus,
@@ -26,13 +27,15 @@ from app.models import (
     StaffUser,
 )
 from app.models.base import utcnow
-from app.services.auth import create_staff
+from app.services.auth import create_staff, hash_password
 from app.services.intake import CONSENT_VERSION, Inquiry, submit_inquiry
 from app.services.lead_processing import ProcessingPolicy, process_lead
 
 DEMO_ADMIN_EMAIL = "admin@careroute.local"
 # Development only: `flask demo load` refuses to run in production.
 DEMO_ADMIN_PASSWORD = "careroute-demo-admin"  # noqa: S105
+# Every demo clinic's own portal account signs in with this (development only, as above).
+DEMO_CLINIC_PASSWORD = "careroute-demo-clinic"  # noqa: S105
 
 
 def _brn(first_nine: str) -> str:
@@ -165,6 +168,14 @@ def load_demo_clinics(session: Session, today: date | None = None) -> int:
             ],
         )
         session.add(clinic)
+        session.add(
+            ClinicUser(
+                clinic=clinic,
+                email=spec["email"],
+                password_hash=hash_password(DEMO_CLINIC_PASSWORD),
+                password_set_at=utcnow(),
+            )
+        )
         added += 1
     session.commit()
     return added

@@ -158,6 +158,7 @@ def deliver(
     email.status = EmailStatus.SENT
     email.sent_at = utcnow()
     email.lease_until = None
+    email_templates.record_sent(session, email, email.sent_at)
     session.commit()
     log.info("email %s (%s) sent", email.id, email.template)
     return Delivery(Outcome.SENT)

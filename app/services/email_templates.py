@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import render_template
@@ -17,11 +17,15 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Clinic, ClinicCredential, Lead, OutboundEmail
+from app.models import Assignment, Clinic, ClinicCredential, ClinicUser, Lead, OutboundEmail
 from app.services.links import external_url, sign
+from app.services.password_links import password_token, primary_user
 
 Builder = Callable[..., tuple[str, dict[str, Any]]]
+# Runs in the transaction that marks the email sent, with the email's context.
+AfterSent = Callable[..., None]
 _BUILDERS: dict[str, Builder] = {}
+_AFTER_SENT: dict[str, AfterSent] = {}
 
 
 class MissingSubject(LookupError):
@@ -35,12 +39,21 @@ class RenderedEmail:
     html: str
 
 
-def email_template(name: str) -> Callable[[Builder], Builder]:
+def email_template(name: str, after_sent: AfterSent | None = None) -> Callable[[Builder], Builder]:
     def register(builder: Builder) -> Builder:
         _BUILDERS[name] = builder
+        if after_sent is not None:
+            _AFTER_SENT[name] = after_sent
         return builder
 
     return register
+
+
+def record_sent(session: Session, email: OutboundEmail, sent_at: datetime) -> None:
+    """What sending this email starts (a clinic's answer deadline), in the same commit."""
+    hook = _AFTER_SENT.get(email.template)
+    if hook is not None:
+        hook(session, sent_at=sent_at, **email.context)
 
 
 def render(session: Session, email: OutboundEmail) -> RenderedEmail:
@@ -145,18 +158,80 @@ def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str
     }
 
 
-@email_template("clinic_new_lead")
+def _start_answer_clock(session: Session, assignment_id: int, sent_at: datetime) -> None:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is not None and assignment.sent_at is None:
+        assignment.sent_at = sent_at
+
+
+def _portal_links(session: Session, assignment: Assignment) -> dict[str, Any]:
+    """The lead's portal page, and a password link while the clinic has not set one."""
+    user = primary_user(session, assignment.clinic_id, assignment.clinic.email)
+    needs_password = user is not None and user.password_hash is None
+    return {
+        "portal_url": external_url(
+            "portal.lead",
+            lead_id=assignment.lead_id,
+            t=sign("portal-lead", {"assignment": assignment.id}),
+        ),
+        "password_url": external_url("portal.set_password", token=password_token(user))
+        if needs_password and user is not None
+        else None,
+    }
+
+
+@email_template("clinic_new_lead", after_sent=_start_answer_clock)
 def _clinic_new_lead(session: Session, assignment_id: int) -> tuple[str, dict[str, Any]]:
     assignment = _assignment(session, assignment_id)
     # No health details here: the patient's message stays in the portal, behind sign-in.
     return _("New patient inquiry %(ref)s", ref=assignment.lead.reference), {
         "clinic": assignment.clinic,
         "lead": assignment.lead,
-        "portal_url": external_url(
-            "portal.lead",
-            lead_id=assignment.lead_id,
-            token=sign("portal-lead", {"assignment": assignment.id}),
-        ),
+        **_portal_links(session, assignment),
+    }
+
+
+@email_template("clinic_reminder")
+def _clinic_reminder(
+    session: Session, assignment_id: int, due_at: str
+) -> tuple[str, dict[str, Any]]:
+    assignment = _assignment(session, assignment_id)
+    return _(
+        "Reminder: inquiry %(ref)s is waiting for your answer", ref=assignment.lead.reference
+    ), {
+        "clinic": assignment.clinic,
+        "lead": assignment.lead,
+        "due_at": datetime.fromisoformat(due_at),
+        **_portal_links(session, assignment),
+    }
+
+
+@email_template("patient_clinic_answered")
+def _patient_clinic_answered(
+    session: Session, lead_id: int, assignment_id: int
+) -> tuple[str, dict[str, Any]]:
+    assignment = _assignment(session, assignment_id)
+    return _("%(clinic)s will contact you about your question", clinic=assignment.clinic.name), {
+        "lead": _lead(session, lead_id),
+        "clinic": assignment.clinic,
+    }
+
+
+@email_template("clinic_password")
+def _clinic_password(session: Session, user_id: int, why: str) -> tuple[str, dict[str, Any]]:
+    user = session.get(ClinicUser, user_id)
+    if user is None or not user.active:
+        raise MissingSubject(f"clinic user {user_id} is gone")
+    subject = (
+        _("You are invited to the CareRoute portal of %(name)s", name=user.clinic.name)
+        if why == "invite"
+        else _("Set your CareRoute portal password")
+    )
+    return subject, {
+        "user": user,
+        "clinic": user.clinic,
+        "invited": why == "invite",
+        "password_url": external_url("portal.set_password", token=password_token(user)),
     }
 
 

@@ -127,7 +127,6 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
             rank=len(have) + len(added) + 1,
             score={"added_by_staff": staff.email},
             created_at=now,
-            sent_at=now,
         )
         session.add(assignment)
         session.flush()

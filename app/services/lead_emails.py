@@ -6,6 +6,8 @@ console's "email failed" filter.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead
@@ -21,6 +23,31 @@ def notify_clinic(session: Session, assignment: Assignment) -> None:
         template="clinic_new_lead",
         context={"assignment_id": assignment.id},
         lead_id=assignment.lead_id,
+    )
+
+
+def remind_clinic(session: Session, assignment: Assignment, due_at: datetime) -> None:
+    """Once per assignment, however often the deadline check runs."""
+    queue_email(
+        session,
+        key=f"clinic-reminder:{assignment.id}",
+        recipient=assignment.clinic.email,
+        template="clinic_reminder",
+        context={"assignment_id": assignment.id, "due_at": due_at.isoformat()},
+        lead_id=assignment.lead_id,
+    )
+
+
+def tell_patient_clinic_answered(session: Session, lead: Lead, assignment: Assignment) -> None:
+    """Once per lead: the first clinic to answer is the one the patient hears about."""
+    queue_email(
+        session,
+        key=f"patient-clinic-answered:{lead.id}",
+        recipient=lead.email,
+        template="patient_clinic_answered",
+        context={"lead_id": lead.id, "assignment_id": assignment.id},
+        language=lead.language,
+        lead_id=lead.id,
     )
 
 

@@ -113,6 +113,26 @@ def process_lead(
     session.commit()
 
 
+# A lead in these states still waits for clinics; later ones are settled with the patient.
+OPEN_STATUSES = (LeadStatus.ROUTED, LeadStatus.CONTACTED, LeadStatus.QUOTED)
+
+
+def offer_to_next_clinic(
+    session: Session, lead: Lead, max_clinics: int, now: datetime
+) -> list[int]:
+    """After a clinic declined or went silent: the next best clinics that have not had the
+    lead take the free places (same ranking). With none left and no clinic holding the
+    lead, staff see it under "no matching clinic". The caller holds the lead's row lock."""
+    if lead.consent_withdrawn_at is not None or lead.status not in OPEN_STATUSES:
+        return []
+    added = routing.assign(session, lead, max_clinics, now.date(), now)
+    for assignment in added:
+        lead_emails.notify_clinic(session, assignment)
+    if not any(a.holds_lead for a in lead.assignments):
+        lead.no_matching_clinic = True
+    return [a.clinic_id for a in added]
+
+
 def redrive_stuck_leads(session: Session, stale_after: timedelta, now: datetime) -> int:
     """Queue processing again for leads whose message was lost (broker down, Redis emptied)."""
     cutoff = now - stale_after

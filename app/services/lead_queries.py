@@ -30,7 +30,6 @@ from app.models.base import utcnow
 
 SORTS = ("created", "activity", "status")
 FLAGS = ("no_match", "clinic_silent", "email_failed", "processing_failed")
-CLINIC_SILENT_AFTER = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -91,14 +90,7 @@ def _conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]
     if "processing_failed" in filters.flags:
         where.append(Lead.processing_failed.is_(True))
     if "clinic_silent" in filters.flags:
-        where.append(
-            exists().where(
-                Assignment.lead_id == Lead.id,
-                Assignment.responded_at.is_(None),
-                Assignment.revoked_at.is_(None),
-                Assignment.sent_at < now - CLINIC_SILENT_AFTER,
-            )
-        )
+        where.append(Lead.clinic_silent.is_(True))
     if "email_failed" in filters.flags:
         where.append(
             exists().where(

@@ -10,11 +10,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
 class InvalidLink(Exception):
-    """The link was tampered with, is for another purpose, or has expired."""
+    """The link was tampered with, is for another purpose, has expired, or was used."""
 
-    def __init__(self, expired: bool) -> None:
-        super().__init__("expired" if expired else "invalid")
+    def __init__(self, expired: bool, used: bool = False) -> None:
+        super().__init__("expired" if expired else "used" if used else "invalid")
         self.expired = expired
+        self.used = used
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:

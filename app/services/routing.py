@@ -148,19 +148,20 @@ def lock_routing(session: Session) -> None:
 def assign(
     session: Session, lead: Lead, limit: int, today: date, now: datetime
 ) -> list[Assignment]:
-    """Rank and write up to `limit` assignments (without committing); return the new ones."""
+    """Fill the lead up to `limit` clinics holding it (without committing); return the new
+    assignments. A clinic that declined or let its deadline pass frees its place for the
+    next best clinic that has not had the lead."""
     lock_routing(session)
-    existing = len([a for a in lead.assignments if a.revoked_at is None])
-    ranked = rank_clinics(session, lead, max(limit - existing, 0), today, now)
+    holding = len([a for a in lead.assignments if a.holds_lead])
+    ranked = rank_clinics(session, lead, max(limit - holding, 0), today, now)
     created = []
-    for offset, candidate in enumerate(ranked, start=existing + 1):
+    for offset, candidate in enumerate(ranked, start=len(lead.assignments) + 1):
         assignment = Assignment(
             lead=lead,
             clinic_id=candidate.clinic_id,
             rank=offset,
             score=candidate.breakdown(offset),
             created_at=now,
-            sent_at=now,
         )
         session.add(assignment)
         created.append(assignment)

@@ -13,10 +13,13 @@ from app.models import (
     AuditEvent,
     Clinic,
     ClinicStatus,
+    ClinicUser,
     CredentialKind,
     OutboundEmail,
     OutboxMessage,
+    StaffUser,
 )
+from app.services import clinics as clinic_service
 from tests.support.checks import count, field_error
 from tests.support.data import VALID_BRN, clinic_application
 from tests.support.forms import submit
@@ -114,13 +117,20 @@ def test_email_of_a_live_clinic_is_refused(client: FlaskClient):
     assert count(Clinic) == 1
 
 
-def test_a_rejected_clinic_may_apply_again_with_the_same_email(client: FlaskClient):
+def test_a_rejected_clinic_may_apply_again_with_the_same_email(
+    client: FlaskClient, staff_user: StaffUser
+):
     assert submit(client, "/clinics/join", clinic_application()).status_code == 302
-    db.session.scalar(select(Clinic)).status = ClinicStatus.REJECTED
-    db.session.commit()
+    first = db.session.scalar(select(Clinic))
+    clinic_service.reject(db.session, first.id, staff_user.id, "The licence could not be found.")
 
     assert submit(client, "/clinics/join", clinic_application()).status_code == 302
     assert count(Clinic) == 2
+    accounts = db.session.scalars(select(ClinicUser).order_by(ClinicUser.id)).all()
+    assert [(u.clinic_id, u.active) for u in accounts] == [
+        (first.id, False),
+        (first.id + 1, True),
+    ]
 
 
 def test_post_without_csrf_token_is_refused_and_stores_nothing(client: FlaskClient):

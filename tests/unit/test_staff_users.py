@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, LoginSession, StaffRole, StaffUser
 from app.models.base import utcnow
-from app.services.auth import create_staff, find_live_session
+from app.services.auth import SessionLimits, create_staff, find_live_session
 from tests.conftest import STAFF_PASSWORD
 from tests.support.forms import submit
 
@@ -80,11 +80,11 @@ def test_sessions_end_after_30_minutes_idle_or_8_hours_in_all(
 ):
     login = db.session.scalar(select(LoginSession))
     now = utcnow()
-    idle, whole = timedelta(minutes=30), timedelta(hours=8)
-    assert find_live_session(db.session, login.id, idle, whole, now=now) is not None
+    limits = SessionLimits(idle=timedelta(minutes=30), max_age=timedelta(hours=8))
+    assert find_live_session(db.session, login.id, limits, limits, now=now) is not None
     login.last_seen_at = now - timedelta(minutes=31)
     db.session.commit()
-    assert find_live_session(db.session, login.id, idle, whole, now=now) is None
+    assert find_live_session(db.session, login.id, limits, limits, now=now) is None
 
     second = db.session.scalar(select(LoginSession).where(LoginSession.ended_at.is_(None)))
     assert second is None  # the idle one was ended for good

@@ -1,0 +1,48 @@
+"""Signing in and out, shared by the staff console and the clinic portal."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app.extensions import db
+from app.forms.common import LoginForm
+from app.services import auth
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only a path on this site: never an absolute or scheme-relative URL."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return fallback
+
+
+def sign_in_page(
+    model: type[auth.Account], template: str, home_endpoint: str
+) -> ResponseReturnValue:
+    form = LoginForm()
+    if form.validate_on_submit():
+        account = auth.authenticate(
+            db.session, model, form.email.data, form.password.data, request.remote_addr or "unknown"
+        )
+        if account is not None:
+            # Drop everything the anonymous session held, then start a new server-side session.
+            session.clear()
+            login_user(auth.start_session(db.session, account), remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next"), url_for(home_endpoint)))
+        form.password.errors = [_("That email and password do not match an active account.")]
+    status = 401 if form.is_submitted() else 200
+    return render_template(template, form=form), status
+
+
+def sign_out(login_endpoint: str) -> ResponseReturnValue:
+    auth.end_session(db.session, current_user.get_id())
+    logout_user()
+    flash(_("You are signed out."))
+    return redirect(url_for(login_endpoint))

@@ -1,0 +1,186 @@
+"""Clinic portal forms: passwords, answers to a lead, the listing, colleagues."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms import FieldList as WTFieldList
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
+
+from app.forms.clinics import language_choices
+from app.forms.fields import CheckboxListField, ListChoiceField
+from app.forms.validators import AtLeastOne, EmailAddress
+from app.reference_data import QUOTE_CURRENCIES
+from app.services.auth import MIN_PASSWORD_LENGTH
+from app.services.clinic_answers import QuoteDetails
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Please choose a password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l(
+                    "Please use at least %(count)d characters; a short sentence is easy to "
+                    "remember.",
+                    count=MIN_PASSWORD_LENGTH,
+                ),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("The same password again"),
+        validators=[EqualTo("password", _l("The two passwords are not the same."))],
+    )
+
+
+class EmailForm(FlaskForm):
+    """A password link for a forgotten password, or an invitation for a colleague."""
+
+    email = StringField(
+        _l("Email"), validators=[DataRequired(_l("Please enter an email address.")), EmailAddress()]
+    )
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    locale = get_locale()
+    names = locale.currencies if locale else {}
+    return [(code, f"{code} — {names.get(code, code)}") for code in QUOTE_CURRENCIES]
+
+
+class QuoteForm(FlaskForm):
+    price_min = IntegerField(
+        _l("Price from"),
+        validators=[
+            DataRequired(_l("Please enter the lowest price.")),
+            NumberRange(min=1, message=_l("Please enter a price above zero.")),
+        ],
+    )
+    price_max = IntegerField(
+        _l("Price up to"),
+        validators=[
+            DataRequired(_l("Please enter the highest price (the same as the lowest is fine).")),
+            NumberRange(min=1, message=_l("Please enter a price above zero.")),
+        ],
+    )
+    currency = ListChoiceField(
+        _l("Currency"), invalid=_l("Please choose a currency from the list."), default="KRW"
+    )
+    includes = TextAreaField(
+        _l("What the price includes"),
+        validators=[
+            DataRequired(_l("Please say what the price includes (treatment, scans, stay).")),
+            Length(max=2000),
+        ],
+    )
+    stay_nights = IntegerField(
+        _l("Nights the patient should stay in Korea"),
+        validators=[
+            DataRequired(_l("Please say how many nights the patient should plan for.")),
+            NumberRange(min=1, max=365, message=_l("Please enter between 1 and 365 nights.")),
+        ],
+    )
+    valid_until = DateField(
+        _l("Quote valid until"),
+        validators=[DataRequired(_l("Please enter the date the quote is valid until."))],
+    )
+    note = TextAreaField(_l("Note for the patient (optional)"), validators=[Length(max=2000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency.choices = currency_choices()
+
+    def validate_price_max(self, field: IntegerField) -> None:
+        if self.price_min.data and field.data and field.data < self.price_min.data:
+            raise ValidationError(_l("The highest price cannot be below the lowest."))
+
+    def validate_valid_until(self, field: DateField) -> None:
+        if field.data and field.data < date.today():
+            raise ValidationError(_l("The date has passed; please choose a later one."))
+
+    def details(self) -> QuoteDetails:
+        return QuoteDetails(
+            price_min=self.price_min.data,
+            price_max=self.price_max.data,
+            currency=self.currency.data,
+            includes=self.includes.data.strip(),
+            stay_nights=self.stay_nights.data,
+            valid_until=self.valid_until.data,
+            note=(self.note.data or "").strip(),
+        )
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the clinic cannot help (staff read this; the patient does not)"),
+        validators=[DataRequired(_l("Please give a short reason.")), Length(max=2000)],
+    )
+
+
+class OfferingForm(Form):
+    """One catalogue procedure in the listing editor (a sub-form: no CSRF of its own)."""
+
+    procedure = HiddenField()
+    offered = BooleanField(_l("We offer this"))
+    price_min_usd = IntegerField(
+        _l("Price from (USD)"),
+        validators=[Optional(), NumberRange(min=1, message=_l("Please enter a price above zero."))],
+    )
+    price_max_usd = IntegerField(
+        _l("Price up to (USD)"),
+        validators=[Optional(), NumberRange(min=1, message=_l("Please enter a price above zero."))],
+    )
+    notes = StringField(_l("Notes"), validators=[Length(max=500)])
+
+    def validate_price_max_usd(self, field: IntegerField) -> None:
+        low = self.price_min_usd.data
+        if (low is None) != (field.data is None):
+            raise ValidationError(_l("Please give both prices, or neither for 'on request'."))
+        if low is not None and field.data is not None and field.data < low:
+            raise ValidationError(_l("The highest price cannot be below the lowest."))
+
+
+class ListingForm(FlaskForm):
+    description = TextAreaField(
+        _l("About the clinic"),
+        validators=[
+            Length(max=5000, message=_l("Please keep the description under 5,000 characters."))
+        ],
+    )
+    weekly_capacity = IntegerField(
+        _l("New patient inquiries you can take each week"),
+        validators=[
+            DataRequired(_l("Please enter how many inquiries you can take each week.")),
+            NumberRange(min=1, max=500, message=_l("Please enter a number from 1 to 500.")),
+        ],
+    )
+    languages = CheckboxListField(
+        _l("Languages your staff speak with patients"),
+        validators=[AtLeastOne(_l("Please choose at least one language."))],
+    )
+    offerings = WTFieldList(FormField(OfferingForm))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.languages.choices = language_choices()
+
+    def validate_offerings(self, field: WTFieldList) -> None:
+        if not any(entry.form.offered.data for entry in field.entries):
+            raise ValidationError(_l("Please keep at least one procedure you offer."))

@@ -1,0 +1,78 @@
+"""How quickly and how often clinics answer, shown to staff and to each clinic.
+
+Answer time is counted in business hours, the same clock as the deadlines, so a lead
+answered on Monday morning after a Friday-evening notice counts as fast. The answer rate
+is answered / (answered + let expire): leads still within their deadline do not count yet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Assignment
+from app.services.business_hours import BusinessCalendar
+
+WINDOW = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class AnswerStats:
+    answered: int
+    expired: int
+    median_hours: float | None
+
+    @property
+    def settled(self) -> int:
+        return self.answered + self.expired
+
+    @property
+    def rate(self) -> float | None:
+        return self.answered / self.settled if self.settled else None
+
+
+def answer_stats(
+    session: Session, clinic_ids: Iterable[int], calendar: BusinessCalendar, since: datetime
+) -> dict[int, AnswerStats]:
+    ids = list(clinic_ids)
+    hours: dict[int, list[float]] = defaultdict(list)
+    expired: dict[int, int] = defaultdict(int)
+    rows = session.execute(
+        select(
+            Assignment.clinic_id,
+            Assignment.sent_at,
+            Assignment.responded_at,
+            Assignment.expired_at,
+        ).where(
+            Assignment.clinic_id.in_(ids),
+            Assignment.sent_at >= since,
+            Assignment.revoked_at.is_(None),
+        )
+    )
+    for clinic_id, sent_at, responded_at, expired_at in rows:
+        if responded_at is not None:
+            hours[clinic_id].append(calendar.hours_between(sent_at, responded_at))
+        elif expired_at is not None:
+            expired[clinic_id] += 1
+    return {
+        clinic_id: AnswerStats(
+            answered=len(hours[clinic_id]),
+            expired=expired[clinic_id],
+            median_hours=median(hours[clinic_id]) if hours[clinic_id] else None,
+        )
+        for clinic_id in ids
+    }
+
+
+def recent_answer_stats(
+    session: Session, clinic_ids: Iterable[int], config: Mapping[str, Any], now: datetime
+) -> dict[int, AnswerStats]:
+    """The last 90 days, on the configured business calendar."""
+    return answer_stats(session, clinic_ids, BusinessCalendar.from_config(config), now - WINDOW)

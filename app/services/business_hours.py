@@ -1,0 +1,102 @@
+"""Seoul business hours: clinic deadlines count working time, not wall-clock time.
+
+A lead sent on Friday evening must not be overdue on Saturday, nor during Chuseok. The
+calendar is working hours on weekdays that are not Korean public holidays (the `holidays`
+package keeps that list, substitute holidays included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+# Far enough for any deadline we set; stops a misconfigured calendar from looping forever.
+_MAX_DAYS = 3 * 366
+
+
+def _parse_hours(value: str) -> tuple[time, time]:
+    opens, _, closes = value.partition("-")
+    start, end = time.fromisoformat(opens.strip()), time.fromisoformat(closes.strip())
+    if start >= end:
+        raise ValueError(f"business hours {value!r}: the day must open before it closes")
+    return start, end
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    timezone: ZoneInfo
+    opens: time
+    closes: time
+    country: str = "KR"
+    _holidays: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_holidays", holidays.country_holidays(self.country))
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> BusinessCalendar:
+        opens, closes = _parse_hours(config["BUSINESS_HOURS"])
+        return cls(ZoneInfo(config["BUSINESS_TIMEZONE"]), opens, closes, config["BUSINESS_COUNTRY"])
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self._holidays
+
+    def _day_window(self, day: date) -> tuple[datetime, datetime]:
+        return (
+            datetime.combine(day, self.opens, tzinfo=self.timezone).astimezone(UTC),
+            datetime.combine(day, self.closes, tzinfo=self.timezone).astimezone(UTC),
+        )
+
+    def _windows(self, start: datetime, step: int) -> Iterator[tuple[datetime, datetime]]:
+        """Working windows from the day holding `start`, forwards (1) or backwards (-1)."""
+        day = start.astimezone(self.timezone).date()
+        for offset in range(_MAX_DAYS):
+            current = day + timedelta(days=offset * step)
+            if self.is_working_day(current):
+                yield self._day_window(current)
+        raise ValueError("no working day found within three years")
+
+    def add_hours(self, start: datetime, hours: float) -> datetime:
+        """The moment `hours` of working time after `start`."""
+        remaining = timedelta(hours=hours)
+        for opens, closes in self._windows(start, 1):
+            begin = max(start, opens)
+            if begin >= closes:
+                continue
+            if remaining <= closes - begin:
+                return begin + remaining
+            remaining -= closes - begin
+        raise AssertionError("unreachable")
+
+    def subtract_hours(self, end: datetime, hours: float) -> datetime:
+        """The latest start that has at least `hours` of working time before `end`.
+
+        So "sent at or before this" is the same as "due by `end`", and the deadline check
+        is one indexed comparison on `sent_at`.
+        """
+        remaining = timedelta(hours=hours)
+        for opens, closes in self._windows(end, -1):
+            finish = min(end, closes)
+            if finish <= opens:
+                continue
+            if remaining <= finish - opens:
+                return finish - remaining
+            remaining -= finish - opens
+        raise AssertionError("unreachable")
+
+    def hours_between(self, start: datetime, end: datetime) -> float:
+        if end <= start:
+            return 0.0
+        total = timedelta()
+        for opens, closes in self._windows(start, 1):
+            if opens >= end:
+                break
+            overlap = min(closes, end) - max(opens, start)
+            if overlap > timedelta():
+                total += overlap
+        return total.total_seconds() / 3600

@@ -1,0 +1,129 @@
+"""Clinic users: portal accounts, their passwords, and colleagues."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Clinic, ClinicUser
+from app.models.base import utcnow
+from app.services import audit
+from app.services.auth import end_all_sessions, hash_password
+from app.services.email_delivery import queue_email
+from app.services.password_links import user_for_password_token
+
+
+class AccountRefused(ValueError):
+    """The change does not apply (the address has an account, it is the user's own)."""
+
+
+def set_password(session: Session, token: str, password: str, max_age: int) -> ClinicUser:
+    user = user_for_password_token(session, token, max_age)
+    user.password_hash = hash_password(password)
+    user.password_set_at = utcnow()
+    end_all_sessions(session, user)
+    audit.record(
+        session, audit.Actor.clinic_user(user), "clinic_user.password_set", "clinic_user", user.id
+    )
+    session.commit()
+    return user
+
+
+def add_primary_user(session: Session, clinic: Clinic) -> ClinicUser:
+    """The applicant's own account; its password is set from the verification email."""
+    user = ClinicUser(clinic=clinic, email=clinic.email.lower(), active=True)
+    session.add(user)
+    return user
+
+
+def active_user(session: Session, email: str) -> ClinicUser | None:
+    return session.scalar(
+        select(ClinicUser).where(
+            ClinicUser.email == email.strip().lower(), ClinicUser.active.is_(True)
+        )
+    )
+
+
+def _send_password_link(session: Session, user: ClinicUser, why: str) -> None:
+    queue_email(
+        session,
+        key=f"clinic-password:{user.id}:{why}:{utcnow().isoformat()}",
+        recipient=user.email,
+        template="clinic_password",
+        context={"user_id": user.id, "why": why},
+    )
+
+
+def request_password_link(session: Session, email: str) -> None:
+    """Forgotten password: a link goes to the address if it has an account; the page says
+    the same either way, so it does not tell who has one."""
+    user = active_user(session, email)
+    if user is None:
+        return
+    _send_password_link(session, user, "reset")
+    audit.record(
+        session,
+        audit.Actor.public(user.email),
+        "clinic_user.password_link_requested",
+        "clinic_user",
+        user.id,
+    )
+    session.commit()
+
+
+def invite_colleague(session: Session, by_user_id: int, email: str) -> ClinicUser:
+    inviter = session.get(ClinicUser, by_user_id)
+    if inviter is None:
+        raise LookupError("no such clinic user")
+    email = email.strip().lower()
+    if active_user(session, email) is not None:
+        raise AccountRefused("that address already has a portal account")
+    user = session.scalar(
+        select(ClinicUser).where(
+            ClinicUser.clinic_id == inviter.clinic_id, ClinicUser.email == email
+        )
+    )
+    if user is None:
+        user = ClinicUser(clinic_id=inviter.clinic_id, email=email)
+        session.add(user)
+    user.active = True
+    user.password_hash = None
+    user.password_set_at = None
+    session.flush()
+    _send_password_link(session, user, "invite")
+    audit.record(
+        session,
+        audit.Actor.clinic_user(inviter),
+        "clinic_user.invited",
+        "clinic_user",
+        user.id,
+        {"email": email, "clinic_id": inviter.clinic_id},
+    )
+    session.commit()
+    return user
+
+
+def deactivate_colleague(session: Session, by_user_id: int, user_id: int) -> ClinicUser:
+    """Signed out at once; only a colleague of the same clinic may do it, never oneself."""
+    by = session.get(ClinicUser, by_user_id)
+    user = session.get(ClinicUser, user_id)
+    if by is None or user is None or user.clinic_id != by.clinic_id:
+        raise LookupError("no such colleague")
+    if user.id == by.id:
+        raise AccountRefused("you cannot remove your own account")
+    user.active = False
+    end_all_sessions(session, user)
+    audit.record(
+        session, audit.Actor.clinic_user(by), "clinic_user.deactivated", "clinic_user", user.id
+    )
+    session.commit()
+    return user
+
+
+def deactivate_all(session: Session, clinic_id: int) -> None:
+    """A rejected clinic's accounts close, freeing the address for a new application."""
+    for user in session.scalars(
+        select(ClinicUser).where(ClinicUser.clinic_id == clinic_id, ClinicUser.active.is_(True))
+    ):
+        user.active = False
+        end_all_sessions(session, user)

@@ -1,0 +1,171 @@
+"""What a clinic does with a lead in the portal: open it, answer it.
+
+A clinic only ever reaches a lead through its own open assignment (not revoked, not
+expired); anything else is "no such lead", so the portal answers 404 and tells nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.models import Assignment, ClinicResponse, ClinicUser, Lead, LeadStatus, Quote
+from app.models.base import utcnow
+from app.services import audit, lead_emails
+from app.services.lead_processing import offer_to_next_clinic
+
+
+class AnswerRefused(ValueError):
+    """The answer does not apply (the clinic already declined the lead)."""
+
+
+@dataclass(frozen=True)
+class QuoteDetails:
+    price_min: int
+    price_max: int
+    currency: str
+    includes: str
+    stay_nights: int
+    valid_until: date
+    note: str = ""
+
+
+def open_assignment(session: Session, lead_id: int, clinic_id: int) -> Assignment | None:
+    """The clinic's live hold on the lead, or None (never routed, revoked or expired)."""
+    return session.scalar(
+        select(Assignment)
+        .where(
+            Assignment.lead_id == lead_id,
+            Assignment.clinic_id == clinic_id,
+            Assignment.revoked_at.is_(None),
+            Assignment.expired_at.is_(None),
+        )
+        .options(joinedload(Assignment.lead), joinedload(Assignment.quote))
+    )
+
+
+def inbox(session: Session, clinic_id: int, page: int, per_page: int) -> list[Assignment]:
+    """The clinic's leads: those awaiting its answer first, then the rest, newest first.
+
+    Revoked leads (consent withdrawn) are gone; expired ones stay as a line without details,
+    so the clinic sees what it missed.
+    """
+    awaiting = and_(
+        Assignment.responded_at.is_(None),
+        Assignment.expired_at.is_(None),
+    )
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(Assignment.clinic_id == clinic_id, Assignment.revoked_at.is_(None))
+            .order_by(case((awaiting, 0), else_=1), Assignment.created_at.desc(), Assignment.id)
+            .options(joinedload(Assignment.lead).joinedload(Lead.procedure))
+            .limit(per_page + 1)
+            .offset((page - 1) * per_page)
+        )
+    )
+
+
+def _user(session: Session, user_id: int) -> ClinicUser:
+    user = session.get(ClinicUser, user_id)
+    if user is None:
+        raise LookupError("no such clinic user")
+    return user
+
+
+def record_view(session: Session, lead_id: int, user_id: int) -> Assignment:
+    """Every read of a patient's details is audited; the first one sets `viewed_at`."""
+    user = _user(session, user_id)
+    assignment = open_assignment(session, lead_id, user.clinic_id)
+    if assignment is None:
+        raise LookupError("no such lead for this clinic")
+    if assignment.viewed_at is None:
+        assignment.viewed_at = utcnow()
+    audit.record(session, audit.Actor.clinic_user(user), "lead.viewed", "lead", lead_id)
+    session.commit()
+    return assignment
+
+
+def record_download(session: Session, lead_id: int, user_id: int) -> Assignment:
+    user = _user(session, user_id)
+    assignment = open_assignment(session, lead_id, user.clinic_id)
+    if assignment is None or assignment.lead.attachment is None:
+        raise LookupError("no such attachment for this clinic")
+    audit.record(
+        session, audit.Actor.clinic_user(user), "lead.attachment_downloaded", "lead", lead_id
+    )
+    session.commit()
+    return assignment
+
+
+def answer(
+    session: Session,
+    lead_id: int,
+    user_id: int,
+    response: ClinicResponse,
+    *,
+    max_clinics: int,
+    quote: QuoteDetails | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Assignment:
+    """Record the clinic's answer; the first yes moves the lead on and tells the patient.
+
+    A clinic may follow "contacted" with a quote, or revise its quote. Declining is final:
+    the lead is offered to the next best clinic at once, so the patient does not wait.
+    """
+    now = now or utcnow()
+    if response is ClinicResponse.QUOTED and quote is None:
+        raise AnswerRefused("a quote needs its details")
+    if response is ClinicResponse.DECLINED and not (reason and reason.strip()):
+        raise AnswerRefused("declining needs a reason")
+    user = _user(session, user_id)
+    lead = session.get(Lead, lead_id, with_for_update=True)
+    assignment = open_assignment(session, lead_id, user.clinic_id)
+    if lead is None or assignment is None:
+        session.rollback()
+        raise LookupError("no such lead for this clinic")
+    if assignment.response is ClinicResponse.DECLINED:
+        session.rollback()
+        raise AnswerRefused("the clinic already declined this lead")
+
+    assignment.response = response
+    assignment.responded_at = assignment.responded_at or now
+    changes: dict[str, object] = {"clinic_id": assignment.clinic_id, "response": response.value}
+    if response is ClinicResponse.DECLINED:
+        assignment.decline_reason = (reason or "").strip()
+        changes["reason"] = assignment.decline_reason
+        changes["offered_to"] = offer_to_next_clinic(session, lead, max_clinics, now)
+    else:
+        if quote is not None and response is ClinicResponse.QUOTED:
+            _save_quote(session, assignment, quote)
+            changes["quote"] = {**asdict(quote), "valid_until": quote.valid_until.isoformat()}
+        _advance_lead(session, lead, assignment, response)
+    audit.record(
+        session, audit.Actor.clinic_user(user), "lead.clinic_answered", "lead", lead.id, changes
+    )
+    session.commit()
+    return assignment
+
+
+def _save_quote(session: Session, assignment: Assignment, details: QuoteDetails) -> None:
+    quote = assignment.quote or Quote(assignment=assignment)
+    for name, value in asdict(details).items():
+        setattr(quote, name, value)
+    session.add(quote)
+
+
+def _advance_lead(
+    session: Session, lead: Lead, assignment: Assignment, response: ClinicResponse
+) -> None:
+    if response is ClinicResponse.QUOTED and lead.status in (
+        LeadStatus.ROUTED,
+        LeadStatus.CONTACTED,
+    ):
+        lead.status = LeadStatus.QUOTED
+    elif lead.status is LeadStatus.ROUTED:
+        lead.status = LeadStatus.CONTACTED
+    lead_emails.tell_patient_clinic_answered(session, lead, assignment)

@@ -1,0 +1,139 @@
+"""Clinic answer deadlines: one reminder, then the lead goes to the next best clinic.
+
+Run by beat every few minutes. Each step claims its row with a conditional UPDATE (the
+row must still be unanswered, unreminded or unexpired), so however many beat ticks or
+workers run at once, one of them wins and the others change nothing. Locks are taken lead
+first, then assignment, the same order as consent withdrawal and clinic answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import Assignment, Lead
+from app.services import audit, lead_emails
+from app.services.business_hours import BusinessCalendar
+from app.services.lead_processing import offer_to_next_clinic
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    calendar: BusinessCalendar
+    remind_after_hours: float
+    reroute_after_hours: float
+    max_clinics: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DeadlinePolicy:
+        return cls(
+            calendar=BusinessCalendar.from_config(config),
+            remind_after_hours=config["CLINIC_REMINDER_HOURS"],
+            reroute_after_hours=config["CLINIC_REROUTE_HOURS"],
+            max_clinics=config["ROUTING_MAX_CLINICS"],
+        )
+
+    def due_at(self, sent_at: datetime) -> datetime:
+        """When an unanswered lead leaves the clinic."""
+        return self.calendar.add_hours(sent_at, self.reroute_after_hours)
+
+
+def _awaiting_answer() -> tuple[Any, ...]:
+    return (
+        Assignment.sent_at.is_not(None),
+        Assignment.responded_at.is_(None),
+        Assignment.revoked_at.is_(None),
+        Assignment.expired_at.is_(None),
+    )
+
+
+def _due(session: Session, sent_by: datetime, *extra: Any) -> list[tuple[int, int]]:
+    return [
+        (row.id, row.lead_id)
+        for row in session.execute(
+            select(Assignment.id, Assignment.lead_id)
+            .where(*_awaiting_answer(), Assignment.sent_at <= sent_by, *extra)
+            .order_by(Assignment.id)
+            .limit(BATCH)
+        )
+    ]
+
+
+def _claim(session: Session, assignment_id: int, *extra: Any, **values: Any) -> bool:
+    result = session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment_id, *_awaiting_answer(), *extra)
+        .values(**values)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def expire_silent(session: Session, policy: DeadlinePolicy, now: datetime) -> int:
+    """Assignments past their deadline are marked expired and the lead offered onwards."""
+    expired = 0
+    sent_by = policy.calendar.subtract_hours(now, policy.reroute_after_hours)
+    for assignment_id, lead_id in _due(session, sent_by):
+        lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+        if lead is None or not _claim(session, assignment_id, expired_at=now):
+            session.rollback()
+            continue
+        assignment = session.get(Assignment, assignment_id, populate_existing=True)
+        assert assignment is not None
+        lead.clinic_silent = True
+        offered = offer_to_next_clinic(session, lead, policy.max_clinics, now)
+        audit.record(
+            session,
+            audit.Actor.system("deadlines"),
+            "assignment.expired",
+            "lead",
+            lead.id,
+            {"clinic_id": assignment.clinic_id, "offered_to": offered},
+        )
+        session.commit()
+        expired += 1
+    return expired
+
+
+def send_reminders(session: Session, policy: DeadlinePolicy, now: datetime) -> int:
+    reminded = 0
+    sent_by = policy.calendar.subtract_hours(now, policy.remind_after_hours)
+    for assignment_id, lead_id in _due(session, sent_by, Assignment.reminded_at.is_(None)):
+        lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+        if lead is None or not _claim(
+            session, assignment_id, Assignment.reminded_at.is_(None), reminded_at=now
+        ):
+            session.rollback()
+            continue
+        assignment = session.get(Assignment, assignment_id, populate_existing=True)
+        assert assignment is not None and assignment.sent_at is not None
+        lead_emails.remind_clinic(session, assignment, policy.due_at(assignment.sent_at))
+        audit.record(
+            session,
+            audit.Actor.system("deadlines"),
+            "assignment.reminded",
+            "lead",
+            lead.id,
+            {"clinic_id": assignment.clinic_id},
+        )
+        session.commit()
+        reminded += 1
+    return reminded
+
+
+def check_deadlines(session: Session, policy: DeadlinePolicy, now: datetime) -> tuple[int, int]:
+    """Expire first: a lead past both limits (beat was down) moves on without a reminder."""
+    expired = expire_silent(session, policy, now)
+    reminded = send_reminders(session, policy, now)
+    if expired or reminded:
+        log.info("deadlines: %d reminders, %d leads moved on", reminded, expired)
+    return reminded, expired
