@@ -20,7 +20,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms import FieldList as WTFieldList
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.forms.clinics import language_choices
 from app.forms.fields import CheckboxListField, ListChoiceField
@@ -69,14 +77,14 @@ class QuoteForm(FlaskForm):
     price_min = IntegerField(
         _l("Price from"),
         validators=[
-            DataRequired(_l("Please enter the lowest price.")),
+            InputRequired(_l("Please enter the lowest price.")),
             NumberRange(min=1, message=_l("Please enter a price above zero.")),
         ],
     )
     price_max = IntegerField(
         _l("Price up to"),
         validators=[
-            DataRequired(_l("Please enter the highest price (the same as the lowest is fine).")),
+            InputRequired(_l("Please enter the highest price (the same as the lowest is fine).")),
             NumberRange(min=1, message=_l("Please enter a price above zero.")),
         ],
     )
@@ -93,7 +101,7 @@ class QuoteForm(FlaskForm):
     stay_nights = IntegerField(
         _l("Nights the patient should stay in Korea"),
         validators=[
-            DataRequired(_l("Please say how many nights the patient should plan for.")),
+            InputRequired(_l("Please say how many nights the patient should plan for.")),
             NumberRange(min=1, max=365, message=_l("Please enter between 1 and 365 nights.")),
         ],
     )
@@ -167,7 +175,7 @@ class ListingForm(FlaskForm):
     weekly_capacity = IntegerField(
         _l("New patient inquiries you can take each week"),
         validators=[
-            DataRequired(_l("Please enter how many inquiries you can take each week.")),
+            InputRequired(_l("Please enter how many inquiries you can take each week.")),
             NumberRange(min=1, max=500, message=_l("Please enter a number from 1 to 500.")),
         ],
     )

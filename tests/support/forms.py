@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -29,3 +30,54 @@ def submit(
     return client.post(
         action or page, data={"csrf_token": csrf_token(client, page), **data}, **kwargs
     )
+
+
+class _FormReader(HTMLParser):
+    """Collects what a browser would post for the page's forms, as the page filled them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def _add(self, name: str, value: str) -> None:
+        self.values.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        name = found.get("name")
+        if tag == "input" and name:
+            kind = found.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in found:
+                    self._add(name, found.get("value", "on"))
+            elif kind not in ("submit", "button"):
+                self._add(name, found.get("value", ""))
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in found:
+            self._add(self._select, found.get("value", ""))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self._add(name, "")
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea][-1] += data.lstrip("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def filled_in(client: FlaskClient, page: str) -> dict[str, Any]:
+    """The form on `page` as it stands, ready to change and post (without its CSRF token)."""
+    reader = _FormReader()
+    reader.feed(client.get(page).get_data(as_text=True))
+    reader.values.pop("csrf_token", None)
+    return {
+        name: values if len(values) > 1 else values[0] for name, values in reader.values.items()
+    }

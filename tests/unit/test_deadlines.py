@@ -1,0 +1,131 @@
+"""Clinic answer deadlines on an injected clock: one reminder, then the next clinic."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Assignment, AuditEvent, Lead, LeadStatus, OutboundEmail
+from app.services.consent import withdraw_consent
+from app.services.deadlines import DeadlinePolicy, check_deadlines
+from app.services.email_delivery import deliver
+from app.services.lead_processing import ProcessingPolicy, process_lead
+from tests.support.smtp_server import SmtpServer
+from tests.unit.test_business_hours import CALENDAR, SEOUL
+from tests.unit.test_email_delivery import POLICY as MAIL_POLICY
+from tests.unit.test_email_delivery import settings_for
+from tests.unit.test_routing import make_clinic, make_lead
+
+FRIDAY_NIGHT = datetime(2026, 11, 20, 21, 0, tzinfo=SEOUL)
+POLICY = DeadlinePolicy(CALENDAR, remind_after_hours=24, reroute_after_hours=48, max_clinics=1)
+
+
+def emails(template: str) -> list[OutboundEmail]:
+    return list(db.session.scalars(select(OutboundEmail).where(OutboundEmail.template == template)))
+
+
+@pytest.fixture
+def sent_lead(app: Flask) -> Lead:
+    """A lead routed to Alpha only (one clinic per lead), its notice sent on Friday night."""
+    make_clinic("Alpha", capacity=50)
+    lead = make_lead(created_at=FRIDAY_NIGHT)
+    process_lead(db.session, lead.id, ProcessingPolicy(max_clinics=1), now=FRIDAY_NIGHT)
+    make_clinic("Bravo", capacity=50)  # approved later: the next best clinic
+    [assignment] = lead.assignments
+    assignment.sent_at = FRIDAY_NIGHT
+    db.session.commit()
+    return lead
+
+
+def at(hours: float) -> datetime:
+    """`hours` business hours after Friday night's notice."""
+    return CALENDAR.add_hours(FRIDAY_NIGHT, hours)
+
+
+def test_the_clock_starts_when_the_mail_server_accepts_the_notice(
+    app: Flask, smtp_server: SmtpServer
+):
+    make_clinic("Alpha")
+    lead = make_lead()
+    process_lead(db.session, lead.id, ProcessingPolicy(max_clinics=1))
+    [assignment] = lead.assignments
+    assert assignment.sent_at is None  # queued, not sent
+
+    [notice] = emails("clinic_new_lead")
+    deliver(db.session, notice.id, settings_for(smtp_server.url), MAIL_POLICY)
+
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).sent_at == notice.sent_at
+
+
+def test_nothing_happens_over_the_weekend(sent_lead: Lead):
+    sunday = datetime(2026, 11, 22, 23, 0, tzinfo=SEOUL)
+    assert check_deadlines(db.session, POLICY, sunday) == (0, 0)
+    assert not emails("clinic_reminder")
+
+
+def test_one_reminder_after_24_business_hours_however_often_the_check_runs(sent_lead: Lead):
+    assert check_deadlines(db.session, POLICY, at(24) - timedelta(minutes=1)) == (0, 0)
+    assert check_deadlines(db.session, POLICY, at(24)) == (1, 0)
+    for hours in (25, 30, 47):
+        assert check_deadlines(db.session, POLICY, at(hours)) == (0, 0)
+
+    [reminder] = emails("clinic_reminder")
+    assert reminder.recipient == sent_lead.assignments[0].clinic.email
+    assert at(24).weekday() == 2  # Wednesday: the weekend did not count
+
+
+def test_after_48_business_hours_the_lead_goes_to_the_next_clinic_once(sent_lead: Lead):
+    check_deadlines(db.session, POLICY, at(24))
+    assert check_deadlines(db.session, POLICY, at(48)) == (0, 1)
+    assert check_deadlines(db.session, POLICY, at(60)) == (0, 0)
+
+    db.session.expire_all()
+    lead = db.session.get(Lead, sent_lead.id)
+    first, second = lead.assignments
+    assert first.clinic.name == "Alpha" and first.expired_at == at(48)
+    assert second.clinic.name == "Bravo" and second.expired_at is None
+    assert lead.clinic_silent is True and lead.status is LeadStatus.ROUTED
+    assert [e.recipient for e in emails("clinic_new_lead")] == [
+        first.clinic.email,
+        second.clinic.email,
+    ]
+    [event] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "assignment.expired")
+    )
+    assert event.changes == {"clinic_id": first.clinic_id, "offered_to": [second.clinic_id]}
+
+
+def test_a_lead_past_both_limits_moves_on_without_a_late_reminder(sent_lead: Lead):
+    assert check_deadlines(db.session, POLICY, at(50)) == (0, 1)
+    assert not emails("clinic_reminder")
+
+
+def test_with_no_clinic_left_staff_see_the_lead_at_once(app: Flask):
+    make_clinic("Alpha")
+    lead = make_lead(created_at=FRIDAY_NIGHT)
+    process_lead(db.session, lead.id, ProcessingPolicy(max_clinics=1), now=FRIDAY_NIGHT)
+    lead.assignments[0].sent_at = FRIDAY_NIGHT
+    db.session.commit()
+
+    check_deadlines(db.session, POLICY, at(48))
+
+    db.session.expire_all()
+    lead = db.session.get(Lead, lead.id)
+    assert lead.no_matching_clinic is True and lead.clinic_silent is True
+
+
+def test_answered_and_withdrawn_leads_are_never_chased(sent_lead: Lead, app: Flask):
+    other = make_lead(email="other@example.com", phone="+77015550202", created_at=FRIDAY_NIGHT)
+    process_lead(db.session, other.id, ProcessingPolicy(max_clinics=1), now=FRIDAY_NIGHT)
+    other.assignments[0].sent_at = FRIDAY_NIGHT
+    sent_lead.assignments[0].responded_at = at(3)
+    db.session.commit()
+    withdraw_consent(db.session, other.id)
+
+    assert check_deadlines(db.session, POLICY, at(100)) == (0, 0)
+    assert not emails("clinic_reminder")
