@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -17,11 +18,17 @@ from tests.support.forms import submit
 CLINIC_PASSWORD = "a clinic password for tests"
 
 
+@cache
+def _password_hash() -> str:
+    """argon2id is slow on purpose; one hash serves every test's clinic users."""
+    return hash_password(CLINIC_PASSWORD)
+
+
 def clinic_user(clinic: Clinic, email: str | None = None) -> ClinicUser:
     user = ClinicUser(
         clinic=clinic,
         email=email or clinic.email,
-        password_hash=hash_password(CLINIC_PASSWORD),
+        password_hash=_password_hash(),
         password_set_at=utcnow(),
     )
     db.session.add(user)

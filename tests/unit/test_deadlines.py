@@ -6,14 +6,17 @@ from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Assignment, AuditEvent, Lead, LeadStatus, OutboundEmail
+from app.models.base import utcnow
 from app.services.consent import withdraw_consent
 from app.services.deadlines import DeadlinePolicy, check_deadlines
 from app.services.email_delivery import deliver
 from app.services.lead_processing import ProcessingPolicy, process_lead
+from tests.support.portal import clinic_user, sign_in
 from tests.support.smtp_server import SmtpServer
 from tests.unit.test_business_hours import CALENDAR, SEOUL
 from tests.unit.test_email_delivery import POLICY as MAIL_POLICY
@@ -129,3 +132,39 @@ def test_answered_and_withdrawn_leads_are_never_chased(sent_lead: Lead, app: Fla
 
     assert check_deadlines(db.session, POLICY, at(100)) == (0, 0)
     assert not emails("clinic_reminder")
+
+
+def test_staff_find_the_lead_whose_clinic_went_silent(sent_lead: Lead, staff_client: FlaskClient):
+    check_deadlines(db.session, POLICY, at(48))
+
+    listed = staff_client.get("/staff/leads?flag=clinic_silent").get_data(as_text=True)
+    detail = staff_client.get(f"/staff/leads/{sent_lead.id}").get_data(as_text=True)
+
+    assert sent_lead.reference in listed
+    assert "silent past its deadline" in detail
+
+
+def test_answer_time_and_rate_are_shown_to_staff_and_to_the_clinic(
+    app: Flask, staff_client: FlaskClient
+):
+    alpha = make_clinic("Alpha", capacity=50)
+    for n, (answered_after, expired) in enumerate([(3, False), (5, False), (None, True)]):
+        lead = make_lead(email=f"p{n}@example.com", phone=f"+7701555000{n}")
+        db.session.add(
+            Assignment(
+                lead=lead,
+                clinic=alpha,
+                rank=1,
+                sent_at=utcnow() - timedelta(days=20),
+                responded_at=None
+                if answered_after is None
+                else CALENDAR.add_hours(utcnow() - timedelta(days=20), answered_after),
+                expired_at=utcnow() if expired else None,
+            )
+        )
+    db.session.commit()
+    clinic_client = sign_in(app.test_client(), clinic_user(alpha).email)
+
+    expected = "Answers 2 of 3 leads (67%); median answer time 4.0 business hours."
+    assert expected in staff_client.get(f"/staff/clinics/{alpha.id}").get_data(as_text=True)
+    assert expected in clinic_client.get("/portal/").get_data(as_text=True)
