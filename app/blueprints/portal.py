@@ -65,7 +65,13 @@ def _policy() -> DeadlinePolicy:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
-    return sign_in_page(ClinicUser, "portal/login.html", "portal.leads")
+    return sign_in_page(
+        ClinicUser,
+        "portal/base.html",
+        _("Clinic portal sign-in"),
+        "portal.leads",
+        forgot_endpoint="portal.forgot_password",
+    )
 
 
 @bp.post("/logout")

@@ -24,7 +24,11 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 def sign_in_page(
-    model: type[auth.Account], template: str, home_endpoint: str
+    model: type[auth.Account],
+    layout: str,
+    heading: str,
+    home_endpoint: str,
+    forgot_endpoint: str | None = None,
 ) -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
@@ -38,7 +42,10 @@ def sign_in_page(
             return redirect(safe_next(request.args.get("next"), url_for(home_endpoint)))
         form.password.errors = [_("That email and password do not match an active account.")]
     status = 401 if form.is_submitted() else 200
-    return render_template(template, form=form), status
+    forgot_url = url_for(forgot_endpoint) if forgot_endpoint else None
+    return render_template(
+        "sign_in.html", form=form, layout=layout, heading=heading, forgot_url=forgot_url
+    ), status
 
 
 def sign_out(login_endpoint: str) -> ResponseReturnValue:

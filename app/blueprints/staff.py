@@ -57,7 +57,7 @@ def login_limit() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
-    return sign_in_page(StaffUser, "staff/login.html", "staff.clinics")
+    return sign_in_page(StaffUser, "staff/base.html", _("Staff sign-in"), "staff.clinics")
 
 
 @bp.post("/logout")
