@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import models  # noqa: F401  (registers every table with the metadata)
 from app.config import load_config
 from app.database import configure_engine
+from app.encryption import DataKeys
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.task_queue import celery_init_app
 
@@ -47,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     from app.i18n import select_locale
     from app.services.auth import load_login_session
 
+    app.extensions["data_keys"] = DataKeys(app.config["DATA_KEYS"])
     db.init_app(app)
     migrations = os.path.normpath(os.path.join(app.root_path, "..", "migrations"))
     migrate.init_app(app, db, directory=migrations, render_as_batch=True, compare_type=True)

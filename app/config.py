@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
+
+from app.encryption import DataKeys, parse_keys
+
 ENVIRONMENTS = ("development", "production", "testing")
 
 
@@ -44,6 +48,16 @@ def _development_secret(instance_path: Path) -> str:
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
         key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _development_data_key(instance_path: Path) -> str:
+    """One data key generated into `instance/`, like the secret key (development only)."""
+    key_file = instance_path / "data_keys"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(Fernet.generate_key().decode())
         key_file.chmod(0o600)
     return key_file.read_text().strip()
 
@@ -77,6 +91,19 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
             )
         secret_key = _development_secret(instance)
 
+    data_keys = parse_keys(env.get("DATA_KEYS", ""))
+    if not data_keys:
+        if production:
+            raise ConfigError(
+                "DATA_KEYS is required in production: one or more Fernet keys, newest first "
+                "(flask --app app keys generate)."
+            )
+        data_keys = [_development_data_key(instance)]
+    try:
+        DataKeys(data_keys)
+    except ValueError as exc:
+        raise ConfigError(f"DATA_KEYS holds a key that is not a Fernet key: {exc}") from exc
+
     base_url = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     broker_url = env.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{instance / 'broker.db'}"
     redis_url = broker_url if broker_url.startswith(("redis://", "rediss://")) else ""
@@ -92,6 +119,12 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
     return {
         "CAREROUTE_ENV": environment,
         "SECRET_KEY": secret_key,
+        "DATA_KEYS": data_keys,
+        "RETENTION_DAYS": _number(env, "RETENTION_DAYS", 365),
+        # A patient may ask for their data or its erasure from their confirmation email.
+        "PRIVACY_LINK_MAX_AGE_SECONDS": _number(
+            env, "PRIVACY_LINK_MAX_AGE_SECONDS", 365 * 24 * 3600
+        ),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{instance / 'careroute.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

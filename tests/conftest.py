@@ -18,6 +18,8 @@ from app.services.catalog import load_catalog
 from tests.support.smtp_server import SmtpServer
 
 STAFF_PASSWORD = "correct horse battery staple"
+# A fixed Fernet key for tests only (production keys come from the environment).
+TEST_DATA_KEY = "dGVzdC1vbmx5LWRhdGEta2V5LW5vdC1mb3ItdXNlISE="
 
 
 def app_settings(tmp_path: Any, **overrides: str) -> dict[str, str]:
@@ -25,6 +27,7 @@ def app_settings(tmp_path: Any, **overrides: str) -> dict[str, str]:
     return {
         "CAREROUTE_ENV": "testing",
         "SECRET_KEY": "test-secret-key-not-for-production",
+        "DATA_KEYS": TEST_DATA_KEY,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
         "CELERY_BROKER_URL": "memory://",
         "SMTP_URL": "smtp://127.0.0.1:9",

@@ -1,11 +1,14 @@
-"""Sending patient files to the people allowed to see them (staff now, routed clinics later)."""
+"""Sending patient files (decrypted) to the people allowed to see them: staff and the
+clinics a lead was routed to."""
 
 from __future__ import annotations
+
+from io import BytesIO
 
 from flask import Response, send_file
 
 from app.models import LeadAttachment
-from app.services.attachments import path_of
+from app.services.attachments import read
 
 _EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
@@ -13,7 +16,7 @@ _EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"
 def send_attachment(upload_dir: str, attachment: LeadAttachment, reference: str) -> Response:
     """A download, never an inline page: the browser saves it and sniffs nothing."""
     response = send_file(
-        path_of(upload_dir, attachment.stored_name),
+        BytesIO(read(upload_dir, attachment.stored_name)),
         mimetype=attachment.content_type,
         as_attachment=True,
         download_name=f"{reference}.{_EXTENSIONS[attachment.content_type]}",

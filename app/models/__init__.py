@@ -21,6 +21,7 @@ from app.models.leads import (
     Quote,
 )
 from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
+from app.models.privacy import PrivacyRequest, PrivacyRequestKind
 from app.models.sessions import PORTAL_STATUSES, LoginSession
 from app.models.staff import StaffRole, StaffUser
 
@@ -44,6 +45,8 @@ __all__ = [
     "Offering",
     "OutboundEmail",
     "OutboxMessage",
+    "PrivacyRequest",
+    "PrivacyRequestKind",
     "Procedure",
     "Quote",
     "StaffRole",

@@ -18,13 +18,14 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.encryption import data_keys
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.catalog import Procedure
 from app.models.clinics import Clinic
-from app.models.types import JSONDocument, str_enum
+from app.models.types import EncryptedText, JSONDocument, str_enum
 
 
 class LeadStatus(enum.StrEnum):
@@ -51,7 +52,7 @@ class Lead(db.Model):
     # that ends in (created_at, id), so PostgreSQL walks it in order and stops at a page.
     __table_args__ = (
         Index("ix_leads_email_procedure", "email", "procedure_id", "created_at"),
-        Index("ix_leads_phone_procedure", "phone", "procedure_id", "created_at"),
+        Index("ix_leads_phone_procedure", "phone_digest", "procedure_id", "created_at"),
         Index("ix_leads_created", "created_at", "id"),
         Index("ix_leads_updated", "updated_at", "id"),
         Index("ix_leads_status_created", "status", "created_at", "id"),
@@ -69,12 +70,15 @@ class Lead(db.Model):
     submission_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
-    phone: Mapped[str] = mapped_column(String(32))
+    # Encrypted at rest; found through `phone_digest`, its blind index (app.encryption).
+    phone: Mapped[str] = mapped_column(EncryptedText)
+    phone_digest: Mapped[str | None] = mapped_column(String(64))
     country: Mapped[str] = mapped_column(String(2))
     language: Mapped[str] = mapped_column(String(8))
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"))
     chosen_clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
-    message: Mapped[str] = mapped_column(Text)
+    # Health data: encrypted at rest, and loaded only where it is shown.
+    message: Mapped[str] = mapped_column(EncryptedText, deferred=True, deferred_raiseload=False)
     budget_usd: Mapped[int | None] = mapped_column(Integer)
     travel_from: Mapped[date | None] = mapped_column(Date)
     travel_to: Mapped[date | None] = mapped_column(Date)
@@ -105,6 +109,8 @@ class Lead(db.Model):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Contact details, message and files destroyed (retention or the patient's request).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     procedure: Mapped[Procedure] = relationship()
     chosen_clinic: Mapped[Clinic | None] = relationship()
@@ -113,6 +119,11 @@ class Lead(db.Model):
         back_populates="lead", order_by="Assignment.rank"
     )
     attachment: Mapped[LeadAttachment | None] = relationship(back_populates="lead")
+
+    @validates("phone")
+    def _index_phone(self, key: str, value: str) -> str:
+        self.phone_digest = data_keys().digest(value) if value else None
+        return value
 
     def __repr__(self) -> str:
         return f"<Lead {self.reference} {self.status}>"

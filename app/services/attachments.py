@@ -1,4 +1,8 @@
-"""Patient attachments: recognised by content, stored outside any served folder."""
+"""Patient attachments: recognised by content, encrypted, stored outside any served folder.
+
+A file is at most 10 MB, so it is encrypted whole (one Fernet token per file): on disk it is
+not a PDF or an image to anyone without the data keys.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from typing import BinaryIO
 
 import filetype
 
+from app.encryption import data_keys
+
 ALLOWED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 MAX_BYTES = 10 * 1024 * 1024
-_CHUNK = 64 * 1024
 
 
 class AttachmentRejected(ValueError):
@@ -43,22 +48,40 @@ def check(stream: BinaryIO) -> str:
 
 
 def store(stream: BinaryIO, upload_dir: str) -> tuple[str, int]:
-    """Write the upload under a random name (no extension, owner-only); return name and size."""
+    """Write the upload encrypted under a random name (no extension, owner-only); return the
+    name and the plain size."""
     directory = Path(upload_dir)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     name = secrets.token_hex(16)
-    size = 0
     stream.seek(0)
+    data = stream.read(MAX_BYTES + 1)
     fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
-        while chunk := stream.read(_CHUNK):
-            out.write(chunk)
-            size += len(chunk)
-    return name, size
+        out.write(data_keys().encrypt(data))
+    return name, len(data)
 
 
 def path_of(upload_dir: str, stored_name: str) -> Path:
     return Path(upload_dir) / stored_name
+
+
+def read(upload_dir: str, stored_name: str) -> bytes:
+    return data_keys().decrypt(path_of(upload_dir, stored_name).read_bytes())
+
+
+def rotate(upload_dir: str, stored_name: str) -> bool:
+    """Re-encrypt the file under the newest key (atomically); False if it already was."""
+    path = path_of(upload_dir, stored_name)
+    token = path.read_bytes()
+    keys = data_keys()
+    if keys.is_current(token):
+        return False
+    replacement = path.with_name(f"{stored_name}.rotating")
+    fd = os.open(replacement, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(keys.rotate(token))
+    os.replace(replacement, path)
+    return True
 
 
 def remove(upload_dir: str, stored_name: str) -> None:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from app.encryption import data_keys
 from app.forms.validators import brn_check_digit
 from app.models import (
     Clinic,
@@ -226,6 +227,7 @@ def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 500
     procedure_ids = list(session.scalars(select(Procedure.id)))
     statuses = list(LeadStatus) + [LeadStatus.NEW] * 3 + [LeadStatus.ROUTED] * 4
     now = utcnow()
+    keys = data_keys()
     start = session.scalar(select(func.count(Lead.id))) or 0
     made = 0
     while made < count:
@@ -239,6 +241,7 @@ def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 500
                     "full_name": f"{rng.choice(_GIVEN)} {rng.choice(_FAMILY)}",
                     "email": f"patient{n}@example.com",
                     "phone": f"{prefix}{n:07d}",
+                    "phone_digest": keys.digest(f"{prefix}{n:07d}"),
                     "country": country,
                     "language": language,
                     "procedure_id": rng.choice(procedure_ids),

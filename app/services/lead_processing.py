@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from app.encryption import data_keys
 from app.models import Lead, LeadStatus
 from app.models.base import utcnow
 from app.services import audit, lead_emails, routing
@@ -34,7 +35,7 @@ def find_duplicate(session: Session, lead: Lead) -> Lead | None:
         .where(
             Lead.id < lead.id,
             Lead.procedure_id == lead.procedure_id,
-            or_(Lead.email == lead.email, Lead.phone == lead.phone),
+            or_(Lead.email == lead.email, Lead.phone_digest.in_(data_keys().digests(lead.phone))),
             Lead.created_at >= lead.created_at - DUPLICATE_WINDOW,
             Lead.status.not_in([LeadStatus.SPAM, LeadStatus.DUPLICATE]),
         )

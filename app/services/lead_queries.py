@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from app.encryption import data_keys
 from app.models import (
     Assignment,
     EmailStatus,
@@ -103,7 +104,8 @@ def _conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]
 
 
 def _search(term: str) -> Any:
-    """Reference, email and phone match exactly (indexed); a name matches by its start."""
+    """Reference, email and phone match exactly (indexed; the phone through its blind index);
+    a name matches by its start."""
     term = term.strip()
     digits = re.sub(r"[^\d+]", "", term)
     options = [
@@ -112,7 +114,7 @@ def _search(term: str) -> Any:
         func.lower(Lead.full_name).like(f"{_escape_like(term.lower())}%", escape="\\"),
     ]
     if len(digits.lstrip("+")) >= 6:
-        options.append(Lead.phone == ("+" + digits.lstrip("+")))
+        options.append(Lead.phone_digest.in_(data_keys().digests("+" + digits.lstrip("+"))))
     return or_(*options)
 
 

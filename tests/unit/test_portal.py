@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from io import BytesIO
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from app.models import (
     Quote,
 )
 from app.models.base import utcnow
+from app.services import attachments
 from app.services.email_templates import clinic_verification_token, render
 from app.services.lead_processing import process_lead
 from tests.conftest import STAFF_PASSWORD, make_app
@@ -47,16 +49,14 @@ class Routed:
 
 
 @pytest.fixture
-def routed(app: Flask, tmp_path: Any) -> Routed:
+def routed(app: Flask) -> Routed:
     """One lead routed to Alpha and Bravo; Charlie (another procedure) never had it."""
     alpha, bravo = make_clinic("Alpha"), make_clinic("Bravo")
     outsider = make_clinic("Charlie", offers="prp-knee")
     for clinic in (alpha, bravo, outsider):
         clinic_user(clinic)
     lead = make_lead(full_name=PATIENT)
-    stored = "a" * 32
-    (tmp_path / "uploads").mkdir(exist_ok=True)
-    (tmp_path / "uploads" / stored).write_bytes(PDF_BYTES)
+    stored, _ = attachments.store(BytesIO(PDF_BYTES), app.config["UPLOAD_DIR"])
     db.session.add(
         LeadAttachment(
             lead=lead, stored_name=stored, content_type="application/pdf", size_bytes=len(PDF_BYTES)
