@@ -8,6 +8,7 @@ import threading
 import click
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
+from cryptography.fernet import Fernet
 from flask import current_app
 from flask.cli import AppGroup
 
@@ -16,12 +17,14 @@ from app.models import StaffRole
 from app.relay import run_relay, stop_on_signals
 from app.services import auth, demo
 from app.services.catalog import load_catalog
+from app.services.key_rotation import rotate_keys
 
 catalog_cli = AppGroup("catalog", help="The procedure catalogue.")
 staff_cli = AppGroup("staff", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="Fictional demo data for development.")
 outbox_cli = AppGroup("outbox", help="The outbox relay.")
 devmail_cli = AppGroup("devmail", help="The development mail catcher.")
+keys_cli = AppGroup("keys", help="The data keys that encrypt health data at rest.")
 
 
 @catalog_cli.command("load")
@@ -101,4 +104,23 @@ def devmail_serve() -> None:
     controller.stop()
 
 
-commands = [catalog_cli, staff_cli, demo_cli, outbox_cli, devmail_cli]
+@keys_cli.command("generate")
+def keys_generate() -> None:
+    """Print a new key: put it first in DATA_KEYS, deploy, then run `keys rotate`."""
+    click.echo(Fernet.generate_key().decode())
+
+
+@keys_cli.command("rotate")
+@click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True)
+def keys_rotate(batch: int) -> None:
+    """Re-encrypt every lead and attachment under the newest key (safe to run again)."""
+    result = rotate_keys(
+        db.session,
+        current_app.config["UPLOAD_DIR"],
+        batch=batch,
+        progress=lambda done: click.echo(f"rotated {done.leads} leads, {done.files} files"),
+    )
+    click.echo(f"done: {result.leads} leads and {result.files} files re-encrypted")
+
+
+commands = [catalog_cli, staff_cli, demo_cli, outbox_cli, devmail_cli, keys_cli]
