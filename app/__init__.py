@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
         public,
         staff,
         staff_leads,
+        staff_privacy,
         staff_users,
     )
 
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_leads.bp)
     app.register_blueprint(staff_users.bp)
+    app.register_blueprint(staff_privacy.bp)
     if app.config["DEV_MAIL_VIEWER"]:
         app.register_blueprint(devmail.bp)
 

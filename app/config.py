@@ -207,6 +207,7 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
                 "workers.tasks.clinics",
                 "workers.tasks.leads",
                 "workers.tasks.deadlines",
+                "workers.tasks.retention",
             ],
         },
     }

@@ -39,6 +39,10 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "deadlines.check",
             "schedule": timedelta(seconds=app.config["DEADLINE_CHECK_SECONDS"]),
         },
+        "retention": {
+            "task": "retention.anonymise",
+            "schedule": crontab(hour=1, minute=15),
+        },
         "credential-expiry-reminders": {
             "task": "clinics.remind_expiring_credentials",
             "schedule": crontab(hour=0, minute=30),

@@ -16,9 +16,10 @@ from flask.typing import ResponseReturnValue
 
 from app.extensions import db, limiter
 from app.forms.common import ConfirmForm
-from app.forms.inquiry import InquiryForm
-from app.models import Lead
+from app.forms.inquiry import InquiryForm, PrivacyRequestForm
+from app.models import Lead, PrivacyRequestKind
 from app.services import clinics as clinic_service
+from app.services import privacy as privacy_service
 from app.services.consent import withdraw_consent
 from app.services.intake import submit_inquiry
 from app.services.links import InvalidLink, unsign
@@ -77,3 +78,26 @@ def withdraw(token: str) -> ResponseReturnValue:
     if lead.consent_withdrawn_at is not None:
         return render_template("inquiries/withdrawn.html", reference=lead.reference)
     return render_template("inquiries/withdraw.html", form=form, reference=lead.reference)
+
+
+@bp.route("/inquire/privacy/<token>", methods=["GET", "POST"])
+def privacy(token: str) -> ResponseReturnValue:
+    """The patient's rights over their data; as with withdrawal, only the POST acts."""
+    try:
+        payload = unsign(
+            "privacy", token, max_age=current_app.config["PRIVACY_LINK_MAX_AGE_SECONDS"]
+        )
+    except InvalidLink as exc:
+        return render_template("inquiries/privacy_invalid.html", expired=exc.expired), 400
+    lead = db.session.get(Lead, payload["lead"])
+    if lead is None or lead.reference != payload.get("ref") or lead.anonymised_at is not None:
+        return render_template("inquiries/privacy_invalid.html", expired=False), 400
+    form = PrivacyRequestForm()
+    if form.validate_on_submit():
+        kind = PrivacyRequestKind(form.kind.data)
+        privacy_service.open_request(
+            db.session, lead.id, kind, current_app.config["STAFF_NOTIFY_EMAIL"]
+        )
+        return render_template("inquiries/privacy_received.html", kind=kind.value)
+    status = 422 if form.is_submitted() else 200
+    return render_template("inquiries/privacy.html", form=form, reference=lead.reference), status

@@ -22,7 +22,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.blueprints.downloads import send_attachment
@@ -68,6 +68,8 @@ CSV_COLUMNS = (
     "clinics",
 )
 # A cell starting with one of these is a formula to a spreadsheet: prefix it with a quote.
+# Reads of a patient's details, by staff or a clinic user: "who has seen this lead".
+READ_ACTIONS = ("lead.viewed", "lead.attachment_downloaded")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -156,12 +158,28 @@ def lead_detail(lead_id: int) -> ResponseReturnValue:
     notes = db.session.scalars(
         select(LeadNote).where(LeadNote.lead_id == lead_id).order_by(LeadNote.id)
     ).all()
+    seen_by = db.session.execute(
+        select(
+            AuditEvent.actor_type,
+            AuditEvent.actor_label,
+            func.count(),
+            func.max(AuditEvent.created_at),
+        )
+        .where(
+            AuditEvent.object_type == "lead",
+            AuditEvent.object_id == lead_id,
+            AuditEvent.action.in_(READ_ACTIONS),
+        )
+        .group_by(AuditEvent.actor_type, AuditEvent.actor_label)
+        .order_by(func.max(AuditEvent.created_at).desc())
+    ).all()
     return render_template(
         "staff/lead_detail.html",
         lead=lead,
         events=events,
         emails=emails,
         notes=notes,
+        seen_by=seen_by,
         statuses=[s.value for s in LeadStatus],
         clinics=_clinics(),
         staff_users=_staff_users(),

@@ -19,10 +19,18 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    RadioField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.extensions import db
 from app.forms.clinics import language_choices
@@ -229,3 +237,14 @@ class InquiryForm(FlaskForm):
         if self.attachment.data is None or self._content_type is None:
             return None
         return Upload(stream=self.attachment.data.stream, content_type=self._content_type)
+
+
+class PrivacyRequestForm(FlaskForm):
+    kind = RadioField(
+        _l("What would you like us to do?"),
+        choices=[
+            ("export", _l("Send me a copy of all the information you hold about me")),
+            ("erase", _l("Delete my information (clinics that have it will be told)")),
+        ],
+        validators=[InputRequired(_l("Please choose one of the two."))],
+    )

@@ -17,7 +17,15 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Clinic, ClinicCredential, ClinicUser, Lead, OutboundEmail
+from app.models import (
+    Assignment,
+    Clinic,
+    ClinicCredential,
+    ClinicUser,
+    Lead,
+    OutboundEmail,
+    PrivacyRequest,
+)
 from app.services.links import external_url, sign
 from app.services.password_links import password_token, primary_user
 
@@ -145,6 +153,10 @@ def consent_withdrawal_token(lead: Lead) -> str:
     return sign("consent-withdraw", {"lead": lead.id, "ref": lead.reference})
 
 
+def privacy_token(lead: Lead) -> str:
+    return sign("privacy", {"lead": lead.id, "ref": lead.reference})
+
+
 @email_template("patient_confirmation")
 def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str, Any]]:
     lead = _lead(session, lead_id)
@@ -155,6 +167,7 @@ def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str
         "lead": lead,
         "clinics": clinics,
         "withdraw_url": external_url("inquiries.withdraw", token=consent_withdrawal_token(lead)),
+        "privacy_url": external_url("inquiries.privacy", token=privacy_token(lead)),
     }
 
 
@@ -214,6 +227,18 @@ def _patient_clinic_answered(
     return _("%(clinic)s will contact you about your question", clinic=assignment.clinic.name), {
         "lead": _lead(session, lead_id),
         "clinic": assignment.clinic,
+    }
+
+
+@email_template("staff_privacy_request")
+def _staff_privacy_request(session: Session, request_id: int) -> tuple[str, dict[str, Any]]:
+    request = session.get(PrivacyRequest, request_id)
+    if request is None:
+        raise MissingSubject(f"privacy request {request_id} is gone")
+    # The address is not in the email: staff open the console to see whose request it is.
+    return _("A patient asked for their data (%(kind)s)", kind=request.kind.value), {
+        "request": request,
+        "console_url": external_url("staff_privacy.requests"),
     }
 
 

@@ -245,7 +245,14 @@ def test_another_clinic_cannot_read_answer_or_download_a_lead(client: FlaskClien
 
 @pytest.mark.parametrize(
     "page",
-    ["/staff/leads", "/staff/clinics", "/staff/dashboard", "/staff/leads.csv", "/staff/users"],
+    [
+        "/staff/leads",
+        "/staff/clinics",
+        "/staff/dashboard",
+        "/staff/leads.csv",
+        "/staff/users",
+        "/staff/privacy",
+    ],
 )
 def test_a_clinic_user_reaches_no_staff_page(client: FlaskClient, routed: Routed, page: str):
     sign_in(client, routed.alpha.email)

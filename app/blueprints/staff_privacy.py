@@ -1,0 +1,77 @@
+"""Patients' requests for a copy of their data or its erasure, handled by staff."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.blueprints.staff import current_staff, require_staff
+from app.extensions import db
+from app.forms.common import ConfirmForm
+from app.models import PrivacyRequest
+from app.services import privacy
+
+bp = Blueprint("staff_privacy", __name__, url_prefix="/staff/privacy")
+bp.before_request(require_staff)
+
+RECENTLY_HANDLED = 50
+
+
+@bp.get("")
+def requests() -> ResponseReturnValue:
+    waiting = db.session.scalars(
+        select(PrivacyRequest)
+        .where(PrivacyRequest.handled_at.is_(None))
+        .order_by(PrivacyRequest.created_at)
+    ).all()
+    handled = db.session.scalars(
+        select(PrivacyRequest)
+        .where(PrivacyRequest.handled_at.is_not(None))
+        .order_by(PrivacyRequest.handled_at.desc())
+        .limit(RECENTLY_HANDLED)
+    ).all()
+    return render_template(
+        "staff/privacy.html", waiting=waiting, handled=handled, form=ConfirmForm()
+    )
+
+
+@bp.post("/<int:request_id>/export")
+def export(request_id: int) -> ResponseReturnValue:
+    """A JSON file of every record about the address, for staff to send to the patient."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        document = privacy.export_data(
+            db.session, request_id, current_staff().id, current_app.config["UPLOAD_DIR"]
+        )
+    except LookupError:
+        abort(404)
+    response = Response(
+        json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json"
+    )
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=careroute-data-request-{request_id}.json"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<int:request_id>/erase")
+def erase(request_id: int) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        erased = privacy.erase(
+            db.session, request_id, current_staff().id, current_app.config["UPLOAD_DIR"]
+        )
+    except LookupError:
+        abort(404)
+    except privacy.RequestClosed:
+        flash(_("That request was already handled."), "error")
+    else:
+        flash(_("%(n)d leads anonymised; the clinics that had them are told.", n=erased))
+    return redirect(url_for("staff_privacy.requests"))

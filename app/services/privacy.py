@@ -1,0 +1,219 @@
+"""A patient's rights over their data: a copy of it (GDPR Art. 15) or its erasure (Art. 17).
+
+The patient asks through the signed link in their confirmation email; staff act on the
+request in the console. Both cover every lead of the patient's address, not only the one
+whose email carried the link.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import (
+    AuditEvent,
+    Lead,
+    OutboundEmail,
+    PrivacyRequest,
+    PrivacyRequestKind,
+    StaffUser,
+)
+from app.models.base import utcnow
+from app.services import attachments, audit
+from app.services.email_delivery import queue_email
+from app.services.retention import anonymise, remove_files
+
+
+class RequestClosed(ValueError):
+    """The request was already handled."""
+
+
+def open_request(
+    session: Session, lead_id: int, kind: PrivacyRequestKind, staff_email: str
+) -> PrivacyRequest:
+    """Record the patient's request once (asking twice finds the open one) and tell staff."""
+    lead = session.get(Lead, lead_id)
+    if lead is None or lead.anonymised_at is not None:
+        raise LookupError("no such lead")
+    existing = session.scalar(
+        select(PrivacyRequest).where(
+            PrivacyRequest.email == lead.email,
+            PrivacyRequest.kind == kind,
+            PrivacyRequest.handled_at.is_(None),
+        )
+    )
+    if existing is not None:
+        return existing
+    request = PrivacyRequest(kind=kind, email=lead.email, lead_id=lead.id)
+    session.add(request)
+    session.flush()
+    queue_email(
+        session,
+        key=f"staff-privacy-request:{request.id}",
+        recipient=staff_email,
+        template="staff_privacy_request",
+        context={"request_id": request.id},
+    )
+    audit.record(
+        session,
+        audit.Actor.public("patient"),
+        f"privacy.{kind.value}_requested",
+        "lead",
+        lead.id,
+        {"request_id": request.id},
+    )
+    session.commit()
+    return request
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _lead_record(session: Session, lead: Lead, upload_dir: str) -> dict[str, Any]:
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "lead", AuditEvent.object_id == lead.id)
+        .order_by(AuditEvent.id)
+    )
+    emails = session.scalars(
+        select(OutboundEmail).where(OutboundEmail.lead_id == lead.id).order_by(OutboundEmail.id)
+    )
+    attachment = lead.attachment
+    return {
+        "reference": lead.reference,
+        "created_at": _iso(lead.created_at),
+        "status": lead.status.value,
+        "full_name": lead.full_name,
+        "email": lead.email,
+        "phone": lead.phone,
+        "country": lead.country,
+        "language": lead.language,
+        "procedure": lead.procedure.name,
+        "message": lead.message,
+        "budget_usd": lead.budget_usd,
+        "travel_from": _iso(lead.travel_from),  # type: ignore[arg-type]
+        "travel_to": _iso(lead.travel_to),  # type: ignore[arg-type]
+        "needs": {
+            "interpreter": lead.needs_interpreter,
+            "visa_letter": lead.needs_visa_letter,
+            "accommodation": lead.needs_accommodation,
+            "has_mri": lead.has_mri,
+        },
+        "consent": {
+            "version": lead.consent_version,
+            "given_at": _iso(lead.consented_at),
+            "withdrawn_at": _iso(lead.consent_withdrawn_at),
+        },
+        "attachment": None
+        if attachment is None
+        else {
+            "content_type": attachment.content_type,
+            "size_bytes": attachment.size_bytes,
+            "content_base64": base64.b64encode(
+                attachments.read(upload_dir, attachment.stored_name)
+            ).decode(),
+        },
+        "shared_with": [
+            {
+                "clinic": a.clinic.name,
+                "sent_at": _iso(a.sent_at),
+                "opened_at": _iso(a.viewed_at),
+                "answer": a.response.value if a.response else None,
+                "answered_at": _iso(a.responded_at),
+                "quote": None
+                if a.quote is None
+                else {
+                    "price": [a.quote.price_min, a.quote.price_max, a.quote.currency],
+                    "includes": a.quote.includes,
+                    "stay_nights": a.quote.stay_nights,
+                    "valid_until": a.quote.valid_until.isoformat(),
+                    "note": a.quote.note,
+                },
+                "access_ended_at": _iso(a.revoked_at or a.expired_at),
+            }
+            for a in lead.assignments
+        ],
+        "emails": [
+            {"template": e.template, "status": e.status.value, "sent_at": _iso(e.sent_at)}
+            for e in emails
+        ],
+        "history": [
+            {"at": _iso(e.created_at), "action": e.action, "by": e.actor_type} for e in events
+        ],
+    }
+
+
+def export_data(
+    session: Session, request_id: int, staff_id: int, upload_dir: str
+) -> dict[str, Any]:
+    """Every record about the request's address, as one JSON-ready document."""
+    request = session.get(PrivacyRequest, request_id)
+    staff = session.get(StaffUser, staff_id)
+    if request is None or staff is None or not request.email:
+        raise LookupError("no such open request")
+    leads = session.scalars(select(Lead).where(Lead.email == request.email).order_by(Lead.id)).all()
+    document = {
+        "about": request.email,
+        "generated_at": utcnow().isoformat(),
+        "leads": [_lead_record(session, lead, upload_dir) for lead in leads],
+        "requests": [
+            {"kind": r.kind.value, "made_at": _iso(r.created_at), "handled_at": _iso(r.handled_at)}
+            for r in session.scalars(
+                select(PrivacyRequest).where(PrivacyRequest.email == request.email)
+            )
+        ],
+    }
+    if request.kind is PrivacyRequestKind.EXPORT and request.handled_at is None:
+        request.handled_at = utcnow()
+        request.handled_by_id = staff.id
+    audit.record(
+        session,
+        audit.Actor.staff(staff),
+        "privacy.exported",
+        "privacy_request",
+        request.id,
+        {"leads": [lead.reference for lead in leads]},
+    )
+    session.commit()
+    return document
+
+
+def erase(session: Session, request_id: int, staff_id: int, upload_dir: str) -> int:
+    """Anonymise every lead of the address at once; clinics holding one lose it and are told.
+
+    The address itself goes too: the request keeps only that it was done, and by whom.
+    """
+    request = session.get(PrivacyRequest, request_id, with_for_update=True)
+    staff = session.get(StaffUser, staff_id)
+    if request is None or staff is None:
+        raise LookupError("no such request")
+    if request.kind is not PrivacyRequestKind.ERASE or request.handled_at is not None:
+        raise RequestClosed("not an open erasure request")
+    email = request.email
+    now = utcnow()
+    leads = session.scalars(
+        select(Lead).where(Lead.email == email).order_by(Lead.id).with_for_update()
+    ).all()
+    references = [lead.reference for lead in leads]
+    stored = [anonymise(session, lead, now, tell_clinics=True) for lead in leads]
+    session.execute(
+        update(PrivacyRequest)
+        .where(PrivacyRequest.email == email)
+        .values(email="", handled_at=now, handled_by_id=staff.id)
+    )
+    audit.record(
+        session,
+        audit.Actor.staff(staff),
+        "privacy.erased",
+        "privacy_request",
+        request.id,
+        {"leads": references},
+    )
+    session.commit()
+    remove_files(upload_dir, stored)
+    return len(leads)

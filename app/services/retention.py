@@ -1,0 +1,103 @@
+"""Destroying a patient's personal data once its purpose is served (PIPA Art. 21).
+
+Anonymising a lead destroys its contact details, message, staff notes, attachment file and
+emails; what stays (procedure, country, dates, status, clinic answers) feeds the dashboard
+and says nothing about who the patient was. Files are removed after the commit, so a failed
+transaction never leaves a lead pointing at a deleted file.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.models import Lead, LeadNote, LeadStatus, OutboundEmail, PrivacyRequest
+from app.services import attachments, audit, lead_emails
+
+log = logging.getLogger(__name__)
+
+FINAL_STATUSES = (LeadStatus.CLOSED, LeadStatus.LOST, LeadStatus.SPAM, LeadStatus.DUPLICATE)
+BATCH = 200
+
+
+def anonymise(session: Session, lead: Lead, now: datetime, tell_clinics: bool) -> str | None:
+    """Scrub one lead in the caller's transaction; return the stored file to remove after
+    the commit. Clinics still holding the lead lose it, and are told when `tell_clinics`."""
+    if lead.anonymised_at is not None:
+        return None
+    session.execute(delete(OutboundEmail).where(OutboundEmail.lead_id == lead.id))
+    session.execute(delete(LeadNote).where(LeadNote.lead_id == lead.id))
+    for assignment in lead.assignments:
+        if assignment.revoked_at is None:
+            assignment.revoked_at = now
+            if tell_clinics:
+                lead_emails.tell_clinic_consent_withdrawn(session, assignment)
+    stored_name = None
+    if lead.attachment is not None:
+        stored_name = lead.attachment.stored_name
+        session.delete(lead.attachment)
+    lead.full_name = ""
+    lead.email = ""
+    lead.phone = ""
+    lead.message = ""
+    lead.lost_reason = None
+    lead.submission_id = None
+    lead.anonymised_at = now
+    return stored_name
+
+
+def remove_files(upload_dir: str, stored_names: list[str | None]) -> int:
+    removed = 0
+    for name in stored_names:
+        if name:
+            attachments.remove(upload_dir, name)
+            removed += 1
+    return removed
+
+
+def anonymise_expired(
+    session: Session, retention_days: int, upload_dir: str, now: datetime
+) -> tuple[int, int]:
+    """Leads in a final state with no change for `retention_days`; returns (leads, files).
+
+    Each run is one audit event with its counts, even when there was nothing to do.
+    """
+    cutoff = now - timedelta(days=retention_days)
+    leads = files = 0
+    while True:
+        batch = session.scalars(
+            select(Lead)
+            .where(
+                Lead.status.in_(FINAL_STATUSES),
+                Lead.anonymised_at.is_(None),
+                Lead.updated_at < cutoff,
+            )
+            .order_by(Lead.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not batch:
+            break
+        stored = [anonymise(session, lead, now, tell_clinics=False) for lead in batch]
+        session.commit()
+        leads += len(batch)
+        files += remove_files(upload_dir, stored)
+    requests = session.execute(
+        delete(PrivacyRequest).where(
+            PrivacyRequest.handled_at.is_not(None), PrivacyRequest.handled_at < cutoff
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    audit.record(
+        session,
+        audit.Actor.system("retention"),
+        "retention.anonymised",
+        "retention",
+        None,
+        {"leads": leads, "files": files, "requests": requests, "cutoff": cutoff.isoformat()},
+    )
+    session.commit()
+    log.info("retention: %d leads anonymised, %d files removed", leads, files)
+    return leads, files
