@@ -46,7 +46,7 @@ from app.services.lead_queries import (
     FLAGS,
     SORTS,
     LeadFilters,
-    iter_leads,
+    export_rows,
     list_leads,
     status_counts,
 )
@@ -334,22 +334,22 @@ def leads_csv() -> ResponseReturnValue:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        for lead in iter_leads(db.session, filters, staff_id):
+        for row in export_rows(db.session, filters, staff_id):
             writer.writerow(
                 [
                     neutralise(v)
                     for v in (
-                        lead.reference,
-                        lead.created_at.isoformat(),
-                        lead.status.value,
-                        lead.full_name,
-                        lead.email,
-                        lead.phone,
-                        lead.country,
-                        lead.language,
-                        lead.procedure.slug,
-                        lead.budget_usd,
-                        " ".join(str(a.clinic_id) for a in lead.assignments),
+                        row.reference,
+                        row.created_at.isoformat(),
+                        row.status.value,
+                        row.full_name,
+                        row.email,
+                        row.phone,
+                        row.country,
+                        row.language,
+                        row.procedure,
+                        row.budget_usd,
+                        " ".join(str(clinic_id) for clinic_id in row.clinic_ids),
                     )
                 ]
             )

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import Select, Text, and_, exists, func, or_, select, tuple_, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
 from app.encryption import data_keys
@@ -150,6 +151,10 @@ def _after_cursor(cursor: str, sort: str) -> Any:
         moment = datetime.fromisoformat(stamp)
     except (ValueError, TypeError, IndexError, json.JSONDecodeError):
         return None
+    return _after(sort, status, moment, lead_id)
+
+
+def _after(sort: str, status: LeadStatus | None, moment: datetime, lead_id: int) -> Any:
     column = Lead.updated_at if sort == "activity" else Lead.created_at
     older = tuple_(column, Lead.id) < tuple_(moment, lead_id)
     if status is None:
@@ -213,22 +218,82 @@ def status_counts(session: Session, filters: LeadFilters, staff_id: int) -> dict
     return counts
 
 
-def iter_leads(
-    session: Session, filters: LeadFilters, staff_id: int, batch: int = 1000
-) -> Iterator[Lead]:
-    """Every matching lead, fetched a batch at a time by keyset (for the CSV export)."""
-    cursor = None
+@dataclass(frozen=True)
+class ExportRow:
+    reference: str
+    created_at: datetime
+    status: LeadStatus
+    full_name: str
+    email: str
+    phone: str
+    country: str
+    language: str
+    procedure: str
+    budget_usd: int | None
+    clinic_ids: list[int]
+
+
+def export_rows(
+    session: Session, filters: LeadFilters, staff_id: int, batch: int = 5000
+) -> Iterator[ExportRow]:
+    """Every matching lead as a plain row, a keyset batch at a time (the CSV export).
+
+    No ORM objects: one query per batch for the leads, one for their clinics, and only the
+    phone is decrypted (the message is not exported).
+    """
+    keys = data_keys()
+    phone_token = type_coerce(Lead.__table__.c.phone, Text)
+    conditions = _conditions(filters, staff_id, utcnow())
+    after = None
     while True:
-        page = list_leads(
-            session,
-            filters,
-            staff_id,
-            cursor=cursor,
-            page_size=batch,
-            also_load=(selectinload(Lead.assignments),),
+        query = (
+            select(
+                Lead.id,
+                Lead.reference,
+                Lead.created_at,
+                Lead.updated_at,
+                Lead.status,
+                Lead.full_name,
+                Lead.email,
+                phone_token.label("phone_token"),
+                Lead.country,
+                Lead.language,
+                Procedure.slug,
+                Lead.budget_usd,
+            )
+            .join(Procedure, Procedure.id == Lead.procedure_id)
+            .where(*conditions, *([after] if after is not None else []))
         )
-        yield from page.leads
-        session.expunge_all()
-        if page.next_cursor is None:
+        rows = session.execute(_ordered(query, filters.sort).limit(batch)).all()
+        if not rows:
             return
-        cursor = page.next_cursor
+        clinics: dict[int, list[int]] = defaultdict(list)
+        for lead_id, clinic_id in session.execute(
+            select(Assignment.lead_id, Assignment.clinic_id)
+            .where(Assignment.lead_id.in_([row.id for row in rows]))
+            .order_by(Assignment.lead_id, Assignment.rank)
+        ):
+            clinics[lead_id].append(clinic_id)
+        for row in rows:
+            yield ExportRow(
+                reference=row.reference,
+                created_at=row.created_at,
+                status=row.status,
+                full_name=row.full_name,
+                email=row.email,
+                phone=keys.decrypt_text(row.phone_token) if row.phone_token else "",
+                country=row.country,
+                language=row.language,
+                procedure=row.slug,
+                budget_usd=row.budget_usd,
+                clinic_ids=clinics[row.id],
+            )
+        if len(rows) < batch:
+            return
+        last = rows[-1]
+        after = _after(
+            filters.sort,
+            last.status if filters.sort == "status" else None,
+            last.updated_at if filters.sort == "activity" else last.created_at,
+            last.id,
+        )

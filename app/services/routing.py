@@ -53,16 +53,21 @@ class RankedClinic:
         }
 
 
-def _assignments_since(since: datetime) -> Any:
+def _recent_load(now: datetime) -> Any:
+    """Each clinic's assignments in the last 7 and 30 days, in one grouped pass.
+
+    One scan of a month of assignments costs far less than two correlated counts per
+    candidate clinic (measured in bench/routing_alone.py: 10,000 candidates).
+    """
     return (
-        select(func.count(Assignment.id))
-        .where(
-            Assignment.clinic_id == Clinic.id,
-            Assignment.created_at >= since,
-            Assignment.revoked_at.is_(None),
+        select(
+            Assignment.clinic_id,
+            func.count().filter(Assignment.created_at >= now - CAPACITY_WINDOW).label("week"),
+            func.count().label("month"),
         )
-        .correlate(Clinic)
-        .scalar_subquery()
+        .where(Assignment.created_at >= now - FAIRNESS_WINDOW, Assignment.revoked_at.is_(None))
+        .group_by(Assignment.clinic_id)
+        .subquery("recent_load")
     )
 
 
@@ -70,8 +75,9 @@ def rank_clinics(
     session: Session, lead: Lead, limit: int, today: date, now: datetime
 ) -> list[RankedClinic]:
     """The best `limit` eligible clinics for the lead, best first."""
-    week = _assignments_since(now - CAPACITY_WINDOW)
-    month = _assignments_since(now - FAIRNESS_WINDOW)
+    load = _recent_load(now)
+    week = func.coalesce(load.c.week, 0)
+    month = func.coalesce(load.c.month, 0)
     remaining = Clinic.weekly_capacity - week
     chosen = (
         case((Clinic.id == lead.chosen_clinic_id, 1), else_=0)
@@ -114,6 +120,7 @@ def rank_clinics(
             Offering,
             and_(Offering.clinic_id == Clinic.id, Offering.procedure_id == lead.procedure_id),
         )
+        .outerjoin(load, load.c.clinic_id == Clinic.id)
         .where(Clinic.status == ClinicStatus.APPROVED, ~lapsed, ~already, remaining > 0)
         .order_by(
             chosen.desc(), speaks.desc(), fits.desc(), remaining.desc(), month.asc(), Clinic.id

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Lead, LeadNote, LeadStatus, OutboundEmail, StaffUser
 from app.services.lead_processing import process_lead
+from app.services.lead_queries import SORTS, LeadFilters, export_rows, list_leads
 from tests.support.forms import csrf_token
 from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead, procedure
 
@@ -248,3 +249,23 @@ def test_a_failed_routing_email_flags_its_lead_and_shows_on_its_timeline(
     for template in ("clinic_new_lead", "patient_confirmation", "clinic_consent_withdrawn"):
         assert template in timeline
     assert "550 mailbox unavailable" in timeline
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_the_export_walks_every_batch_in_the_order_of_the_list(app: Flask, sort: str):
+    made = [
+        make_lead(
+            email=f"p{n}@example.com",
+            phone=f"+7701555020{n}",
+            created_at=NOW - timedelta(hours=n),
+            status=list(LeadStatus)[n % 3],
+        )
+        for n in range(7)
+    ]
+    listed = list_leads(db.session, LeadFilters(sort=sort), staff_id=0, page_size=50).leads
+
+    exported = list(export_rows(db.session, LeadFilters(sort=sort), staff_id=0, batch=2))
+
+    assert [row.reference for row in exported] == [lead.reference for lead in listed]
+    phones = {lead.reference: lead.phone for lead in made}
+    assert all(row.phone == phones[row.reference] for row in exported)
