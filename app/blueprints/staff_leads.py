@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -42,11 +40,11 @@ from app.models import (
 )
 from app.services import audit, lead_actions
 from app.services.dashboard import build_dashboard
+from app.services.lead_export import csv_chunks
 from app.services.lead_queries import (
     FLAGS,
     SORTS,
     LeadFilters,
-    export_rows,
     list_leads,
     status_counts,
 )
@@ -54,23 +52,8 @@ from app.services.lead_queries import (
 bp = Blueprint("staff_leads", __name__, url_prefix="/staff")
 bp.before_request(require_staff)
 
-CSV_COLUMNS = (
-    "reference",
-    "created_at",
-    "status",
-    "full_name",
-    "email",
-    "phone",
-    "country",
-    "language",
-    "procedure",
-    "budget_usd",
-    "clinics",
-)
-# A cell starting with one of these is a formula to a spreadsheet: prefix it with a quote.
 # Reads of a patient's details, by staff or a clinic user: "who has seen this lead".
 READ_ACTIONS = ("lead.viewed", "lead.attachment_downloaded")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def filters_from(args: MultiDict[str, str]) -> LeadFilters:
@@ -319,47 +302,11 @@ def lead_attachment(lead_id: int) -> ResponseReturnValue:
     return send_attachment(current_app.config["UPLOAD_DIR"], lead.attachment, lead.reference)
 
 
-def neutralise(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 @bp.get("/leads.csv")
 def leads_csv() -> ResponseReturnValue:
-    """Streamed a batch at a time: memory stays flat however many leads match."""
-    filters = filters_from(request.args)
-    staff_id = current_staff().id
-
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        for row in export_rows(db.session, filters, staff_id):
-            writer.writerow(
-                [
-                    neutralise(v)
-                    for v in (
-                        row.reference,
-                        row.created_at.isoformat(),
-                        row.status.value,
-                        row.full_name,
-                        row.email,
-                        row.phone,
-                        row.country,
-                        row.language,
-                        row.procedure,
-                        row.budget_usd,
-                        " ".join(str(clinic_id) for clinic_id in row.clinic_ids),
-                    )
-                ]
-            )
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    """Streamed as the database produces it: memory stays flat however many leads match."""
+    chunks = csv_chunks(db.session, filters_from(request.args), current_staff().id)
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=careroute-leads.csv"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -10,13 +10,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Text, and_, exists, func, or_, select, tuple_, type_coerce
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from app.encryption import data_keys
@@ -55,7 +53,7 @@ class Page:
     next_cursor: str | None
 
 
-def _conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]:
+def conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]:
     where: list[Any] = []
     if filters.status:
         where.append(Lead.status == LeadStatus(filters.status))
@@ -162,7 +160,7 @@ def _after(sort: str, status: LeadStatus | None, moment: datetime, lead_id: int)
     return or_(Lead.status > status, and_(Lead.status == status, older))
 
 
-def _ordered(query: Select[Any], sort: str) -> Select[Any]:
+def ordered(query: Select[Any], sort: str) -> Select[Any]:
     columns = _sort_columns(sort)
     if sort == "status":
         return query.order_by(columns[0].asc(), columns[1].desc(), columns[2].desc())
@@ -177,12 +175,12 @@ def page_query(
     now: datetime | None = None,
 ) -> Select[Any]:
     """The SQL of one page (also what the index tests EXPLAIN)."""
-    query = select(Lead).where(*_conditions(filters, staff_id, now or utcnow()))
+    query = select(Lead).where(*conditions(filters, staff_id, now or utcnow()))
     if cursor:
         after = _after_cursor(cursor, filters.sort)
         if after is not None:
             query = query.where(after)
-    return _ordered(query, filters.sort).limit(limit)
+    return ordered(query, filters.sort).limit(limit)
 
 
 def list_leads(
@@ -209,91 +207,10 @@ def status_counts(session: Session, filters: LeadFilters, staff_id: int) -> dict
     without_status = replace(filters, status=None)
     query = (
         select(Lead.status, func.count())
-        .where(*_conditions(without_status, staff_id, utcnow()))
+        .where(*conditions(without_status, staff_id, utcnow()))
         .group_by(Lead.status)
     )
     counts = {status.value: 0 for status in LeadStatus}
     for status, count in session.execute(query):
         counts[status.value] = count
     return counts
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    reference: str
-    created_at: datetime
-    status: LeadStatus
-    full_name: str
-    email: str
-    phone: str
-    country: str
-    language: str
-    procedure: str
-    budget_usd: int | None
-    clinic_ids: list[int]
-
-
-def export_rows(
-    session: Session, filters: LeadFilters, staff_id: int, batch: int = 5000
-) -> Iterator[ExportRow]:
-    """Every matching lead as a plain row, a keyset batch at a time (the CSV export).
-
-    No ORM objects: one query per batch for the leads, one for their clinics, and only the
-    phone is decrypted (the message is not exported).
-    """
-    keys = data_keys()
-    phone_token = type_coerce(Lead.__table__.c.phone, Text)
-    conditions = _conditions(filters, staff_id, utcnow())
-    after = None
-    while True:
-        query = (
-            select(
-                Lead.id,
-                Lead.reference,
-                Lead.created_at,
-                Lead.updated_at,
-                Lead.status,
-                Lead.full_name,
-                Lead.email,
-                phone_token.label("phone_token"),
-                Lead.country,
-                Lead.language,
-                Procedure.slug,
-                Lead.budget_usd,
-            )
-            .join(Procedure, Procedure.id == Lead.procedure_id)
-            .where(*conditions, *([after] if after is not None else []))
-        )
-        rows = session.execute(_ordered(query, filters.sort).limit(batch)).all()
-        if not rows:
-            return
-        clinics: dict[int, list[int]] = defaultdict(list)
-        for lead_id, clinic_id in session.execute(
-            select(Assignment.lead_id, Assignment.clinic_id)
-            .where(Assignment.lead_id.in_([row.id for row in rows]))
-            .order_by(Assignment.lead_id, Assignment.rank)
-        ):
-            clinics[lead_id].append(clinic_id)
-        for row in rows:
-            yield ExportRow(
-                reference=row.reference,
-                created_at=row.created_at,
-                status=row.status,
-                full_name=row.full_name,
-                email=row.email,
-                phone=keys.decrypt_text(row.phone_token) if row.phone_token else "",
-                country=row.country,
-                language=row.language,
-                procedure=row.slug,
-                budget_usd=row.budget_usd,
-                clinic_ids=clinics[row.id],
-            )
-        if len(rows) < batch:
-            return
-        last = rows[-1]
-        after = _after(
-            filters.sort,
-            last.status if filters.sort == "status" else None,
-            last.updated_at if filters.sort == "activity" else last.created_at,
-            last.id,
-        )
