@@ -96,7 +96,7 @@ def leads() -> ResponseReturnValue:
         "staff/leads.html",
         page=page,
         filters=filters,
-        counts=status_counts(db.session, filters, staff.id),
+        tabs=status_counts(db.session, filters, staff.id),
         tab_args={k: v for k, v in args.items() if k != "status"},
         query_args=args,
         procedures=db.session.scalars(select(Procedure).order_by(Procedure.name)).all(),

@@ -202,15 +202,49 @@ def list_leads(
     return Page(leads=rows, next_cursor=encode_cursor(rows[-1], filters.sort) if more else None)
 
 
-def status_counts(session: Session, filters: LeadFilters, staff_id: int) -> dict[str, int]:
+# Counting every lead under a broad filter costs a scan of them all (150 ms at a million).
+# The tabs count exactly when the filter matches at most this many leads (read newest first
+# through the filter's own index); beyond it, PostgreSQL's planner estimates each tab.
+EXACT_UP_TO = 2000
+
+
+@dataclass(frozen=True)
+class TabCounts:
+    counts: dict[str, int]
+    estimated: bool
+
+
+def status_counts(session: Session, filters: LeadFilters, staff_id: int) -> TabCounts:
     """Counts per status under every filter but the status itself (the tabs)."""
-    without_status = replace(filters, status=None)
-    query = (
-        select(Lead.status, func.count())
-        .where(*conditions(without_status, staff_id, utcnow()))
-        .group_by(Lead.status)
+    where = conditions(replace(filters, status=None), staff_id, utcnow())
+    newest = ordered(select(Lead.status).where(*where), "created").limit(EXACT_UP_TO + 1)
+    probe = newest.subquery()
+    found: dict[LeadStatus, int] = dict(
+        session.execute(select(probe.c.status, func.count()).group_by(probe.c.status)).all()
     )
     counts = {status.value: 0 for status in LeadStatus}
-    for status, count in session.execute(query):
-        counts[status.value] = count
-    return counts
+    connection = session.connection()
+    if sum(found.values()) > EXACT_UP_TO and connection.dialect.name == "postgresql":
+        for status in LeadStatus:
+            counts[status.value] = _estimate(
+                connection, select(Lead.id).where(Lead.status == status, *where)
+            )
+        return TabCounts(counts, estimated=True)
+    if sum(found.values()) > EXACT_UP_TO:  # SQLite (development): small enough to count
+        found = dict(
+            session.execute(
+                select(Lead.status, func.count()).where(*where).group_by(Lead.status)
+            ).all()
+        )
+    counts.update({status.value: count for status, count in found.items()})
+    return TabCounts(counts, estimated=False)
+
+
+def _estimate(connection: Any, query: Select[Any]) -> int:
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    [[plan]] = connection.exec_driver_sql(
+        f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params
+    ).one()
+    return int(plan["Plan"]["Plan Rows"])

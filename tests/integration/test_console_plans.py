@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from app import create_app
 from app.extensions import db
 from app.services.demo import generate_leads, load_demo_clinics
-from app.services.lead_queries import LeadFilters, page_query
+from app.services.lead_queries import LeadFilters, page_query, status_counts
 from tests.conftest import app_settings
 from tests.integration.conftest import truncate_all
 
@@ -73,3 +73,17 @@ def test_each_filter_reads_leads_through_an_index(leads_table: Flask, name: str)
 
     assert "Seq Scan on leads" not in explained, explained
     assert "Index" in explained, explained
+
+
+def test_tab_counts_are_exact_for_a_narrow_filter_and_estimated_for_a_broad_one(
+    leads_table: Flask,
+):
+    everything = db.session.scalar(text("SELECT count(*) FROM leads"))
+
+    broad = status_counts(db.session, LeadFilters(), staff_id=1)
+    narrow = status_counts(db.session, LeadFilters(search="CR-G0001234"), staff_id=1)
+
+    assert broad.estimated
+    assert 0.8 * everything < sum(broad.counts.values()) < 1.2 * everything
+    assert not narrow.estimated
+    assert sum(narrow.counts.values()) == 1
