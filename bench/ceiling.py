@@ -1,0 +1,46 @@
+"""The ceiling for a form on this stack: the same app, a CSRF-protected form, one row.
+
+Served only by the benchmark (`bench.ceiling:create_bench_app()`), never by the product.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+from wtforms import StringField
+
+from app import create_app
+from app.extensions import db
+
+metadata = MetaData()
+bench_rows = Table(
+    "bench_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("note", String(200), nullable=False),
+)
+bp = Blueprint("bench_ceiling", __name__, url_prefix="/bench")
+
+
+class NoteForm(FlaskForm):
+    note = StringField()
+
+
+@bp.route("/form", methods=["GET", "POST"])
+def form() -> ResponseReturnValue:
+    note = NoteForm()
+    if note.validate_on_submit():
+        db.session.execute(insert(bench_rows).values(note=note.note.data or ""))
+        db.session.commit()
+        return "", 204
+    return f'<form method="post">{note.csrf_token()}<input name="note"></form>'
+
+
+def create_bench_app() -> Flask:
+    app = create_app()
+    app.register_blueprint(bp)
+    with app.app_context():
+        metadata.create_all(db.engine)
+    return app

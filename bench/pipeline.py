@@ -1,0 +1,420 @@
+"""Intake, routing latency and worker cost, each beside its ceiling on the same stack.
+
+1. Intake: saturation throughput of the real inquiry POST (CSRF cookie and token, every
+   field) under wrk, beside a minimal CSRF-protected one-row form of the same app; then
+   p50/p99 of the inquiry POST at half its saturation rate. Target `intake.ratio` >= 0.8.
+2. Routing latency: POST to the last email accepted by the sink, at a steady 20/s.
+   Target p95 under 1 s.
+3. Worker cost: leads fully processed per second by one worker process, beside the
+   ceiling from its parts (no-op task round trips and SMTP sends, as many as a lead needs).
+   Target at least 0.5.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.cookiejar
+import re
+import smtplib
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
+from pathlib import Path
+
+import redis
+from flask_migrate import upgrade
+from sqlalchemy import func, select, update
+
+from app import create_app
+from app.extensions import db
+from app.models import Clinic, EmailStatus, Lead, Offering, OutboundEmail, Procedure
+from app.services.catalog import load_catalog
+from app.services.demo import load_demo_clinics
+from bench.common import (
+    FULL,
+    REDIS_URL,
+    percentile,
+    repeat,
+    save,
+    scratch_database,
+    settings,
+    table,
+)
+from bench.stack import Sink, Stack
+
+WRK_SECONDS = 15 if FULL else 8
+LATENCY_SECONDS = 60 if FULL else 20
+WORKER_LEADS = 300 if FULL else 100
+FIELDS = {
+    "full_name": "Bench Patient",
+    "country": "KZ",
+    "language": "ru",
+    "procedure": "autologous-msc-injection",
+    "message": "A benchmark inquiry about a painful knee, long enough to be accepted.",
+    "budget_usd": "15000",
+    "travel_from": "2027-03-01",
+    "travel_to": "2027-03-20",
+    "needs_interpreter": "y",
+    "consent": "y",
+}
+
+
+class Browser:
+    """What a browser holds after opening a form: the session cookie and the hidden fields."""
+
+    def __init__(self, base: str, page: str) -> None:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        html = opener.open(base + page).read().decode()
+        self.hidden = dict(re.findall(r'name="([a-z_]+)" type="hidden" value="([^"]*)"', html))
+        self.hidden.update(re.findall(r'type="hidden" name="([a-z_]+)" value="([^"]*)"', html))
+        self.cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+
+    def body(self, **fields: str) -> str:
+        return urllib.parse.urlencode({**self.hidden, **fields})
+
+
+def phone(n: int) -> str:
+    """A valid, distinct Kazakh mobile number, so no lead is a duplicate of another."""
+    return f"+7701{n % 10_000_000:07d}"
+
+
+def wrk(base: str, path: str, browser: Browser, fields: dict[str, str], unique: bool) -> float:
+    """Requests per second at saturation; every response must be a success or a redirect."""
+    fixed = browser.body(**fields)
+    script = f"""
+local n = 0
+init = function(args) math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16)) end
+request = function()
+  n = n + 1
+  local body = "{fixed}"
+  if {"true" if unique else "false"} then
+    local id = tostring(math.random(1, 1000000000)) .. "x" .. n
+    body = body .. "&submission_id=" .. id .. "&email=p" .. id .. "%40example.com"
+      .. "&phone=%2B7701" .. string.format("%07d", math.random(0, 9999999))
+  end
+  return wrk.format("POST", "{path}", {{
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "{browser.cookie}",
+  }}, body)
+end
+"""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    out = subprocess.run(
+        ["wrk", "-t2", "-c8", f"-d{WRK_SECONDS}s", "-s", lua.name, base + path],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    Path(lua.name).unlink()
+    if "Non-2xx or 3xx responses" in out:
+        raise RuntimeError(f"wrk saw failed requests:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def paced(
+    base: str, path: str, cookie: str, bodies: Callable[[int], str], rate: float, seconds: float
+) -> tuple[list[float], list[float]]:
+    """An open-loop load at `rate` per second: each request is timed from when it was due,
+    so a slow server cannot slow the load down. Returns (due times, latencies in ms)."""
+    host, port = base.removeprefix("http://").split(":")
+    local = threading.local()
+    count = int(rate * seconds)
+    start = time.time() + 0.5
+    due = [start + n / rate for n in range(count)]
+    latencies = [0.0] * count
+
+    def send(n: int) -> None:
+        if not hasattr(local, "connection"):
+            local.connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        wait = due[n] - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        local.connection.request(
+            "POST",
+            path,
+            body=bodies(n),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
+        response = local.connection.getresponse()
+        response.read()
+        if response.status >= 400:
+            raise RuntimeError(f"POST {path}: {response.status}")
+        latencies[n] = (time.time() - due[n]) * 1000
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        for future in [pool.submit(send, n) for n in range(count)]:
+            future.result()
+    return due, latencies
+
+
+def wait_for_drain(app: object, timeout: float = 900) -> None:
+    """Until every lead is routed and every email sent: a measurement starts on a quiet stack."""
+    deadline = time.monotonic() + timeout
+    with app.app_context():  # type: ignore[attr-defined]
+        while time.monotonic() < deadline:
+            waiting = db.session.scalar(
+                select(func.count(OutboundEmail.id)).where(OutboundEmail.status != EmailStatus.SENT)
+            ) + db.session.scalar(select(func.count(Lead.id)).where(Lead.processed_at.is_(None)))
+            db.session.rollback()
+            if not waiting:
+                return
+            time.sleep(0.5)
+    raise RuntimeError("the stack did not drain its backlog in time")
+
+
+def intake(stack: Stack, app: object) -> dict[str, float]:
+    """The relay pauses while wrk saturates the web workers (the outbox keeps the work), so
+    the request is measured, not the routing it leaves for later; it drains afterwards."""
+    stack.stop("relay")
+    form = Browser(stack.base, "/inquire")
+    ceiling_form = Browser(stack.base, "/bench/form")
+    inquiry = repeat(lambda: wrk(stack.base, "/inquire", form, FIELDS, unique=True))
+    ceiling = repeat(
+        lambda: wrk(stack.base, "/bench/form", ceiling_form, {"note": "x"}, unique=False)
+    )
+    stack.start_relay()
+    wait_for_drain(app)
+    half = inquiry["median"] / 2
+    _, latencies = paced(
+        stack.base,
+        "/inquire",
+        form.cookie,
+        lambda n: form.body(
+            **FIELDS, submission_id=f"half-{n}", email=f"half{n}@example.com", phone=phone(n)
+        ),
+        half,
+        WRK_SECONDS,
+    )
+    ratio = inquiry["median"] / ceiling["median"]
+    return {
+        "intake.per_second": round(inquiry["median"], 1),
+        "intake.per_second_spread": round(inquiry["spread"], 1),
+        "intake.ceiling_per_second": round(ceiling["median"], 1),
+        "intake.ceiling_per_second_spread": round(ceiling["spread"], 1),
+        "intake.ratio": round(ratio, 2),
+        "intake.ratio_target": 0.8,
+        "intake.half_rate_per_second": round(half, 1),
+        "intake.half_rate_p50_ms": round(statistics.median(latencies), 1),
+        "intake.half_rate_p99_ms": round(percentile(latencies, 0.99), 1),
+    }
+
+
+def emails_per_lead(app: object) -> int:
+    """The confirmation plus one notice per clinic that offers the bench procedure."""
+    with app.app_context():  # type: ignore[attr-defined]
+        offering = db.session.scalar(
+            select(func.count(Offering.id))
+            .join(Procedure, Procedure.id == Offering.procedure_id)
+            .where(Procedure.slug == FIELDS["procedure"])
+        )
+        db.session.remove()
+    return 1 + min(offering, 3)
+
+
+def routing_latency(stack: Stack, sink: Sink, app: object, per_lead: int) -> dict[str, float]:
+    wait_for_drain(app)
+    form = Browser(stack.base, "/inquire")
+    before = len(sink.snapshot())
+    emails = [f"latency{n}@example.com" for n in range(int(20 * LATENCY_SECONDS))]
+    due, _ = paced(
+        stack.base,
+        "/inquire",
+        form.cookie,
+        lambda n: form.body(
+            **FIELDS, submission_id=f"lat-{n}", email=emails[n], phone=phone(5_000_000 + n)
+        ),
+        20,
+        LATENCY_SECONDS,
+    )
+    sent_at = dict(zip(emails, due, strict=True))
+    deadline = time.monotonic() + 120
+    references: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        arrivals = sink.snapshot()[before:]
+        references = {
+            a.recipient: ref.group(0)
+            for a in arrivals
+            if (ref := re.search(r"CR-[A-Z0-9]{4}-[A-Z0-9]{4}", a.subject))
+            and a.recipient in sent_at
+        }
+        per_reference: dict[str, int] = {}
+        for a in arrivals:
+            if ref := re.search(r"CR-[A-Z0-9]{4}-[A-Z0-9]{4}", a.subject):
+                per_reference[ref.group(0)] = per_reference.get(ref.group(0), 0) + 1
+        if len(references) == len(emails) and all(
+            per_reference.get(ref, 0) >= per_lead for ref in references.values()
+        ):
+            break
+        time.sleep(0.5)
+    last: dict[str, float] = {}
+    for a in sink.snapshot()[before:]:
+        if ref := re.search(r"CR-[A-Z0-9]{4}-[A-Z0-9]{4}", a.subject):
+            last[ref.group(0)] = max(last.get(ref.group(0), 0.0), a.at)
+    latencies = [(last[references[e]] - sent_at[e]) * 1000 for e in emails if e in references]
+    return {
+        "routing_latency.leads": len(latencies),
+        "routing_latency.rate_per_second": 20,
+        "routing_latency.p50_ms": round(statistics.median(latencies), 1),
+        "routing_latency.p95_ms": round(percentile(latencies, 0.95), 1),
+        "routing_latency.p99_ms": round(percentile(latencies, 0.99), 1),
+        "routing_latency.target_p95_ms": 1000,
+    }
+
+
+def worker_cost(stack: Stack, sink: Sink, app: object, per_lead: int) -> dict[str, float]:
+    """Leads waiting in the outbox, then one worker process (concurrency 1) clears them."""
+    wait_for_drain(app)
+    stack.stop("worker")
+    stack.stop("relay")
+    form = Browser(stack.base, "/inquire")
+    paced(
+        stack.base,
+        "/inquire",
+        form.cookie,
+        lambda n: form.body(
+            **FIELDS,
+            submission_id=f"cost-{n}",
+            email=f"cost{n}@example.com",
+            phone=phone(8_000_000 + n),
+        ),
+        50,
+        WORKER_LEADS / 50,
+    )
+    stack.start_worker(concurrency=1)
+    with app.app_context():  # type: ignore[attr-defined]
+        total_emails = WORKER_LEADS * per_lead
+        started = time.time()
+        stack.start_relay()
+        while True:
+            sent = db.session.scalar(
+                select(func.count(OutboundEmail.id))
+                .join(Lead, Lead.id == OutboundEmail.lead_id)
+                .where(OutboundEmail.status == EmailStatus.SENT, Lead.email.like("cost%"))
+            )
+            db.session.rollback()
+            if sent >= total_emails:
+                break
+            if time.time() - started > 600:
+                raise RuntimeError("worker cost: leads not done in 10 minutes")
+            time.sleep(0.2)
+        elapsed = time.time() - started
+    leads_per_second = WORKER_LEADS / elapsed
+
+    noop_seconds = _noop_round_trip(app)
+    smtp_seconds = _smtp_send(sink.port)
+    # One routing task and one send task per email; each email one SMTP conversation.
+    ceiling = 1 / ((1 + per_lead) * noop_seconds + per_lead * smtp_seconds)
+    return {
+        "worker.leads": WORKER_LEADS,
+        "worker.leads_per_second": round(leads_per_second, 2),
+        "worker.noop_task_ms": round(noop_seconds * 1000, 2),
+        "worker.smtp_send_ms": round(smtp_seconds * 1000, 2),
+        "worker.ceiling_leads_per_second": round(ceiling, 2),
+        "worker.ratio": round(leads_per_second / ceiling, 2),
+        "worker.ratio_target": 0.5,
+    }
+
+
+def _noop_round_trip(app: object, count: int = 500) -> float:
+    """Seconds per no-op task, published and run by the same one-process worker."""
+    celery = app.extensions["celery"]  # type: ignore[attr-defined]
+    counter = redis.Redis.from_url(REDIS_URL)
+    counter.delete("bench:noop")
+    started = time.time()
+    with celery.producer_or_acquire() as producer:
+        for _ in range(count):
+            celery.send_task("bench.noop", producer=producer)
+    while int(counter.get("bench:noop") or 0) < count:
+        time.sleep(0.01)
+    return (time.time() - started) / count
+
+
+def _smtp_send(port: int, count: int = 200) -> float:
+    """Seconds per email sent to the sink the way the worker sends (a connection each)."""
+    started = time.time()
+    for n in range(count):
+        message = EmailMessage()
+        message["From"] = "no-reply@careroute.local"
+        message["To"] = f"sink{n}@example.com"
+        message["Subject"] = "ceiling"
+        message.set_content("x" * 600)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.send_message(message)
+    return (time.time() - started) / count
+
+
+def main() -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with scratch_database() as url, tempfile.TemporaryDirectory() as tmp, Sink() as sink:
+        app = create_app(settings(url, CELERY_BROKER_URL=REDIS_URL))
+        with app.app_context():
+            upgrade()
+            load_catalog(db.session)
+            load_demo_clinics(db.session)
+            # Thousands of bench leads must not run the clinics out of weekly capacity.
+            db.session.execute(update(Clinic).values(weekly_capacity=1_000_000))
+            db.session.commit()
+            db.session.remove()
+        stack = Stack(url, Path(tmp), sink)
+        try:
+            stack.start_web()
+            stack.start_relay()
+            stack.start_worker(concurrency=2)
+            per_lead = emails_per_lead(app)
+            for phase in (
+                lambda: intake(stack, app),
+                lambda: routing_latency(stack, sink, app, per_lead),
+                lambda: worker_cost(stack, sink, app, per_lead),
+            ):
+                figures.update(phase())
+                save(figures)  # a later phase failing keeps the earlier figures
+                print({key: value for key, value in figures.items()}, flush=True)
+            with app.app_context():
+                figures["pipeline.leads_stored"] = db.session.scalar(select(func.count(Lead.id)))
+                db.engine.dispose()
+        finally:
+            stack.stop_all()
+    table(
+        "Intake (wrk, 2 threads, 8 connections; median of runs)",
+        [
+            ("inquiry POST", f"{figures['intake.per_second']}/s"),
+            ("one-row form (ceiling)", f"{figures['intake.ceiling_per_second']}/s"),
+            ("ratio", f"{figures['intake.ratio']} (target >= 0.8)"),
+            (
+                f"at {figures['intake.half_rate_per_second']}/s",
+                f"p50 {figures['intake.half_rate_p50_ms']} ms, "
+                f"p99 {figures['intake.half_rate_p99_ms']} ms",
+            ),
+        ],
+    )
+    table(
+        f"Routing latency at 20 inquiries/s for {LATENCY_SECONDS} s",
+        [
+            ("p50", f"{figures['routing_latency.p50_ms']} ms"),
+            ("p95", f"{figures['routing_latency.p95_ms']} ms (target < 1000 ms)"),
+            ("p99", f"{figures['routing_latency.p99_ms']} ms"),
+        ],
+    )
+    table(
+        "Worker cost (one process)",
+        [
+            ("leads fully processed", f"{figures['worker.leads_per_second']}/s"),
+            ("ceiling from parts", f"{figures['worker.ceiling_leads_per_second']}/s"),
+            ("ratio", f"{figures['worker.ratio']} (target >= 0.5)"),
+        ],
+    )
+    save(figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
