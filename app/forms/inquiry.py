@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import date
+from functools import cache
 from typing import Any
 
 import pycountry
@@ -42,18 +43,24 @@ from app.services import attachments
 from app.services.intake import Inquiry, Upload
 
 
-def country_choices() -> list[tuple[str, str]]:
-    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+@cache
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """ISO 3166 data ships with pycountry and never changes while the process runs: sorted
+    once, not on every request (it was a fifth of an inquiry POST's time)."""
+    return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]))
 
 
 def procedure_choices() -> dict[str, list[tuple[str, str]]]:
     """Grouped by category; each label lists the other names patients know it by."""
     grouped: dict[str, list[tuple[str, str]]] = {}
-    for p in db.session.scalars(select(Procedure).order_by(Procedure.category, Procedure.name)):
-        label = f"{p.name} ({', '.join(p.synonyms[:3])})" if p.synonyms else p.name
-        grouped.setdefault(str(CATEGORY_LABELS.get(p.category, p.category)), []).append(
-            (p.slug, label)
+    rows = db.session.execute(
+        select(Procedure.slug, Procedure.name, Procedure.category, Procedure.synonyms).order_by(
+            Procedure.category, Procedure.name
         )
+    )
+    for slug, name, category, synonyms in rows:
+        label = f"{name} ({', '.join(synonyms[:3])})" if synonyms else name
+        grouped.setdefault(str(CATEGORY_LABELS.get(category, category)), []).append((slug, label))
     return grouped
 
 
