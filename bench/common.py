@@ -91,3 +91,26 @@ def table(title: str, rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+
+
+STAFF_EMAIL = "bench@careroute.test"
+STAFF_PASSWORD = "bench password 123"
+
+
+def staff_client(app: Any) -> Any:
+    """A test client signed in as a new admin of the bench database."""
+    from app.extensions import db
+    from app.models import StaffRole
+    from app.services.auth import create_staff
+
+    with app.app_context():
+        create_staff(db.session, STAFF_EMAIL, StaffRole.ADMIN, STAFF_PASSWORD)
+        db.session.remove()
+    client = app.test_client()
+    page = client.get("/staff/login").text
+    token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    client.post(
+        "/staff/login",
+        data={"csrf_token": token, "email": STAFF_EMAIL, "password": STAFF_PASSWORD},
+    )
+    return client

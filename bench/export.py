@@ -17,14 +17,11 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.models import StaffRole
-from app.services.auth import create_staff
 from app.services.catalog import load_catalog
 from app.services.demo import generate_leads, load_demo_clinics
-from bench.common import repeat, save, scratch_database, settings, table
+from bench.common import repeat, save, scratch_database, settings, staff_client, table
 
 LEADS = 100_000
-PASSWORD = "bench password 123"
 # The export's rows and columns, plainly: no formula guard, no clinics subquery.
 COPY_SQL = (
     "COPY (SELECT l.reference, l.created_at, l.status, l.full_name, l.email,"
@@ -32,17 +29,6 @@ COPY_SQL = (
     " JOIN procedures p ON p.id = l.procedure_id ORDER BY l.created_at DESC, l.id DESC)"
     " TO STDOUT WITH (FORMAT csv)"
 )
-
-
-def signed_in(app):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    page = client.get("/staff/login").text
-    token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
-    client.post(
-        "/staff/login",
-        data={"csrf_token": token, "email": "bench@careroute.test", "password": PASSWORD},
-    )
-    return client
 
 
 def main() -> dict[str, float]:
@@ -54,9 +40,8 @@ def main() -> dict[str, float]:
             load_demo_clinics(db.session)
             generate_leads(db.session, LEADS)
             db.session.execute(text("ANALYZE"))
-            create_staff(db.session, "bench@careroute.test", StaffRole.ADMIN, PASSWORD)
             db.session.remove()
-        client = signed_in(app)
+        client = staff_client(app)
         plain_url = url.replace("postgresql+psycopg://", "postgresql://")
         sizes: dict[str, int] = {}
         peaks: list[float] = []
