@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -100,3 +101,11 @@ class BusinessCalendar:
             if overlap > timedelta():
                 total += overlap
         return total.total_seconds() / 3600
+
+
+@cache
+def _calendar(timezone: str, hours: str, country: str) -> BusinessCalendar:
+    """One calendar per setting: building the holiday table costs ~10 ms (lunar dates), and
+    it never changes while the process runs, so pages and deadline checks share it."""
+    opens, closes = _parse_hours(hours)
+    return BusinessCalendar(ZoneInfo(timezone), opens, closes, country)

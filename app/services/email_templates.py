@@ -180,7 +180,6 @@ def _start_answer_clock(session: Session, assignment_id: int, sent_at: datetime)
 def _portal_links(session: Session, assignment: Assignment) -> dict[str, Any]:
     """The lead's portal page, and a password link while the clinic has not set one."""
     user = primary_user(session, assignment.clinic_id, assignment.clinic.email)
-    needs_password = user is not None and user.password_hash is None
     return {
         "portal_url": external_url(
             "portal.lead",
@@ -188,7 +187,7 @@ def _portal_links(session: Session, assignment: Assignment) -> dict[str, Any]:
             t=sign("portal-lead", {"assignment": assignment.id}),
         ),
         "password_url": external_url("portal.set_password", token=password_token(user))
-        if needs_password and user is not None
+        if user is not None and user.password_hash is None
         else None,
     }
 

@@ -25,7 +25,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import attachments, audit
 from app.services.email_delivery import queue_email
-from app.services.retention import anonymise, remove_files
+from app.services.retention import WHAT_ANONYMISING_TOUCHES, anonymise, remove_files
 
 
 class RequestClosed(ValueError):
@@ -197,7 +197,11 @@ def erase(session: Session, request_id: int, staff_id: int, upload_dir: str) -> 
     email = request.email
     now = utcnow()
     leads = session.scalars(
-        select(Lead).where(Lead.email == email).order_by(Lead.id).with_for_update()
+        select(Lead)
+        .where(Lead.email == email)
+        .order_by(Lead.id)
+        .options(*WHAT_ANONYMISING_TOUCHES)
+        .with_for_update()
     ).all()
     references = [lead.reference for lead in leads]
     stored = [anonymise(session, lead, now, tell_clinics=True) for lead in leads]

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models import Lead, LeadNote, LeadStatus, OutboundEmail, PrivacyRequest
 from app.services import attachments, audit, lead_emails
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 FINAL_STATUSES = (LeadStatus.CLOSED, LeadStatus.LOST, LeadStatus.SPAM, LeadStatus.DUPLICATE)
 BATCH = 200
+# Loaded with each batch, not lead by lead.
+WHAT_ANONYMISING_TOUCHES = (selectinload(Lead.assignments), selectinload(Lead.attachment))
 
 
 def anonymise(session: Session, lead: Lead, now: datetime, tell_clinics: bool) -> str | None:
@@ -77,6 +79,7 @@ def anonymise_expired(
             )
             .order_by(Lead.id)
             .limit(BATCH)
+            .options(*WHAT_ANONYMISING_TOUCHES)
             .with_for_update(skip_locked=True)
         ).all()
         if not batch:

@@ -24,6 +24,7 @@ from app.models import (
     LeadStatus,
     OutboundEmail,
     PrivacyRequest,
+    PrivacyRequestKind,
     Quote,
     StaffUser,
 )
@@ -33,6 +34,7 @@ from app.services.dashboard import build_dashboard
 from app.services.email_templates import privacy_token
 from app.services.lead_processing import process_lead
 from app.services.retention import anonymise_expired
+from tests.conftest import make_app
 from tests.support.data import PDF_BYTES
 from tests.support.forms import submit
 from tests.support.portal import clinic_user, sign_in
@@ -107,6 +109,17 @@ def test_retention_destroys_old_settled_leads_and_keeps_the_aggregates(
     age(old_closed, 400)
     age(old_open, 400)
     age(new_closed, 30)
+    db.session.add_all(
+        [
+            PrivacyRequest(
+                kind=PrivacyRequestKind.EXPORT,
+                email="old.request@example.com",
+                handled_at=utcnow() - timedelta(days=400),
+            ),
+            PrivacyRequest(kind=PrivacyRequestKind.ERASE, email="open.request@example.com"),
+        ]
+    )
+    db.session.commit()
     old_file, kept_files = (
         file_of(app, old_closed),
         [file_of(app, old_open), file_of(app, new_closed)],
@@ -146,7 +159,10 @@ def test_retention_destroys_old_settled_leads_and_keeps_the_aggregates(
     [run] = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "retention.anonymised")
     )
-    assert run.changes["leads"] == 1 and run.changes["files"] == 1
+    assert run.changes["leads"] == 1 and run.changes["files"] == 1 and run.changes["requests"] == 1
+    assert [r.email for r in db.session.scalars(select(PrivacyRequest))] == [
+        "open.request@example.com"
+    ]
 
     assert anonymise_expired(db.session, 365, app.config["UPLOAD_DIR"], utcnow()) == (0, 0)
 
@@ -180,8 +196,6 @@ def test_a_tampered_or_expired_privacy_link_is_refused_clearly(
     tampered = client.get(f"/inquire/privacy/{privacy_token(lead)}x")
     assert tampered.status_code == 400
     assert "not valid" in tampered.get_data(as_text=True)
-
-    from tests.conftest import make_app
 
     expiring = make_app(settings, PRIVACY_LINK_MAX_AGE_SECONDS="-1")
     with expiring.app_context():
