@@ -107,7 +107,7 @@ def test_a_worker_killed_mid_send_delivers_after_restart_with_one_message_id(
     stack_app: Flask, worker: WorkerProcess, smtp_server: SmtpServer, hold: str
 ):
     """Killed before the server accepted (rcpt): delivered once. Killed after it accepted and
-    before the row was marked sent (data): a copy may follow, with the same Message-ID."""
+    before the row was marked sent (data): one copy follows, with the same Message-ID."""
     import threading
 
     release = threading.Event()
@@ -134,8 +134,10 @@ def test_a_worker_killed_mid_send_delivers_after_restart_with_one_message_id(
         by_recipient.setdefault(message["To"], set()).add(message["Message-ID"])
     assert set(by_recipient) == {CLINIC_EMAIL, "staff@careroute.local"}
     assert all(len(ids) == 1 for ids in by_recipient.values())
-    counts = [m["To"] for m in smtp_server.messages]
+    copies = sorted(sum(1 for m in smtp_server.messages if m["To"] == to) for to in by_recipient)
     if hold == "rcpt":
-        assert len(counts) == 2
+        assert copies == [1, 1]
     else:
-        assert len(counts) <= 3
+        # The worker runs two sends at once, so either email may have been held when it died;
+        # the held one is resent once, never more.
+        assert copies[-1] == 2 and copies[0] in (1, 2)
