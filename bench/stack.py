@@ -5,6 +5,7 @@ message arrives."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -124,7 +126,9 @@ class Stack:
     def start_relay(self) -> None:
         self._spawn("relay", ["flask", "--app", "app", "outbox", "relay"])
 
-    def start_worker(self, concurrency: int = 1) -> None:
+    def start_worker(self, concurrency: int = 1) -> float:
+        """Start a worker; return when it said it was ready (time.time()), read off its log."""
+        earlier = self.log("worker").count(" ready.")
         self._spawn(
             "worker",
             [
@@ -140,10 +144,14 @@ class Stack:
             ],
         )
         deadline = time.monotonic() + 60
-        while " ready." not in self.log("worker"):
+        while self.log("worker").count(" ready.") == earlier:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"worker did not start: {self.log('worker')}")
             time.sleep(0.1)
+        stamp = re.findall(
+            r"^\[([0-9-]+ [0-9:,]+): INFO/MainProcess\] \S+ ready\.$", self.log("worker"), re.M
+        )[-1]
+        return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name, None)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import EmailStatus, OutboundEmail
@@ -93,10 +93,63 @@ class Delivery:
     retry_in: float | None = None
 
 
-def message_id(email: OutboundEmail, sender: str) -> str:
+def message_id(email_id: int, sender: str) -> str:
     """Stable per outbox row, so a resent copy carries the same id."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "careroute.local"
-    return f"<careroute-email-{email.id}@{domain}>"
+    return f"<careroute-email-{email_id}@{domain}>"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a worker needs of an outbox row it holds the lease on, read in the claim itself."""
+
+    id: int
+    recipient: str
+    template: str
+    context: dict[str, Any]
+    language: str
+    attempts: int
+
+
+def _claim(session: Session, email_id: int, policy: DeliveryPolicy, now: datetime) -> Claim | None:
+    """Take the lease and count the attempt in one conditional UPDATE, so two copies of the
+    task never both send and the row is not loaded, locked and flushed separately."""
+    row = session.execute(
+        update(OutboundEmail)
+        .where(
+            OutboundEmail.id == email_id,
+            OutboundEmail.attempts < policy.max_attempts,
+            or_(
+                OutboundEmail.status == EmailStatus.PENDING,
+                (OutboundEmail.status == EmailStatus.SENDING)
+                & or_(OutboundEmail.lease_until.is_(None), OutboundEmail.lease_until <= now),
+            ),
+        )
+        .values(
+            attempts=OutboundEmail.attempts + 1,
+            status=EmailStatus.SENDING,
+            lease_until=now + timedelta(seconds=policy.lease_seconds),
+        )
+        .returning(
+            OutboundEmail.id,
+            OutboundEmail.recipient,
+            OutboundEmail.template,
+            OutboundEmail.context,
+            OutboundEmail.language,
+            OutboundEmail.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    return None if row is None else Claim(*row)
+
+
+def _settle(session: Session, email_id: int, **values: Any) -> None:
+    session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id == email_id)
+        .values(lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def deliver(
@@ -112,62 +165,65 @@ def deliver(
     crashes its worker every time still runs out of attempts instead of looping forever.
     """
     now = now or utcnow()
-    email = session.get(OutboundEmail, email_id, with_for_update=True)
-    if email is None:
-        log.info("email %s is gone, nothing to send", email_id)
-        return Delivery(Outcome.SKIPPED)
-    if email.status in (EmailStatus.SENT, EmailStatus.FAILED):
-        session.rollback()
-        return Delivery(Outcome.SKIPPED)
-    if email.status is EmailStatus.SENDING and email.lease_until and email.lease_until > now:
-        session.rollback()
-        return Delivery(Outcome.SKIPPED)
-    if email.attempts >= policy.max_attempts:
-        return _fail(session, email, email.last_error or "gave up: no attempts left")
-
-    email.attempts += 1
-    email.status = EmailStatus.SENDING
-    email.lease_until = now + timedelta(seconds=policy.lease_seconds)
+    claim = _claim(session, email_id, policy, now)
+    if claim is None:
+        return _unclaimed(session, email_id, policy, now)
     session.commit()
 
     try:
-        rendered = email_templates.render(session, email)
+        rendered = email_templates.render(session, claim.template, claim.context, claim.language)
         message = smtp.build_message(
             sender=policy.sender,
-            recipient=email.recipient,
+            recipient=claim.recipient,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            message_id=message_id(email, policy.sender),
+            message_id=message_id(claim.id, policy.sender),
         )
         smtp.send(settings, message)
     except (email_templates.MissingSubject, smtp.HeaderInjection, smtp.PermanentSendError) as exc:
-        return _fail(session, email, str(exc))
+        return _fail(session, claim.id, str(exc))
     except smtp.TransientSendError as exc:
-        if email.attempts >= policy.max_attempts:
-            return _fail(session, email, str(exc))
-        delay = policy.backoff(email.attempts)
-        email.status = EmailStatus.PENDING
-        email.lease_until = None
-        email.last_error = str(exc)
-        email.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        if claim.attempts >= policy.max_attempts:
+            return _fail(session, claim.id, str(exc))
+        delay = policy.backoff(claim.attempts)
+        _settle(
+            session,
+            claim.id,
+            status=EmailStatus.PENDING,
+            last_error=str(exc)[:2000],
+            next_attempt_at=utcnow() + timedelta(seconds=delay),
+        )
         session.commit()
-        log.warning("email %s attempt %d failed, retry in %.1fs", email.id, email.attempts, delay)
+        log.warning("email %s attempt %d failed, retry in %.1fs", claim.id, claim.attempts, delay)
         return Delivery(Outcome.RETRY, retry_in=delay)
 
-    email.status = EmailStatus.SENT
-    email.sent_at = utcnow()
-    email.lease_until = None
-    email_templates.record_sent(session, email, email.sent_at)
+    sent_at = utcnow()
+    _settle(session, claim.id, status=EmailStatus.SENT, sent_at=sent_at)
+    email_templates.record_sent(session, claim.template, claim.context, sent_at)
     session.commit()
-    log.info("email %s (%s) sent", email.id, email.template)
+    log.info("email %s (%s) sent", claim.id, claim.template)
     return Delivery(Outcome.SENT)
 
 
-def _fail(session: Session, email: OutboundEmail, error: str) -> Delivery:
-    email.status = EmailStatus.FAILED
-    email.lease_until = None
-    email.last_error = error[:2000]
+def _unclaimed(session: Session, email_id: int, policy: DeliveryPolicy, now: datetime) -> Delivery:
+    """The claim matched nothing: the row is gone, settled, leased to a live send, or out of
+    attempts (then it fails for good)."""
+    email = session.get(OutboundEmail, email_id, with_for_update=True)
+    if email is None:
+        log.info("email %s is gone, nothing to send", email_id)
+    elif email.status in (EmailStatus.SENT, EmailStatus.FAILED) or (
+        email.status is EmailStatus.SENDING and email.lease_until and email.lease_until > now
+    ):
+        pass
+    elif email.attempts >= policy.max_attempts:
+        return _fail(session, email.id, email.last_error or "gave up: no attempts left")
+    session.rollback()
+    return Delivery(Outcome.SKIPPED)
+
+
+def _fail(session: Session, email_id: int, error: str) -> Delivery:
+    _settle(session, email_id, status=EmailStatus.FAILED, last_error=error[:2000])
     session.commit()
-    log.error("email %s failed for good: %s", email.id, error)
+    log.error("email %s failed for good: %s", email_id, error)
     return Delivery(Outcome.FAILED)

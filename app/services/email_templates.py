@@ -15,7 +15,8 @@ from typing import Any
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import (
     Assignment,
@@ -23,7 +24,6 @@ from app.models import (
     ClinicCredential,
     ClinicUser,
     Lead,
-    OutboundEmail,
     PrivacyRequest,
 )
 from app.services.links import external_url, sign
@@ -57,21 +57,26 @@ def email_template(name: str, after_sent: AfterSent | None = None) -> Callable[[
     return register
 
 
-def record_sent(session: Session, email: OutboundEmail, sent_at: datetime) -> None:
+def record_sent(
+    session: Session, template: str, context: dict[str, Any], sent_at: datetime
+) -> None:
     """What sending this email starts (a clinic's answer deadline), in the same commit."""
-    hook = _AFTER_SENT.get(email.template)
+    hook = _AFTER_SENT.get(template)
     if hook is not None:
-        hook(session, sent_at=sent_at, **email.context)
+        hook(session, sent_at=sent_at, **context)
 
 
-def render(session: Session, email: OutboundEmail) -> RenderedEmail:
-    builder = _BUILDERS[email.template]
-    with force_locale(email.language):
-        subject, context = builder(session, **email.context)
+def render(
+    session: Session, template: str, context: dict[str, Any], language: str
+) -> RenderedEmail:
+    """`context` is the outbox row's ids; the builder loads what they point at."""
+    builder = _BUILDERS[template]
+    with force_locale(language):
+        subject, values = builder(session, **context)
         return RenderedEmail(
             subject=subject,
-            text=render_template(f"email/{email.template}.txt", **context),
-            html=render_template(f"email/{email.template}.html", subject=subject, **context),
+            text=render_template(f"email/{template}.txt", **values),
+            html=render_template(f"email/{template}.html", subject=subject, **values),
         )
 
 
@@ -135,15 +140,23 @@ def _credential_expiring(
     }
 
 
-def _lead(session: Session, lead_id: int) -> Lead:
-    lead = session.get(Lead, lead_id)
+def _lead(session: Session, lead_id: int, *load: Any) -> Lead:
+    lead = session.get(Lead, lead_id, options=[joinedload(Lead.procedure), *load])
     if lead is None:
         raise MissingSubject(f"lead {lead_id} is gone")
     return lead
 
 
 def _assignment(session: Session, assignment_id: int) -> Assignment:
-    assignment = session.get(Assignment, assignment_id)
+    """With its lead, the lead's procedure and the clinic: what every email about it shows."""
+    assignment = session.scalar(
+        select(Assignment)
+        .where(Assignment.id == assignment_id)
+        .options(
+            joinedload(Assignment.lead).joinedload(Lead.procedure),
+            joinedload(Assignment.clinic),
+        )
+    )
     if assignment is None:
         raise MissingSubject(f"assignment {assignment_id} is gone")
     return assignment
@@ -159,7 +172,7 @@ def privacy_token(lead: Lead) -> str:
 
 @email_template("patient_confirmation")
 def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str, Any]]:
-    lead = _lead(session, lead_id)
+    lead = _lead(session, lead_id, selectinload(Lead.assignments).joinedload(Assignment.clinic))
     # A duplicate went nowhere new: the patient hears where their first inquiry went.
     routed = lead.duplicate_of if lead.duplicate_of is not None else lead
     clinics = [a.clinic for a in routed.assignments if a.revoked_at is None]
@@ -172,9 +185,13 @@ def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str
 
 
 def _start_answer_clock(session: Session, assignment_id: int, sent_at: datetime) -> None:
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is not None and assignment.sent_at is None:
-        assignment.sent_at = sent_at
+    """The first notice sent starts the clock; a resent copy does not move it."""
+    session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment_id, Assignment.sent_at.is_(None))
+        .values(sent_at=sent_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _portal_links(session: Session, assignment: Assignment) -> dict[str, Any]:

@@ -53,6 +53,43 @@ def _needs_processing(lead: Lead) -> bool:
     )
 
 
+def _count_attempt(session: Session, lead_id: int, max_attempts: int) -> bool:
+    """One conditional UPDATE: the lead still needs processing and has attempts left."""
+    counted = session.execute(
+        update(Lead)
+        .where(
+            Lead.id == lead_id,
+            Lead.processed_at.is_(None),
+            Lead.status == LeadStatus.NEW,
+            Lead.consent_withdrawn_at.is_(None),
+            Lead.processing_failed.is_(False),
+            Lead.processing_attempts < max_attempts,
+        )
+        .values(processing_attempts=Lead.processing_attempts + 1)
+        .returning(Lead.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return counted is not None
+
+
+def _give_up_if_out_of_attempts(session: Session, lead_id: int, max_attempts: int) -> None:
+    lead = session.get(Lead, lead_id, with_for_update=True)
+    if lead is None or not _needs_processing(lead) or lead.processing_attempts < max_attempts:
+        session.rollback()
+        return
+    lead.processing_failed = True
+    audit.record(
+        session,
+        audit.Actor.system("routing"),
+        "lead.processing_failed",
+        "lead",
+        lead.id,
+        {"attempts": lead.processing_attempts},
+    )
+    session.commit()
+    log.error("lead %s: processing gave up after %d attempts", lead.id, lead.processing_attempts)
+
+
 def process_lead(
     session: Session, lead_id: int, policy: ProcessingPolicy, now: datetime | None = None
 ) -> None:
@@ -62,26 +99,9 @@ def process_lead(
     worker every time is flagged for staff after `max_attempts` instead of looping.
     """
     now = now or utcnow()
-    lead = session.get(Lead, lead_id, with_for_update=True)
-    if lead is None or not _needs_processing(lead):
-        session.rollback()
+    if not _count_attempt(session, lead_id, policy.max_attempts):
+        _give_up_if_out_of_attempts(session, lead_id, policy.max_attempts)
         return
-    if lead.processing_attempts >= policy.max_attempts:
-        lead.processing_failed = True
-        audit.record(
-            session,
-            audit.Actor.system("routing"),
-            "lead.processing_failed",
-            "lead",
-            lead.id,
-            {"attempts": lead.processing_attempts},
-        )
-        session.commit()
-        log.error(
-            "lead %s: processing gave up after %d attempts", lead.id, lead.processing_attempts
-        )
-        return
-    lead.processing_attempts += 1
     session.commit()
 
     lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
@@ -95,14 +115,14 @@ def process_lead(
         outcome = {"duplicate_of": duplicate_of.id}
     else:
         assignments = routing.assign(session, lead, policy.max_clinics, now.date(), now)
-        for assignment in assignments:
-            lead_emails.notify_clinic(session, assignment)
         lead.no_matching_clinic = not assignments
         if assignments:
             lead.status = LeadStatus.ROUTED
+        for assignment in assignments:
+            lead_emails.notify_clinic(session, assignment)
         outcome = {"clinics": [a.clinic_id for a in assignments]}
-    lead_emails.confirm_to_patient(session, lead)
     lead.processed_at = now
+    lead_emails.confirm_to_patient(session, lead)
     action = (
         "lead.duplicate"
         if duplicate_of

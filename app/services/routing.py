@@ -161,11 +161,18 @@ def assign(
     lock_routing(session)
     holding = len([a for a in lead.assignments if a.holds_lead])
     ranked = rank_clinics(session, lead, max(limit - holding, 0), today, now)
+    # Loaded in one statement: the notices to these clinics need their addresses next.
+    clinics = {
+        clinic.id: clinic
+        for clinic in session.scalars(
+            select(Clinic).where(Clinic.id.in_([c.clinic_id for c in ranked]))
+        )
+    }
     created = []
     for offset, candidate in enumerate(ranked, start=len(lead.assignments) + 1):
         assignment = Assignment(
             lead=lead,
-            clinic_id=candidate.clinic_id,
+            clinic=clinics[candidate.clinic_id],
             rank=offset,
             score=candidate.breakdown(offset),
             created_at=now,

@@ -12,10 +12,15 @@ from app.extensions import db
 from app.models import Clinic, ClinicUser, OutboundEmail
 from app.models.base import utcnow
 from app.services.auth import hash_password
-from app.services.email_templates import render
+from app.services.email_templates import RenderedEmail, render
 from tests.support.forms import submit
 
 CLINIC_PASSWORD = "a clinic password for tests"
+
+
+def rendered(email: OutboundEmail) -> RenderedEmail:
+    """An outbox row rendered as the worker would send it."""
+    return render(db.session, email.template, email.context, email.language)
 
 
 @cache
@@ -49,7 +54,7 @@ def links_in(template: str, recipient: str | None = None) -> list[str]:
         query = query.where(OutboundEmail.recipient == recipient)
     links: list[str] = []
     for email in db.session.scalars(query.order_by(OutboundEmail.id)):
-        links += re.findall(r"https?://\S+", render(db.session, email).text)
+        links += re.findall(r"https?://\S+", rendered(email).text)
     return links
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Lead, OutboundEmail
 from app.services.consent import withdraw_consent
-from app.services.email_templates import render
 from app.services.lead_processing import process_lead
 from tests.support.forms import submit
+from tests.support.portal import rendered as render_row
 from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
 
 CANARY = "CANARY-7f3a9 my left knee grade four"
@@ -23,7 +23,7 @@ def rendered(template: str) -> list[str]:
     emails = db.session.scalars(select(OutboundEmail).where(OutboundEmail.template == template))
     out = []
     for email in emails:
-        message = render(db.session, email)
+        message = render_row(email)
         out.append(f"{message.subject}\n{message.text}\n{message.html}")
     return out
 

@@ -27,13 +27,20 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import attachments
-from app.services.email_templates import clinic_verification_token, render
+from app.services.email_templates import clinic_verification_token
 from app.services.lead_processing import process_lead
 from tests.conftest import STAFF_PASSWORD, make_app
 from tests.support.checks import count, field_error
 from tests.support.data import PDF_BYTES, clinic_application
 from tests.support.forms import filled_in, submit
-from tests.support.portal import CLINIC_PASSWORD, clinic_user, links_in, path_of, sign_in
+from tests.support.portal import (
+    CLINIC_PASSWORD,
+    clinic_user,
+    links_in,
+    path_of,
+    rendered,
+    sign_in,
+)
 from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
 
 PATIENT = "Aigerim Routedova"
@@ -331,7 +338,7 @@ def test_the_first_answer_moves_the_lead_on_and_the_patient_hears_once(
     ).all()
     assert len(told) == 1 and told[0].recipient == routed.lead.email
     assert told[0].language == routed.lead.language
-    assert "Alpha will contact you" in render(db.session, told[0]).subject
+    assert "Alpha will contact you" in rendered(told[0]).subject
     answers = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "lead.clinic_answered")
     ).all()
