@@ -149,7 +149,7 @@ class Stack:
                 raise RuntimeError(f"worker did not start: {self.log('worker')}")
             time.sleep(0.1)
         stamp = re.findall(
-            r"^\[([0-9-]+ [0-9:,]+): INFO/MainProcess\] \S+ ready\.$", self.log("worker"), re.M
+            r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}).* ready\.$", self.log("worker"), re.M
         )[-1]
         return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
 

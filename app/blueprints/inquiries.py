@@ -47,10 +47,10 @@ def inquire(slug: str | None = None) -> ResponseReturnValue:
         form.clinic.data = chosen.slug
     if form.validate_on_submit():
         source = request.form.get("source") or ("clinic-page" if chosen else "web")
-        lead = submit_inquiry(
+        submitted = submit_inquiry(
             db.session, form.to_inquiry(source), form.upload(), current_app.config["UPLOAD_DIR"]
         )
-        session["inquiry_reference"] = lead.reference
+        session["inquiry_reference"] = submitted.reference
         return redirect(url_for("inquiries.thanks"))
     status = 422 if form.is_submitted() else 200
     return render_template("inquiries/form.html", form=form, clinic=chosen), status

@@ -16,10 +16,15 @@ class ListChoiceField(SelectField):
         self.invalid = invalid
 
     def pre_validate(self, form: Form) -> None:
-        try:
-            super().pre_validate(form)
-        except ValidationError as exc:
-            raise ValidationError(self.invalid) from exc
+        """A set lookup: WTForms builds an option object per choice to compare, which for
+        the ~250 countries cost more than the rest of the inquiry's validation."""
+        if self.choices is None:
+            raise TypeError(f"{self.name}: choices are not set")
+        if not self.validate_choice:
+            return
+        groups = self.choices.values() if isinstance(self.choices, dict) else [self.choices]
+        if self.data not in {self.coerce(value) for group in groups for value, *_ in group}:
+            raise ValidationError(self.invalid)
 
 
 class CheckboxListField(SelectMultipleField):

@@ -50,15 +50,28 @@ def country_choices() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]))
 
 
+# The catalog changes with `flask catalog load`, not between one inquiry and the next.
+CATALOG_CACHE_SECONDS = 60.0
+
+
+def _catalog_rows() -> list[Any]:
+    """Kept per app for a minute: reading it on every form cost an inquiry POST a statement
+    and a tenth of its time."""
+    cached = current_app.extensions.setdefault("careroute.catalog_rows", {})
+    if cached.get("until", 0.0) < time.monotonic():
+        cached["rows"] = db.session.execute(
+            select(Procedure.slug, Procedure.name, Procedure.category, Procedure.synonyms).order_by(
+                Procedure.category, Procedure.name
+            )
+        ).all()
+        cached["until"] = time.monotonic() + CATALOG_CACHE_SECONDS
+    return list(cached["rows"])
+
+
 def procedure_choices() -> dict[str, list[tuple[str, str]]]:
     """Grouped by category; each label lists the other names patients know it by."""
     grouped: dict[str, list[tuple[str, str]]] = {}
-    rows = db.session.execute(
-        select(Procedure.slug, Procedure.name, Procedure.category, Procedure.synonyms).order_by(
-            Procedure.category, Procedure.name
-        )
-    )
-    for slug, name, category, synonyms in rows:
+    for slug, name, category, synonyms in _catalog_rows():
         label = f"{name} ({', '.join(synonyms[:3])})" if synonyms else name
         grouped.setdefault(str(CATEGORY_LABELS.get(category, category)), []).append((slug, label))
     return grouped

@@ -310,7 +310,7 @@ def load_demo_leads(session: Session, upload_dir: str, max_clinics: int) -> int:
     if session.scalar(select(func.count(Lead.id))):
         return 0
     for name, email, phone, country, language, slug, budget, message in _DEMO_INQUIRIES:
-        lead = submit_inquiry(
+        submitted = submit_inquiry(
             session,
             Inquiry(
                 full_name=name,
@@ -333,5 +333,5 @@ def load_demo_leads(session: Session, upload_dir: str, max_clinics: int) -> int:
             None,
             upload_dir,
         )
-        process_lead(session, lead.id, ProcessingPolicy(max_clinics=max_clinics))
+        process_lead(session, submitted.lead_id, ProcessingPolicy(max_clinics=max_clinics))
     return len(_DEMO_INQUIRIES)

@@ -54,18 +54,22 @@ class Upload:
     content_type: str
 
 
+@dataclass(frozen=True)
+class Submitted:
+    lead_id: int
+    reference: str
+
+
 def submit_inquiry(
     session: Session, inquiry: Inquiry, upload: Upload | None, upload_dir: str
-) -> Lead:
-    """Store the lead (and its processing task) and commit; return the lead.
+) -> Submitted:
+    """Store the lead (and its processing task) and commit.
 
-    The same form submitted twice returns the lead the first one made. A submission judged
-    to be spam is stored as such and never routed, so the sender learns nothing.
+    The same form submitted twice answers with the lead the first one made: the unique
+    submission id refuses the second row, so the common case pays for no lookup first. A
+    submission judged to be spam is stored as such and never routed, so the sender learns
+    nothing.
     """
-    if inquiry.submission_id:
-        earlier = session.scalar(select(Lead).where(Lead.submission_id == inquiry.submission_id))
-        if earlier is not None:
-            return earlier
     procedure = session.scalar(select(Procedure).where(Procedure.slug == inquiry.procedure_slug))
     if procedure is None:
         raise LookupError(f"unknown procedure {inquiry.procedure_slug!r}")
@@ -119,6 +123,7 @@ def submit_inquiry(
             lead.id,
             {"procedure": procedure.slug, "consent_version": CONSENT_VERSION},
         )
+        submitted = Submitted(lead.id, lead.reference)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -126,15 +131,15 @@ def submit_inquiry(
             attachments.remove(upload_dir, stored_name)
         if inquiry.submission_id:
             # The same form's other submission committed first: that lead is the answer.
-            earlier = session.scalar(
-                select(Lead).where(Lead.submission_id == inquiry.submission_id)
-            )
+            earlier = session.execute(
+                select(Lead.id, Lead.reference).where(Lead.submission_id == inquiry.submission_id)
+            ).first()
             if earlier is not None:
-                return earlier
+                return Submitted(*earlier)
         raise
     except BaseException:
         session.rollback()
         if stored_name:
             attachments.remove(upload_dir, stored_name)
         raise
-    return lead
+    return submitted
