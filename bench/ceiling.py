@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 from wtforms import StringField
 
 from app import create_app
 from app.extensions import db
+from app.forms.base import AppForm
 
 metadata = MetaData()
 bench_rows = Table(
@@ -24,7 +24,7 @@ bench_rows = Table(
 bp = Blueprint("bench_ceiling", __name__, url_prefix="/bench")
 
 
-class NoteForm(FlaskForm):
+class NoteForm(AppForm):
     note = StringField()
 
 

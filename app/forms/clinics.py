@@ -6,12 +6,12 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.extensions import db
+from app.forms.base import AppForm
 from app.forms.fields import CheckboxListField
 from app.forms.validators import (
     AtLeastOne,
@@ -36,7 +36,7 @@ def _required(message: Any) -> DataRequired:
     return DataRequired(message=message)
 
 
-class ClinicApplicationForm(FlaskForm):
+class ClinicApplicationForm(AppForm):
     clinic_name = StringField(
         _l("Clinic name"),
         validators=[_required(_l("Please enter the clinic's name.")), Length(max=200)],

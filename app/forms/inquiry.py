@@ -11,7 +11,6 @@ from typing import Any
 import pycountry
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -34,6 +33,7 @@ from wtforms.validators import (
 )
 
 from app.extensions import db
+from app.forms.base import AppForm
 from app.forms.clinics import language_choices
 from app.forms.fields import ListChoiceField
 from app.forms.validators import EmailAddress, PhoneNumber
@@ -90,7 +90,7 @@ def _started_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="careroute.form-started")
 
 
-class InquiryForm(FlaskForm):
+class InquiryForm(AppForm):
     full_name = StringField(
         _l("Your full name"),
         validators=[DataRequired(_l("Please tell us your name.")), Length(max=200)],
@@ -259,7 +259,7 @@ class InquiryForm(FlaskForm):
         return Upload(stream=self.attachment.data.stream, content_type=self._content_type)
 
 
-class PrivacyRequestForm(FlaskForm):
+class PrivacyRequestForm(AppForm):
     kind = RadioField(
         _l("What would you like us to do?"),
         choices=[

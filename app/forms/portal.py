@@ -7,7 +7,6 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -30,6 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.forms.base import AppForm
 from app.forms.clinics import language_choices
 from app.forms.fields import CheckboxListField, ListChoiceField
 from app.forms.validators import AtLeastOne, EmailAddress
@@ -38,7 +38,7 @@ from app.services.auth import MIN_PASSWORD_LENGTH
 from app.services.clinic_answers import QuoteDetails
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(AppForm):
     password = PasswordField(
         _l("New password"),
         validators=[
@@ -59,7 +59,7 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-class EmailForm(FlaskForm):
+class EmailForm(AppForm):
     """A password link for a forgotten password, or an invitation for a colleague."""
 
     email = StringField(
@@ -73,7 +73,7 @@ def currency_choices() -> list[tuple[str, str]]:
     return [(code, f"{code} — {names.get(code, code)}") for code in QUOTE_CURRENCIES]
 
 
-class QuoteForm(FlaskForm):
+class QuoteForm(AppForm):
     price_min = IntegerField(
         _l("Price from"),
         validators=[
@@ -135,7 +135,7 @@ class QuoteForm(FlaskForm):
         )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(AppForm):
     reason = TextAreaField(
         _l("Why the clinic cannot help (staff read this; the patient does not)"),
         validators=[DataRequired(_l("Please give a short reason.")), Length(max=2000)],
@@ -165,7 +165,7 @@ class OfferingForm(Form):
             raise ValidationError(_l("The highest price cannot be below the lowest."))
 
 
-class ListingForm(FlaskForm):
+class ListingForm(AppForm):
     description = TextAreaField(
         _l("About the clinic"),
         validators=[

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.forms.base import AppForm
 from app.reference_data import CREDENTIAL_LABELS
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(AppForm):
     """Rejecting or suspending a clinic needs a reason the clinic will read."""
 
     reason = TextAreaField(
@@ -19,7 +19,7 @@ class ReasonForm(FlaskForm):
     )
 
 
-class CredentialForm(FlaskForm):
+class CredentialForm(AppForm):
     code = SelectField(_l("Credential"))
     reference = StringField(_l("Number or reference"), validators=[Optional(), Length(max=100)])
     expires_on = DateField(_l("Expires on"), validators=[Optional()])
@@ -29,7 +29,7 @@ class CredentialForm(FlaskForm):
         self.code.choices = [(code, str(label)) for code, label in CREDENTIAL_LABELS.items()]
 
 
-class NewStaffForm(FlaskForm):
+class NewStaffForm(AppForm):
     email = StringField(
         _l("Email"), validators=[DataRequired(_l("Please enter an email.")), Length(max=254)]
     )
@@ -40,7 +40,7 @@ class NewStaffForm(FlaskForm):
     )
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(AppForm):
     password = PasswordField(
         _l("New password (at least 12 characters)"),
         validators=[Length(min=12, message=_l("Please use at least 12 characters."))],
