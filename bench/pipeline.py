@@ -54,6 +54,7 @@ from bench.common import (
     scratch_database,
     settings,
     table,
+    wait_for_quiet,
 )
 from bench.stack import Sink, Stack
 
@@ -180,8 +181,10 @@ def wait_for_drain(app: object, timeout: float = 900) -> None:
 
 
 def intake(stack: Stack, app: object) -> dict[str, float]:
-    """The relay pauses while wrk saturates the web workers (the outbox keeps the work), so
-    the request is measured, not the routing it leaves for later; it drains afterwards."""
+    """The relay pauses while the web workers are measured, at saturation and at half of it
+    (the outbox keeps the work), so the request is measured, not the routing it leaves for
+    later: on two cores a busy worker would take the web's CPU. The stack drains afterwards;
+    routing latency (phase 2) measures everything running together."""
     stack.stop("relay")
     form = Browser(stack.base, "/inquire")
     ceiling_form = Browser(stack.base, "/bench/form")
@@ -189,9 +192,8 @@ def intake(stack: Stack, app: object) -> dict[str, float]:
     ceiling = repeat(
         lambda: wrk(stack.base, "/bench/form", ceiling_form, {"note": "x"}, unique=False)
     )
-    stack.start_relay()
-    wait_for_drain(app)
     half = inquiry["median"] / 2
+    wait_for_quiet()
     _, latencies = paced(
         stack.base,
         "/inquire",
@@ -202,6 +204,8 @@ def intake(stack: Stack, app: object) -> dict[str, float]:
         half,
         WRK_SECONDS,
     )
+    stack.start_relay()
+    wait_for_drain(app)
     ratio = inquiry["median"] / ceiling["median"]
     return {
         "intake.per_second": round(inquiry["median"], 1),
