@@ -109,19 +109,21 @@ def process_lead(
         session.rollback()
         return
     duplicate_of = find_duplicate(session, lead)
+    assignments = []
     if duplicate_of is not None:
         lead.status = LeadStatus.DUPLICATE
         lead.duplicate_of = duplicate_of
-        outcome = {"duplicate_of": duplicate_of.id}
+        outcome: dict[str, object] = {"duplicate_of": duplicate_of.id}
     else:
         assignments = routing.assign(session, lead, policy.max_clinics, now.date(), now)
         lead.no_matching_clinic = not assignments
         if assignments:
             lead.status = LeadStatus.ROUTED
-        for assignment in assignments:
-            lead_emails.notify_clinic(session, assignment)
         outcome = {"clinics": [a.clinic_id for a in assignments]}
+    # Every change to the lead before the emails' statements flush it: one UPDATE, not two.
     lead.processed_at = now
+    for assignment in assignments:
+        lead_emails.notify_clinic(session, assignment)
     lead_emails.confirm_to_patient(session, lead)
     action = (
         "lead.duplicate"
