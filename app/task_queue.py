@@ -18,6 +18,7 @@ from flask import Flask
 from app.config import ConfigError
 from app.extensions import db
 from app.services.outbox import Publish
+from app.services.routing import LOAD_RECOUNT_INTERVAL
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -38,6 +39,10 @@ def celery_init_app(app: Flask) -> Celery:
         "clinic-answer-deadlines": {
             "task": "deadlines.check",
             "schedule": timedelta(seconds=app.config["DEADLINE_CHECK_SECONDS"]),
+        },
+        "clinic-load-recount": {
+            "task": "clinics.recount_loads",
+            "schedule": LOAD_RECOUNT_INTERVAL,
         },
         "retention": {
             "task": "retention.anonymise",

@@ -2,8 +2,10 @@
 
 Every clinic offers the procedure (the worst case: all of them are candidates), speaks one
 of a few languages, and has had leads in the last month (so capacity and fairness counts
-have rows to read). Each lead is ranked and assigned in a transaction that is rolled back,
-so every lead sees the same clinics.
+have rows to read). Each lead is ranked and assigned and committed, as the worker does;
+then, outside the clock, its assignments are deleted and its clinics recounted, so every
+lead sees the same clinics. (Undoing by a rollback would also make psycopg forget the
+statements it has prepared, which the worker, committing, keeps.)
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_migrate import upgrade
-from sqlalchemy import insert, select, text
+from sqlalchemy import delete, insert, select, text
 
 from app import create_app
 from app.extensions import db
@@ -103,6 +105,17 @@ def _clinics(procedure_id: int) -> None:
             for k in range(5)
         ],
     )
+    routing.recount_loads(db.session, now)
+    db.session.commit()
+
+
+def _undo(lead_id: int, now: datetime) -> None:
+    clinic_ids = list(
+        db.session.scalars(
+            delete(Assignment).where(Assignment.lead_id == lead_id).returning(Assignment.clinic_id)
+        )
+    )
+    routing.recount_loads(db.session, now, clinic_ids)
     db.session.commit()
 
 
@@ -136,7 +149,8 @@ def main() -> dict[str, float]:
                     made = routing.assign(db.session, lead, 3, now.date(), now)
                     times.append((time.perf_counter() - started) * 1000)
                     assert len(made) == 3
-                    db.session.rollback()
+                    db.session.commit()
+                    _undo(lead_id, now)
                 samples.extend(times)
                 return statistics.median(times)
 

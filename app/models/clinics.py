@@ -49,6 +49,13 @@ class Clinic(db.Model):
             sqlite_where=text("status IN ('pending', 'approved', 'suspended')"),
         ),
         CheckConstraint("weekly_capacity >= 0", name="weekly_capacity_not_negative"),
+        # Routing's order after its leading criteria: most capacity left, fewest recent leads.
+        Index(
+            "ix_clinics_routing_order",
+            text("(weekly_capacity - week_leads) DESC"),
+            "month_leads",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +72,9 @@ class Clinic(db.Model):
     registration_number: Mapped[str] = mapped_column(String(10))
     description: Mapped[str] = mapped_column(Text, default="")
     weekly_capacity: Mapped[int] = mapped_column(Integer, default=10)
+    # Live assignments in the last 7 and 30 days, kept by app/services/routing.py.
+    week_leads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    month_leads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[ClinicStatus] = mapped_column(
         str_enum(ClinicStatus, "clinic_status"), default=ClinicStatus.PENDING, index=True
     )

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Lead
 from app.models.base import utcnow
-from app.services import audit, lead_emails
+from app.services import audit, lead_emails, routing
 
 
 def withdraw_consent(session: Session, lead_id: int) -> Lead | None:
@@ -23,11 +23,9 @@ def withdraw_consent(session: Session, lead_id: int) -> Lead | None:
     now = utcnow()
     lead.consent_withdrawn_at = now
     told = []
-    for assignment in lead.assignments:
-        if assignment.revoked_at is None:
-            assignment.revoked_at = now
-            lead_emails.tell_clinic_consent_withdrawn(session, assignment)
-            told.append(assignment.clinic_id)
+    for assignment in routing.revoke(session, lead.assignments, now):
+        lead_emails.tell_clinic_consent_withdrawn(session, assignment)
+        told.append(assignment.clinic_id)
     audit.record(
         session,
         audit.Actor.public("patient"),

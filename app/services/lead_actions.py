@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Assignment, Clinic, Lead, LeadNote, LeadStatus, StaffUser
 from app.models.base import utcnow
-from app.services import audit, lead_emails
+from app.services import audit, lead_emails, routing
 from app.services.outbox import enqueue_task
 
 
@@ -117,10 +117,15 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
         raise ActionRefused("the patient withdrew consent")
     have = {a.clinic_id for a in lead.assignments}
     now = utcnow()
+    routing.lock_routing(session)
+    clinics = [
+        clinic
+        for clinic in session.scalars(select(Clinic).where(Clinic.id.in_(clinic_ids)))
+        if clinic.id not in have
+    ]
+    routing.count_new_assignments(session, [clinic.id for clinic in clinics])
     added = []
-    for clinic in session.scalars(select(Clinic).where(Clinic.id.in_(clinic_ids))):
-        if clinic.id in have:
-            continue
+    for clinic in clinics:
         assignment = Assignment(
             lead=lead,
             clinic=clinic,

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Lead, LeadNote, LeadStatus, OutboundEmail, PrivacyRequest
-from app.services import attachments, audit, lead_emails
+from app.services import attachments, audit, lead_emails, routing
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,9 @@ def anonymise(session: Session, lead: Lead, now: datetime, tell_clinics: bool) -
         return None
     session.execute(delete(OutboundEmail).where(OutboundEmail.lead_id == lead.id))
     session.execute(delete(LeadNote).where(LeadNote.lead_id == lead.id))
-    for assignment in lead.assignments:
-        if assignment.revoked_at is None:
-            assignment.revoked_at = now
-            if tell_clinics:
-                lead_emails.tell_clinic_consent_withdrawn(session, assignment)
+    for assignment in routing.revoke(session, lead.assignments, now):
+        if tell_clinics:
+            lead_emails.tell_clinic_consent_withdrawn(session, assignment)
     stored_name = None
     if lead.attachment is not None:
         stored_name = lead.attachment.stored_name

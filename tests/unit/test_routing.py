@@ -23,6 +23,8 @@ from app.models import (
     OutboundEmail,
     Procedure,
 )
+from app.services import routing
+from app.services.consent import withdraw_consent
 from app.services.intake import CONSENT_VERSION, new_reference
 from app.services.lead_processing import ProcessingPolicy, process_lead
 
@@ -114,6 +116,9 @@ def give_recent_leads(clinic: Clinic, count: int, days_ago: int = 1) -> None:
         db.session.add(
             Assignment(lead=other, clinic=clinic, rank=1, created_at=NOW - timedelta(days=days_ago))
         )
+    db.session.flush()
+    # History written behind routing's back: count it as beat's recount would.
+    routing.recount_loads(db.session, NOW)
     db.session.commit()
 
 
@@ -153,6 +158,42 @@ def test_fairness_breaks_ties_by_fewest_recent_leads(app: Flask):
     lead = make_lead()
     process_lead(db.session, lead.id, POLICY, now=NOW)
     assert routed_to(lead) == ["Bravo", "Alpha"]
+
+
+def test_a_clinic_is_full_once_routing_has_given_it_its_weekly_capacity(app: Flask):
+    make_clinic("Alpha", languages=("ru",), capacity=1)
+    make_clinic("Bravo", capacity=10)
+    first = make_lead()
+    second = make_lead(email="second@example.com", phone="+77015550102")
+    process_lead(db.session, first.id, POLICY, now=NOW)
+    process_lead(db.session, second.id, POLICY, now=NOW)
+    assert routed_to(first) == ["Alpha", "Bravo"]
+    assert routed_to(second) == ["Bravo"]
+
+
+def test_leads_older_than_a_week_free_capacity_at_the_next_recount(app: Flask):
+    alpha = make_clinic("Alpha", capacity=2)
+    give_recent_leads(alpha, 2, days_ago=6)
+    before = make_lead()
+    after = make_lead(email="after@example.com", phone="+77015550102")
+
+    process_lead(db.session, before.id, POLICY, now=NOW)
+    routing.recount_loads(db.session, NOW + timedelta(days=2))
+    db.session.commit()
+    process_lead(db.session, after.id, POLICY, now=NOW + timedelta(days=2))
+
+    assert routed_to(before) == []
+    assert routed_to(after) == ["Alpha"]
+
+
+def test_withdrawn_consent_gives_the_clinic_its_capacity_back_at_once(app: Flask):
+    make_clinic("Alpha", capacity=1)
+    first = make_lead()
+    second = make_lead(email="second@example.com", phone="+77015550102")
+    process_lead(db.session, first.id, POLICY, now=NOW)
+    withdraw_consent(db.session, first.id)
+    process_lead(db.session, second.id, POLICY, now=NOW)
+    assert routed_to(second) == ["Alpha"]
 
 
 def test_the_chosen_clinic_comes_first_when_it_qualifies(app: Flask):
