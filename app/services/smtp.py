@@ -1,9 +1,11 @@
-"""Talking to the mail server: building a safe message and sending it with timeouts."""
+"""Talking to the mail server: building a safe message and sending it with timeouts, on a
+connection kept open between sends."""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -79,6 +81,70 @@ def build_message(
     return message
 
 
+# Connections kept open between sends, per process: connecting, greeting and quitting
+# cost as much as sending the message. One idle longer than IDLE_SECONDS is closed rather
+# than used (servers drop idle clients; RFC 5321 asks them to wait at least 5 minutes).
+IDLE_SECONDS = 30.0
+_idle: dict[SmtpSettings, list[tuple[smtplib.SMTP, float]]] = {}
+
+
+def _connect(settings: SmtpSettings) -> smtplib.SMTP:
+    if settings.use_ssl:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.host,
+            settings.port,
+            timeout=settings.timeout,
+            context=ssl.create_default_context(),
+        )
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
+        if settings.starttls:
+            client.starttls(context=ssl.create_default_context())
+        if settings.username:
+            client.login(settings.username, settings.password or "")
+    except BaseException:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _kept(settings: SmtpSettings) -> smtplib.SMTP | None:
+    """A kept connection that still answers (the server may have dropped it while idle)."""
+    kept = _idle.get(settings)
+    while kept:
+        client, since = kept.pop()
+        if time.monotonic() - since <= IDLE_SECONDS and _answers(client):
+            return client
+        client.close()
+    return None
+
+
+def _answers(client: smtplib.SMTP) -> bool:
+    try:
+        return bool(client.noop()[0] == 250)
+    except (smtplib.SMTPException, OSError):
+        return False
+
+
+def _send_on_a_connection(settings: SmtpSettings, message: EmailMessage) -> None:
+    """Send on a kept connection, or a new one; keep it for the next send if all went well."""
+    client = _kept(settings) or _connect(settings)
+    try:
+        client.send_message(message)
+    except BaseException:
+        _close(client)
+        raise
+    _idle.setdefault(settings, []).append((client, time.monotonic()))
+
+
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
     """Send one message; classify every failure as transient or permanent.
 
@@ -86,26 +152,7 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
     and never answers costs one timeout, not a stuck worker.
     """
     try:
-        if settings.use_ssl:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.host,
-                settings.port,
-                timeout=settings.timeout,
-                context=ssl.create_default_context(),
-            )
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        try:
-            if settings.starttls:
-                client.starttls(context=ssl.create_default_context())
-            if settings.username:
-                client.login(settings.username, settings.password or "")
-            client.send_message(message)
-        finally:
-            try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
+        _send_on_a_connection(settings, message)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         error = f"recipient refused: {exc.recipients}"

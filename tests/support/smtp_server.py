@@ -29,6 +29,7 @@ def free_port() -> int:
 class ScriptedHandler:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.greetings = 0  # one per connection: the client's EHLO
         self.replies: deque[str] = deque()
         self.attempts = 0
         self.hold_rcpt: threading.Event | None = None
@@ -39,6 +40,13 @@ class ScriptedHandler:
         self.closing = threading.Event()
         self.waiting = threading.Event()
         self.lock = threading.Lock()
+
+    async def handle_EHLO(  # noqa: N802 (aiosmtpd hook name)
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.greetings += 1
+        session.host_name = hostname  # what aiosmtpd does itself when there is no hook
+        return responses
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd hook name)
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -74,9 +82,9 @@ async def _wait(event: threading.Event) -> None:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.handler = ScriptedHandler()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
     @property
@@ -92,6 +100,9 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
+        """Close the server and every connection to it (again: nothing more happens)."""
+        if self.handler.closing.is_set():
+            return
         self.handler.closing.set()
         self.controller.stop()
 

@@ -52,6 +52,44 @@ def test_email_is_sent_multipart_with_a_stable_message_id(
     assert queued_email.status is EmailStatus.SENT and queued_email.attempts == 1
 
 
+def second_email(app: Flask) -> OutboundEmail:
+    address = "apply@second.example.com"
+    submit(app.test_client(), "/clinics/join", clinic_application(email=address))
+    return db.session.scalar(select(OutboundEmail).where(OutboundEmail.recipient == address))
+
+
+def test_emails_in_a_row_share_one_connection(
+    app: Flask, queued_email: OutboundEmail, smtp_server: SmtpServer
+):
+    settings = settings_for(smtp_server.url)
+    first = deliver(db.session, queued_email.id, settings, POLICY)
+    second = deliver(db.session, second_email(app).id, settings, POLICY)
+
+    assert first.outcome is second.outcome is Outcome.SENT
+    assert len(smtp_server.wait_for(2)) == 2
+    assert smtp_server.handler.greetings == 1
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced_without_a_retry(
+    app: Flask, queued_email: OutboundEmail, smtp_server: SmtpServer
+):
+    settings = settings_for(smtp_server.url)
+    deliver(db.session, queued_email.id, settings, POLICY)
+    smtp_server.stop()  # closes the connection the sender kept
+    restarted = SmtpServer(port=smtp_server.port).start()
+    try:
+        email = second_email(app)
+        result = deliver(db.session, email.id, settings, POLICY)
+        [message] = restarted.wait_for(1)
+    finally:
+        restarted.stop()
+
+    assert result.outcome is Outcome.SENT
+    assert message["To"] == "apply@second.example.com"
+    db.session.refresh(email)
+    assert email.attempts == 1
+
+
 def test_a_sent_email_is_not_sent_again(queued_email: OutboundEmail, smtp_server: SmtpServer):
     deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
     again = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
