@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.models import EmailStatus, OutboundEmail
@@ -35,26 +36,29 @@ def queue_email(
     context: dict[str, Any],
     language: str = "en",
     lead_id: int | None = None,
-) -> OutboundEmail:
+) -> None:
     """Add an email to the caller's transaction, once per idempotency key.
 
-    `lead_id` ties the email to a lead's timeline (and the console's "email failed" filter).
+    One INSERT that does nothing when the key exists (no lookup first): a lead's routing
+    queues several emails, and each lookup cost as much as the insert. `lead_id` ties the
+    email to a lead's timeline (and the console's "email failed" filter).
     """
-    existing = session.scalar(select(OutboundEmail).where(OutboundEmail.idempotency_key == key))
-    if existing is not None:
-        return existing
-    email = OutboundEmail(
-        idempotency_key=key,
-        recipient=recipient,
-        template=template,
-        context=context,
-        language=language,
-        lead_id=lead_id,
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    email_id = session.scalar(
+        insert(OutboundEmail)
+        .values(
+            idempotency_key=key,
+            recipient=recipient,
+            template=template,
+            context=context,
+            language=language,
+            lead_id=lead_id,
+        )
+        .on_conflict_do_nothing(index_elements=[OutboundEmail.idempotency_key])
+        .returning(OutboundEmail.id)
     )
-    session.add(email)
-    session.flush()
-    enqueue_task(session, "mail.send", email.id)
-    return email
+    if email_id is not None:
+        enqueue_task(session, "mail.send", email_id)
 
 
 @dataclass(frozen=True)
