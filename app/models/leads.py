@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -60,6 +61,19 @@ class Lead(db.Model):
         Index("ix_leads_country_created", "country", "created_at", "id"),
         Index("ix_leads_language_created", "language", "created_at", "id"),
         Index("ix_leads_assignee_created", "assigned_to_id", "created_at", "id"),
+        # A flag holds for few leads: each has a partial index in the same order, carrying the
+        # status, so the flag's page and its tab counts read only flagged leads' index entries.
+        *(
+            Index(
+                f"ix_leads_{flag}_created",
+                "created_at",
+                "id",
+                postgresql_include=["status"],
+                postgresql_where=text(f"{flag} IS TRUE"),
+                sqlite_where=text(f"{flag} IS TRUE"),
+            )
+            for flag in ("no_matching_clinic", "clinic_silent", "processing_failed")
+        ),
         CheckConstraint("budget_usd IS NULL OR budget_usd > 0", name="budget_positive"),
     )
 
@@ -96,15 +110,13 @@ class Lead(db.Model):
     lost_reason: Mapped[str | None] = mapped_column(Text)
     spam_reason: Mapped[str | None] = mapped_column(String(100))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
-    no_matching_clinic: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    no_matching_clinic: Mapped[bool] = mapped_column(Boolean, default=False)
     # A clinic let its deadline pass on this lead (the lead went to the next clinic).
-    clinic_silent: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false(), index=True
-    )
+    clinic_silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Counted before each routing attempt, so a lead whose processing kills the worker
     # every time stops being retried and is flagged for staff instead.
     processing_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    processing_failed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    processing_failed: Mapped[bool] = mapped_column(Boolean, default=False)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

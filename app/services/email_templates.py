@@ -16,7 +16,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import (
     Assignment,
@@ -172,7 +172,7 @@ def privacy_token(lead: Lead) -> str:
 
 @email_template("patient_confirmation")
 def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str, Any]]:
-    lead = _lead(session, lead_id, selectinload(Lead.assignments).joinedload(Assignment.clinic))
+    lead = _lead(session, lead_id, joinedload(Lead.assignments).joinedload(Assignment.clinic))
     # A duplicate went nowhere new: the patient hears where their first inquiry went.
     routed = lead.duplicate_of if lead.duplicate_of is not None else lead
     clinics = [a.clinic for a in routed.assignments if a.revoked_at is None]
