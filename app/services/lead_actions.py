@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Clinic, Lead, LeadNote, LeadStatus, StaffUser
+from app.models import Assignment, Lead, LeadNote, LeadStatus, StaffUser
 from app.models.base import utcnow
 from app.services import audit, lead_emails, routing
 from app.services.outbox import enqueue_task
@@ -118,14 +117,9 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
     have = {a.clinic_id for a in lead.assignments}
     now = utcnow()
     routing.lock_routing(session)
-    clinics = [
-        clinic
-        for clinic in session.scalars(select(Clinic).where(Clinic.id.in_(clinic_ids)))
-        if clinic.id not in have
-    ]
-    routing.count_new_assignments(session, [clinic.id for clinic in clinics])
+    clinics = routing.count_new_assignments(session, [i for i in clinic_ids if i not in have])
     added = []
-    for clinic in clinics:
+    for clinic in clinics.values():
         assignment = Assignment(
             lead=lead,
             clinic=clinic,

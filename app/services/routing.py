@@ -177,17 +177,21 @@ def lock_routing(session: Session) -> None:
         )
 
 
-def count_new_assignments(session: Session, clinic_ids: Iterable[int]) -> None:
-    """Add one lead to each clinic's week and month counts; the caller holds the routing
-    lock and creates the assignments in the same transaction."""
+def count_new_assignments(session: Session, clinic_ids: Iterable[int]) -> dict[int, Clinic]:
+    """Add one lead to each clinic's week and month counts; return the clinics by id, loaded
+    by the same statement (their notices need their addresses next). The caller holds the
+    routing lock and creates the assignments in the same transaction."""
     ids = list(clinic_ids)
-    if ids:
-        session.execute(
-            update(Clinic)
-            .where(Clinic.id.in_(ids))
-            .values(week_leads=Clinic.week_leads + 1, month_leads=Clinic.month_leads + 1)
-            .execution_options(synchronize_session=False)
-        )
+    if not ids:
+        return {}
+    counted = session.scalars(
+        update(Clinic)
+        .where(Clinic.id.in_(ids))
+        .values(week_leads=Clinic.week_leads + 1, month_leads=Clinic.month_leads + 1)
+        .returning(Clinic)
+        .execution_options(populate_existing=True)
+    )
+    return {clinic.id: clinic for clinic in counted}
 
 
 def recount_loads(session: Session, now: datetime, clinic_ids: Iterable[int] | None = None) -> int:
@@ -241,14 +245,7 @@ def assign(
     lock_routing(session)
     holding = len([a for a in lead.assignments if a.holds_lead])
     ranked = rank_clinics(session, lead, max(limit - holding, 0), today)
-    count_new_assignments(session, [c.clinic_id for c in ranked])
-    # Loaded in one statement: the notices to these clinics need their addresses next.
-    clinics = {
-        clinic.id: clinic
-        for clinic in session.scalars(
-            select(Clinic).where(Clinic.id.in_([c.clinic_id for c in ranked]))
-        )
-    }
+    clinics = count_new_assignments(session, [c.clinic_id for c in ranked])
     created = []
     for offset, candidate in enumerate(ranked, start=len(lead.assignments) + 1):
         assignment = Assignment(
