@@ -23,6 +23,7 @@ from app.models import (
     OutboundEmail,
     Procedure,
 )
+from app.models.base import utcnow
 from app.services import routing
 from app.services.consent import withdraw_consent
 from app.services.intake import CONSENT_VERSION, new_reference
@@ -184,6 +185,26 @@ def test_leads_older_than_a_week_free_capacity_at_the_next_recount(app: Flask):
 
     assert routed_to(before) == []
     assert routed_to(after) == ["Alpha"]
+
+
+def test_beat_recounts_the_clinics_so_old_assignments_stop_counting(app: Flask):
+    from workers.tasks.clinics import recount_loads
+
+    alpha = make_clinic("Alpha", capacity=2)
+    eight_days_ago = utcnow() - timedelta(days=8)
+    for n in range(2):
+        other = make_lead(email=f"old{n}@example.com", phone=f"+7701555090{n}")
+        db.session.add(Assignment(lead=other, clinic=alpha, rank=1, created_at=eight_days_ago))
+    # As counted a day ago, when both were still within the week.
+    alpha.week_leads, alpha.month_leads = 2, 2
+    db.session.commit()
+
+    recount_loads()
+
+    db.session.expire_all()
+    assert (alpha.week_leads, alpha.month_leads) == (0, 2)
+    schedule = app.extensions["celery"].conf.beat_schedule.values()
+    assert "clinics.recount_loads" in {entry["task"] for entry in schedule}
 
 
 def test_withdrawn_consent_gives_the_clinic_its_capacity_back_at_once(app: Flask):
