@@ -199,27 +199,39 @@ def recount_loads(session: Session, now: datetime, clinic_ids: Iterable[int] | N
     or those given); return how many counts changed. Beat runs it for every clinic to age
     out old assignments; revoking an assignment runs it for that clinic."""
     lock_routing(session)
-
-    def live_since(window: timedelta) -> Any:
-        return (
-            select(func.count())
-            .where(
-                Assignment.clinic_id == Clinic.id,
-                Assignment.revoked_at.is_(None),
-                Assignment.created_at >= now - window,
-            )
-            .scalar_subquery()
+    which = None if clinic_ids is None else list(clinic_ids)
+    # One grouped pass over a month of assignments, outer-joined to the clinics so that one
+    # with none counts 0. Correlated counts per clinic held the routing lock five times as
+    # long (10,000 clinics, nothing changed: ~270 ms against ~30-50 ms).
+    live = (
+        select(
+            Assignment.clinic_id,
+            func.count().filter(Assignment.created_at >= now - CAPACITY_WINDOW).label("week"),
+            func.count().label("month"),
         )
-
-    week, month = live_since(CAPACITY_WINDOW), live_since(FAIRNESS_WINDOW)
+        .where(Assignment.revoked_at.is_(None), Assignment.created_at >= now - FAIRNESS_WINDOW)
+        .group_by(Assignment.clinic_id)
+    )
+    if which is not None:
+        live = live.where(Assignment.clinic_id.in_(which))
+    counts = live.subquery()
+    counted = select(
+        Clinic.id,
+        func.coalesce(counts.c.week, 0).label("week"),
+        func.coalesce(counts.c.month, 0).label("month"),
+    ).outerjoin(counts, counts.c.clinic_id == Clinic.id)
+    if which is not None:
+        counted = counted.where(Clinic.id.in_(which))
+    fresh = counted.subquery()
     recount = (
         update(Clinic)
-        .where(or_(Clinic.week_leads != week, Clinic.month_leads != month))
-        .values(week_leads=week, month_leads=month)
+        .where(
+            Clinic.id == fresh.c.id,
+            or_(Clinic.week_leads != fresh.c.week, Clinic.month_leads != fresh.c.month),
+        )
+        .values(week_leads=fresh.c.week, month_leads=fresh.c.month)
         .execution_options(synchronize_session=False)
     )
-    if clinic_ids is not None:
-        recount = recount.where(Clinic.id.in_(list(clinic_ids)))
     return int(session.execute(recount).rowcount)  # type: ignore[attr-defined]
 
 
