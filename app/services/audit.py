@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, ClinicUser, StaffUser
@@ -41,16 +42,16 @@ def record(
     object_type: str,
     object_id: int | None,
     changes: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Add an audit event to the caller's transaction, so it commits with the change."""
-    event = AuditEvent(
-        actor_type=actor.type,
-        actor_id=actor.id,
-        actor_label=actor.label,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        changes=changes or {},
+) -> None:
+    """Write an audit event in the caller's transaction, so it commits with the change."""
+    session.execute(
+        insert(AuditEvent.__table__).values(
+            actor_type=actor.type,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            changes=changes or {},
+        )
     )
-    session.add(event)
-    return event

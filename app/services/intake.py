@@ -5,13 +5,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.encryption import data_keys
 from app.models import Clinic, ClinicStatus, Lead, LeadAttachment, LeadStatus, Procedure
+from app.models.base import utcnow
 from app.services import attachments, audit
 from app.services.outbox import enqueue_task
 
@@ -63,67 +65,43 @@ class Submitted:
 def submit_inquiry(
     session: Session, inquiry: Inquiry, upload: Upload | None, upload_dir: str
 ) -> Submitted:
-    """Store the lead (and its processing task) and commit.
+    """Store the lead with its processing task and its audit event, and commit.
 
-    The same form submitted twice answers with the lead the first one made: the unique
-    submission id refuses the second row, so the common case pays for no lookup first. A
-    submission judged to be spam is stored as such and never routed, so the sender learns
-    nothing.
+    This runs inside the patient's request, so it is three plain INSERTs and a commit: the
+    procedure and the chosen clinic are looked up inside the lead's INSERT, and everything
+    else (routing, emails, publishing the task) happens after the response. The same form
+    submitted twice answers with the lead the first one made: the unique submission id
+    refuses the second row, so the common case pays for no lookup first. A submission
+    judged to be spam is stored as such and never routed, so the sender learns nothing.
     """
-    procedure = session.scalar(select(Procedure).where(Procedure.slug == inquiry.procedure_slug))
-    if procedure is None:
-        raise LookupError(f"unknown procedure {inquiry.procedure_slug!r}")
-    chosen = None
-    if inquiry.clinic_slug:
-        chosen = session.scalar(
-            select(Clinic).where(
-                Clinic.slug == inquiry.clinic_slug, Clinic.status == ClinicStatus.APPROVED
-            )
-        )
     spam = inquiry.spam_reason is not None
-    lead = Lead(
-        reference=new_reference(),
-        submission_id=inquiry.submission_id,
-        full_name=inquiry.full_name,
-        email=inquiry.email,
-        phone=inquiry.phone,
-        country=inquiry.country,
-        language=inquiry.language,
-        procedure=procedure,
-        chosen_clinic=chosen,
-        message=inquiry.message,
-        budget_usd=inquiry.budget_usd,
-        travel_from=inquiry.travel_from,
-        travel_to=inquiry.travel_to,
-        needs_interpreter=inquiry.needs_interpreter,
-        needs_visa_letter=inquiry.needs_visa_letter,
-        needs_accommodation=inquiry.needs_accommodation,
-        has_mri=inquiry.has_mri,
-        consent_version=CONSENT_VERSION,
-        source=inquiry.source[:100],
-        status=LeadStatus.SPAM if spam else LeadStatus.NEW,
-        spam_reason=inquiry.spam_reason,
-    )
-    session.add(lead)
+    reference = new_reference()
     stored_name = None
     if upload is not None and not spam:
         stored_name, size = attachments.store(upload.stream, upload_dir)
-        lead.attachment = LeadAttachment(
-            stored_name=stored_name, content_type=upload.content_type, size_bytes=size
-        )
     try:
-        session.flush()
+        lead_id = session.execute(
+            insert(Lead.__table__).values(_lead_row(inquiry, reference)).returning(Lead.id)
+        ).scalar_one()
+        if stored_name:
+            session.execute(
+                insert(LeadAttachment.__table__).values(
+                    lead_id=lead_id,
+                    stored_name=stored_name,
+                    content_type=upload.content_type,  # type: ignore[union-attr]
+                    size_bytes=size,
+                )
+            )
         if not spam:
-            enqueue_task(session, "leads.process", lead.id)
+            enqueue_task(session, "leads.process", lead_id)
         audit.record(
             session,
             audit.Actor.public("patient"),
             "lead.spam_received" if spam else "lead.received",
             "lead",
-            lead.id,
-            {"procedure": procedure.slug, "consent_version": CONSENT_VERSION},
+            lead_id,
+            {"procedure": inquiry.procedure_slug, "consent_version": CONSENT_VERSION},
         )
-        submitted = Submitted(lead.id, lead.reference)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -142,4 +120,46 @@ def submit_inquiry(
         if stored_name:
             attachments.remove(upload_dir, stored_name)
         raise
-    return submitted
+    return Submitted(lead_id, reference)
+
+
+def _lead_row(inquiry: Inquiry, reference: str) -> dict[str, Any]:
+    """The lead's columns; an unknown procedure leaves `procedure_id` NULL, which the
+    database refuses (the form offers only the catalogue's procedures)."""
+    chosen = None
+    if inquiry.clinic_slug:
+        chosen = (
+            select(Clinic.id)
+            .where(Clinic.slug == inquiry.clinic_slug, Clinic.status == ClinicStatus.APPROVED)
+            .scalar_subquery()
+        )
+    now = utcnow()
+    return {
+        "reference": reference,
+        "submission_id": inquiry.submission_id,
+        "full_name": inquiry.full_name,
+        "email": inquiry.email,
+        "phone": inquiry.phone,
+        "phone_digest": data_keys().digest(inquiry.phone) if inquiry.phone else None,
+        "country": inquiry.country,
+        "language": inquiry.language,
+        "procedure_id": select(Procedure.id)
+        .where(Procedure.slug == inquiry.procedure_slug)
+        .scalar_subquery(),
+        "chosen_clinic_id": chosen,
+        "message": inquiry.message,
+        "budget_usd": inquiry.budget_usd,
+        "travel_from": inquiry.travel_from,
+        "travel_to": inquiry.travel_to,
+        "needs_interpreter": inquiry.needs_interpreter,
+        "needs_visa_letter": inquiry.needs_visa_letter,
+        "needs_accommodation": inquiry.needs_accommodation,
+        "has_mri": inquiry.has_mri,
+        "consent_version": CONSENT_VERSION,
+        "consented_at": now,
+        "source": inquiry.source[:100],
+        "status": LeadStatus.SPAM if inquiry.spam_reason is not None else LeadStatus.NEW,
+        "spam_reason": inquiry.spam_reason,
+        "created_at": now,
+        "updated_at": now,
+    }

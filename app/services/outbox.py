@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kombu.exceptions import KombuError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import EmailStatus, OutboundEmail, OutboxMessage
@@ -31,11 +31,9 @@ Publisher = Callable[[], AbstractContextManager[Publish]]
 BROKER_DOWN = (KombuError, OSError, TimeoutError)
 
 
-def enqueue_task(session: Session, task: str, *args: Any) -> OutboxMessage:
+def enqueue_task(session: Session, task: str, *args: Any) -> None:
     """Record a task in the caller's transaction; it is published only once that commits."""
-    message = OutboxMessage(task=task, args=list(args))
-    session.add(message)
-    return message
+    session.execute(insert(OutboxMessage.__table__).values(task=task, args=list(args)))
 
 
 @dataclass(frozen=True)
