@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, BinaryIO
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,17 +80,17 @@ def submit_inquiry(
     if upload is not None and not spam:
         stored_name, size = attachments.store(upload.stream, upload_dir)
     try:
-        lead_id = session.execute(
-            insert(Lead.__table__).values(_lead_row(inquiry, reference)).returning(Lead.id)
-        ).scalar_one()
+        lead_id = session.execute(_INSERT_LEAD, _lead_row(inquiry, reference)).scalar_one()
         if stored_name:
             session.execute(
-                insert(LeadAttachment.__table__).values(
-                    lead_id=lead_id,
-                    stored_name=stored_name,
-                    content_type=upload.content_type,  # type: ignore[union-attr]
-                    size_bytes=size,
-                )
+                insert(LeadAttachment.__table__),
+                {
+                    "lead_id": lead_id,
+                    "stored_name": stored_name,
+                    "content_type": upload.content_type,  # type: ignore[union-attr]
+                    "size_bytes": size,
+                    "created_at": utcnow(),
+                },
             )
         if not spam:
             enqueue_task(session, "leads.process", lead_id)
@@ -123,16 +123,24 @@ def submit_inquiry(
     return Submitted(lead_id, reference)
 
 
+# Built once: the procedure and the chosen clinic are found by slug inside the INSERT. An
+# unknown procedure leaves `procedure_id` NULL, which the database refuses (the form offers
+# only the catalogue's procedures); an unknown or unlisted clinic leaves no chosen clinic.
+_INSERT_LEAD = (
+    insert(Lead.__table__)
+    .values(
+        procedure_id=select(Procedure.id)
+        .where(Procedure.slug == bindparam("procedure_slug"))
+        .scalar_subquery(),
+        chosen_clinic_id=select(Clinic.id)
+        .where(Clinic.slug == bindparam("clinic_slug"), Clinic.status == ClinicStatus.APPROVED)
+        .scalar_subquery(),
+    )
+    .returning(Lead.id)
+)
+
+
 def _lead_row(inquiry: Inquiry, reference: str) -> dict[str, Any]:
-    """The lead's columns; an unknown procedure leaves `procedure_id` NULL, which the
-    database refuses (the form offers only the catalogue's procedures)."""
-    chosen = None
-    if inquiry.clinic_slug:
-        chosen = (
-            select(Clinic.id)
-            .where(Clinic.slug == inquiry.clinic_slug, Clinic.status == ClinicStatus.APPROVED)
-            .scalar_subquery()
-        )
     now = utcnow()
     return {
         "reference": reference,
@@ -143,10 +151,8 @@ def _lead_row(inquiry: Inquiry, reference: str) -> dict[str, Any]:
         "phone_digest": data_keys().digest(inquiry.phone) if inquiry.phone else None,
         "country": inquiry.country,
         "language": inquiry.language,
-        "procedure_id": select(Procedure.id)
-        .where(Procedure.slug == inquiry.procedure_slug)
-        .scalar_subquery(),
-        "chosen_clinic_id": chosen,
+        "procedure_slug": inquiry.procedure_slug,
+        "clinic_slug": inquiry.clinic_slug,
         "message": inquiry.message,
         "budget_usd": inquiry.budget_usd,
         "travel_from": inquiry.travel_from,

@@ -51,6 +51,13 @@ def test_inquiry_becomes_a_lead_with_its_processing_task(client: FlaskClient):
     assert [(m.task, m.args) for m in db.session.scalars(select(OutboxMessage))] == [
         ("leads.process", [lead.id])
     ]
+    received = db.session.scalar(select(AuditEvent))
+    assert (received.action, received.object_id, received.actor_label) == (
+        "lead.received",
+        lead.id,
+        "patient",
+    )
+    assert db.session.scalar(select(Lead.id).where(Lead.phone_digest.is_not(None))) == lead.id
     thanks = client.get(response.headers["Location"]).get_data(as_text=True)
     assert lead.reference in thanks
 
