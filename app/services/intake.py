@@ -79,18 +79,13 @@ def submit_inquiry(
     stored_name = None
     if upload is not None and not spam:
         stored_name, size = attachments.store(upload.stream, upload_dir)
+        attachment = {"stored_name": stored_name, "content_type": upload.content_type}
     try:
         lead_id = session.execute(_INSERT_LEAD, _lead_row(inquiry, reference)).scalar_one()
         if stored_name:
             session.execute(
                 insert(LeadAttachment.__table__),
-                {
-                    "lead_id": lead_id,
-                    "stored_name": stored_name,
-                    "content_type": upload.content_type,  # type: ignore[union-attr]
-                    "size_bytes": size,
-                    "created_at": utcnow(),
-                },
+                {**attachment, "lead_id": lead_id, "size_bytes": size, "created_at": utcnow()},
             )
         if not spam:
             enqueue_task(session, "leads.process", lead_id)
