@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Flask
+from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.config import ConfigError, load_config
 from app.extensions import db
 from app.models import Lead, LeadAttachment, LeadStatus
 from app.services import attachments
+from app.services.catalog import load_catalog
 from app.services.lead_processing import ProcessingPolicy, process_lead
 from app.services.lead_queries import LeadFilters, list_leads
 from tests.conftest import app_settings, make_app
@@ -123,3 +125,32 @@ def test_the_search_stays_on_clear_fields_and_the_phone_blind_index(app: Flask):
     for term in ("Dana", "dana@example.com", lead.reference, PHONE):
         found = list_leads(db.session, LeadFilters(search=term), staff_id=0).leads
         assert [row.id for row in found] == [lead.id], term
+
+
+def test_the_migration_encrypts_the_rows_and_files_that_were_stored_in_clear(
+    settings: dict[str, str],
+):
+    app = create_app(settings)
+    with app.app_context():
+        upgrade()
+        load_catalog(db.session)
+    lead_id = write_lead_with_file(app)
+    with app.app_context():
+        stored = Path(
+            app.config["UPLOAD_DIR"], db.session.get(Lead, lead_id).attachment.stored_name
+        )
+        db.session.remove()
+        downgrade(revision="1445dce161d0")  # the schema as it was before encryption
+        assert raw_rows(settings)[0][:2] == (PHONE, MESSAGE)
+        assert stored.read_bytes() == PDF_BYTES
+
+        upgrade()
+
+        [(phone, message, _)] = raw_rows(settings)
+        assert PHONE not in phone and "meniscus" not in message
+        assert stored.read_bytes() != PDF_BYTES
+        lead = db.session.get(Lead, lead_id)
+        assert (lead.phone, lead.message) == (PHONE, MESSAGE)
+        assert attachments.read(app.config["UPLOAD_DIR"], lead.attachment.stored_name) == PDF_BYTES
+        found = list_leads(db.session, LeadFilters(search=PHONE), staff_id=0).leads
+        assert [row.id for row in found] == [lead_id]
