@@ -33,7 +33,7 @@ from app.models import Assignment, Clinic, ClinicResponse, ClinicUser, Offering,
 from app.models.base import utcnow
 from app.services import clinic_accounts, clinic_answers, listings
 from app.services.answer_stats import recent_answer_stats
-from app.services.deadlines import DeadlinePolicy
+from app.services.business_hours import DeadlinePolicy
 from app.services.links import InvalidLink, unsign
 from app.services.password_links import user_for_password_token
 
@@ -167,7 +167,7 @@ def _gone_or_missing(lead_id: int) -> ResponseReturnValue:
         or assignment.clinic_id != me().clinic_id
     ):
         abort(404)
-    return render_template("portal/lead_gone.html", assignment=assignment), 410
+    return render_template("portal/lead_gone.html", assignment=assignment, policy=_policy()), 410
 
 
 @bp.get("/leads/<int:lead_id>")

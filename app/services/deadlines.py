@@ -9,8 +9,6 @@ first, then assignment, the same order as consent withdrawal and clinic answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,33 +17,12 @@ from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead
 from app.services import audit, lead_emails
-from app.services.business_hours import BusinessCalendar
+from app.services.business_hours import DeadlinePolicy
 from app.services.lead_processing import offer_to_next_clinic
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
-
-
-@dataclass(frozen=True)
-class DeadlinePolicy:
-    calendar: BusinessCalendar
-    remind_after_hours: float
-    reroute_after_hours: float
-    max_clinics: int
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> DeadlinePolicy:
-        return cls(
-            calendar=BusinessCalendar.from_config(config),
-            remind_after_hours=config["CLINIC_REMINDER_HOURS"],
-            reroute_after_hours=config["CLINIC_REROUTE_HOURS"],
-            max_clinics=config["ROUTING_MAX_CLINICS"],
-        )
-
-    def due_at(self, sent_at: datetime) -> datetime:
-        """When an unanswered lead leaves the clinic."""
-        return self.calendar.add_hours(sent_at, self.reroute_after_hours)
 
 
 def _awaiting_answer() -> tuple[Any, ...]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -26,6 +26,8 @@ from app.models import (
     Lead,
     PrivacyRequest,
 )
+from app.models.base import utcnow
+from app.services.business_hours import DeadlinePolicy
 from app.services.links import external_url, sign
 from app.services.password_links import password_token, primary_user
 
@@ -213,9 +215,12 @@ def _portal_links(session: Session, assignment: Assignment) -> dict[str, Any]:
 def _clinic_new_lead(session: Session, assignment_id: int) -> tuple[str, dict[str, Any]]:
     assignment = _assignment(session, assignment_id)
     # No health details here: the patient's message stays in the portal, behind sign-in.
+    # Rendered just before the send that starts the answer clock, so the deadline it
+    # states is the one the clinic is held to.
     return _("New patient inquiry %(ref)s", ref=assignment.lead.reference), {
         "clinic": assignment.clinic,
         "lead": assignment.lead,
+        "due_at": DeadlinePolicy.from_config(current_app.config).due_at(utcnow()),
         **_portal_links(session, assignment),
     }
 

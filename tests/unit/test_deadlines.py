@@ -12,8 +12,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Assignment, AuditEvent, Lead, LeadStatus, OutboundEmail
 from app.models.base import utcnow
+from app.services.business_hours import DeadlinePolicy
 from app.services.consent import withdraw_consent
-from app.services.deadlines import DeadlinePolicy, check_deadlines
+from app.services.deadlines import check_deadlines
 from app.services.email_delivery import deliver
 from app.services.lead_processing import ProcessingPolicy, process_lead
 from tests.support.portal import clinic_user, sign_in

@@ -27,6 +27,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import attachments
+from app.services.business_hours import DeadlinePolicy
 from app.services.email_templates import clinic_verification_token
 from app.services.lead_processing import process_lead
 from tests.conftest import STAFF_PASSWORD, make_app
@@ -451,6 +452,27 @@ def test_the_new_lead_email_offers_a_password_link_until_one_is_set(app: Flask):
     user.password_hash = "set"
     db.session.commit()
     assert not any("/portal/password/" in u for u in links_in("clinic_new_lead"))
+
+
+def test_the_new_lead_email_states_the_deadline_the_clinic_is_held_to(app: Flask):
+    make_clinic("Alpha")
+    process_lead(db.session, make_lead().id, POLICY, now=NOW)
+    [notice] = db.session.scalars(
+        select(OutboundEmail).where(OutboundEmail.template == "clinic_new_lead")
+    )
+    policy = DeadlinePolicy.from_config(app.config)
+
+    before = utcnow()
+    text = rendered(notice).text
+    after = utcnow()
+
+    seoul = policy.calendar.timezone
+    stated = {
+        policy.due_at(t).astimezone(seoul).strftime("%Y-%m-%d %H:%M") for t in (before, after)
+    }
+    assert any(f"Please answer by {when}, Seoul time" in text for when in stated), text
+    # 48 business hours of nine-hour days are more than five working days, not two.
+    assert policy.due_at(before) - before > timedelta(days=5)
 
 
 # --- listing and colleagues ----------------------------------------------------------------

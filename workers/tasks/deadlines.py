@@ -7,7 +7,8 @@ from flask import current_app
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services.deadlines import DeadlinePolicy, check_deadlines
+from app.services.business_hours import DeadlinePolicy
+from app.services.deadlines import check_deadlines
 
 
 @shared_task(name="deadlines.check")
