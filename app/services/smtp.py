@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -76,6 +76,9 @@ def build_message(
     message["To"] = Address(addr_spec=_checked(recipient))
     message["Subject"] = _checked(subject)
     message["Message-ID"] = _checked(message_id)
+    # RFC 5322 requires it, and mail filters mark a message without it; built just before
+    # the send, so it is the time of this attempt.
+    message["Date"] = formatdate(usegmt=True)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import pytest
 from flask import Flask
@@ -37,15 +39,17 @@ def settings_for(url: str, timeout: float = 2.0) -> smtp.SmtpSettings:
     return smtp.SmtpSettings.from_url(url, timeout=timeout)
 
 
-def test_email_is_sent_multipart_with_a_stable_message_id(
+def test_email_is_sent_multipart_dated_with_a_stable_message_id(
     queued_email: OutboundEmail, smtp_server: SmtpServer
 ):
+    before = datetime.now(UTC).replace(microsecond=0)
     result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
 
     assert result.outcome is Outcome.SENT
     [message] = smtp_server.wait_for(1)
     assert message["To"] == "apply@bukhansan-test.example.com"
     assert message["Message-ID"] == f"<careroute-email-{queued_email.id}@careroute.test>"
+    assert before <= parsedate_to_datetime(message["Date"]) <= datetime.now(UTC)
     assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
     assert "/clinics/verify/" in message.get_body(("plain",)).get_content()
     db.session.refresh(queued_email)
