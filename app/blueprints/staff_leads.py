@@ -20,6 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
@@ -240,7 +241,7 @@ def reroute(lead_id: int) -> ResponseReturnValue:
     return _act(
         lead_id,
         lambda staff: lead_actions.reroute(db.session, lead_id, staff, clinic_ids),
-        lambda n: _("%(n)d clinics added.", n=n),
+        lambda n: ngettext("%(num)d clinic added.", "%(num)d clinics added.", n),
     )
 
 
@@ -271,7 +272,7 @@ def bulk() -> ResponseReturnValue:
         return _act(
             None,
             lambda staff: lead_actions.assign_to(db.session, lead_ids, staff, _assignee()),
-            lambda n: _("%(n)d leads assigned.", n=n),
+            lambda n: ngettext("%(num)d lead assigned.", "%(num)d leads assigned.", n),
         )
     if action in ("spam", "status"):
         status = LeadStatus.SPAM if action == "spam" else _status()
@@ -280,7 +281,7 @@ def bulk() -> ResponseReturnValue:
             lambda staff: lead_actions.change_status(
                 db.session, lead_ids, staff, status, request.form.get("reason")
             ),
-            lambda n: _("%(n)d leads changed.", n=n),
+            lambda n: ngettext("%(num)d lead changed.", "%(num)d leads changed.", n),
         )
     abort(400)
 

@@ -7,6 +7,7 @@ import json
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.blueprints.staff import current_staff, require_staff
@@ -73,5 +74,11 @@ def erase(request_id: int) -> ResponseReturnValue:
     except privacy.RequestClosed:
         flash(_("That request was already handled."), "error")
     else:
-        flash(_("%(n)d leads anonymised; the clinics that had them are told.", n=erased))
+        flash(
+            ngettext(
+                "%(num)d lead anonymised; the clinics that had it are told.",
+                "%(num)d leads anonymised; the clinics that had them are told.",
+                erased,
+            )
+        )
     return redirect(url_for("staff_privacy.requests"))

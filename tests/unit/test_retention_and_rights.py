@@ -253,6 +253,8 @@ def test_erasure_anonymises_every_lead_of_the_address_and_the_clinics_are_told(
     )
 
     assert response.status_code == 302
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 leads anonymised; the clinics that had them are told." in page
     for lead in (first, second):
         name, email, phone, _, message, *_rest = raw_lead(settings, lead.id)
         assert (name, email, phone, message) == ("", "", "", "")

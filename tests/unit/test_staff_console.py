@@ -176,7 +176,9 @@ def test_assign_note_resend_and_reroute_are_audited(
 
 
 def test_bulk_mark_spam_and_not_spam(staff_client: FlaskClient, leads: list[Lead]):
-    post(staff_client, "/staff/leads/bulk", {"action": "spam", "lead": [leads[0].id, leads[1].id]})
+    one = post(staff_client, "/staff/leads/bulk", {"action": "spam", "lead": [leads[0].id]})
+    assert "1 lead changed." in staff_client.get(one.headers["Location"]).get_data(as_text=True)
+    post(staff_client, "/staff/leads/bulk", {"action": "spam", "lead": [leads[1].id]})
     db.session.expire_all()
     assert {db.session.get(Lead, lead.id).status for lead in leads} == {LeadStatus.SPAM}
 
