@@ -222,15 +222,21 @@ class InquiryForm(AppForm):
             ) from exc
 
     def spam_reason(self) -> str | None:
+        """Why the submission looks automated, or None.
+
+        A form without its timer took no time we can show, so it counts as filled too fast:
+        a bot that strips hidden fields must not skip the check a person passes."""
         if self.nickname.data:
             return "honeypot"
+        filled_for = 0.0
         if self.started.data:
             try:
                 started = float(_started_serializer().loads(self.started.data))
             except (BadSignature, ValueError):
                 return "tampered-timer"
-            if time.time() - started < current_app.config["INQUIRY_MIN_FILL_SECONDS"]:
-                return "too-fast"
+            filled_for = time.time() - started
+        if filled_for < current_app.config["INQUIRY_MIN_FILL_SECONDS"]:
+            return "too-fast"
         return None
 
     def to_inquiry(self, source: str) -> Inquiry:

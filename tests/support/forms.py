@@ -16,20 +16,30 @@ _TOKEN = re.compile(
 )
 
 
-def csrf_token(client: FlaskClient, page: str) -> str:
-    html = client.get(page).get_data(as_text=True)
+# The inquiry form's signed fill timer: a browser sends it back, and a form without it is spam.
+_TIMER = re.compile(r'name="started" type="hidden" value="([^"]*)"')
+
+
+def _token_in(html: str, page: str) -> str:
     match = _TOKEN.search(html)
     assert match, f"no CSRF token on {page}"
     return next(group for group in match.groups() if group)
 
 
+def csrf_token(client: FlaskClient, page: str) -> str:
+    return _token_in(client.get(page).get_data(as_text=True), page)
+
+
 def submit(
     client: FlaskClient, page: str, data: dict[str, Any], action: str | None = None, **kwargs: Any
 ) -> TestResponse:
-    """GET `page` for its token, then POST `data` to `action` (default: the page itself)."""
-    return client.post(
-        action or page, data={"csrf_token": csrf_token(client, page), **data}, **kwargs
-    )
+    """GET `page` for its token (and its fill timer, if it has one), then POST `data` to
+    `action` (default: the page itself), as a browser would."""
+    html = client.get(page).get_data(as_text=True)
+    hidden = {"csrf_token": _token_in(html, page)}
+    if timer := _TIMER.search(html):
+        hidden["started"] = timer.group(1)
+    return client.post(action or page, data={**hidden, **data}, **kwargs)
 
 
 class _FormReader(HTMLParser):

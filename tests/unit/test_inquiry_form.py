@@ -241,6 +241,27 @@ def test_a_form_sent_faster_than_a_person_can_is_spam(app: Flask, settings: dict
     assert db.session.scalar(select(Lead.spam_reason)) == "too-fast"
 
 
+@pytest.mark.parametrize("timer", [None, ""], ids=["stripped", "emptied"])
+def test_a_form_sent_without_its_timer_is_spam_like_one_sent_too_fast(
+    app: Flask, settings: dict[str, str], timer: str | None
+):
+    """A bot that strips or empties the hidden fields must not skip the fill-time check."""
+    client = make_app(settings, INQUIRY_MIN_FILL_SECONDS="60").test_client()
+    data = as_the_browser_sends_it(client)
+    if timer is None:
+        del data["started"]
+    else:
+        data["started"] = timer
+
+    response = client.post("/inquire", data=data)
+
+    assert response.status_code == 302
+    assert "Thank you" in client.get(response.headers["Location"]).text
+    lead = db.session.scalar(select(Lead))
+    assert (lead.status, lead.spam_reason) == (LeadStatus.SPAM, "too-fast")
+    assert count(OutboxMessage) == 0
+
+
 def test_the_same_form_submitted_twice_makes_one_lead(client: FlaskClient):
     data = as_the_browser_sends_it(client)
 
