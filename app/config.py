@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -72,6 +73,22 @@ def _transport_options(env: Mapping[str, str], redis_url: str) -> dict[str, Any]
     }
 
 
+def _reply_to(env: Mapping[str, str], production: bool) -> str:
+    """Where patients' replies go. Patient emails ask for a reply, so in production it must
+    be a mailbox the team reads: a made-up default would send those replies nowhere."""
+    reply_to = env.get("REPLY_TO", "")
+    if not reply_to:
+        if production:
+            raise ConfigError(
+                "REPLY_TO is required in production: the mailbox your team reads, where "
+                "patients' replies go (e.g. 'CareRoute <care@example.com>')."
+            )
+        reply_to = "CareRoute <care@careroute.local>"
+    if "@" not in parseaddr(reply_to)[1]:
+        raise ConfigError(f"REPLY_TO must be an email address, got {reply_to!r}.")
+    return reply_to
+
+
 def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -> dict[str, Any]:
     """Build the Flask config for one app from environment variables."""
     instance = Path(instance_path)
@@ -104,6 +121,7 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
     except ValueError as exc:
         raise ConfigError(f"DATA_KEYS holds a key that is not a Fernet key: {exc}") from exc
 
+    reply_to = _reply_to(env, production)
     base_url = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     broker_url = env.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{instance / 'broker.db'}"
     redis_url = broker_url if broker_url.startswith(("redis://", "rediss://")) else ""
@@ -134,6 +152,7 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "SMTP_URL": env.get("SMTP_URL", "smtp://127.0.0.1:1025"),
         "SMTP_TIMEOUT_SECONDS": smtp_timeout,
         "MAIL_FROM": env.get("MAIL_FROM", "CareRoute <no-reply@careroute.local>"),
+        "REPLY_TO": reply_to,
         "MAIL_MAX_ATTEMPTS": _number(env, "MAIL_MAX_ATTEMPTS", 6),
         "MAIL_RETRY_BASE_SECONDS": _number(env, "MAIL_RETRY_BASE_SECONDS", 30.0),
         "MAIL_RETRY_MAX_SECONDS": _number(env, "MAIL_RETRY_MAX_SECONDS", 900.0),

@@ -31,6 +31,7 @@ def app_settings(tmp_path: Any, **overrides: str) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
         "CELERY_BROKER_URL": "memory://",
         "SMTP_URL": "smtp://127.0.0.1:9",
+        "REPLY_TO": "CareRoute <care@careroute.test>",
         "MAILCATCHER_DIR": str(tmp_path / "devmail"),
         "RATELIMIT_STORAGE_URI": "memory://",
         "UPLOAD_DIR": str(tmp_path / "uploads"),

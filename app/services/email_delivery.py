@@ -68,6 +68,8 @@ class DeliveryPolicy:
     retry_base_seconds: float
     retry_max_seconds: float
     lease_seconds: float
+    # Patient emails invite a reply; it goes here, as the sender is a no-reply address.
+    reply_to: str | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> DeliveryPolicy:
@@ -78,6 +80,7 @@ class DeliveryPolicy:
             retry_max_seconds=config["MAIL_RETRY_MAX_SECONDS"],
             # Long enough for a connect and a few reads to time out, so a live send keeps it.
             lease_seconds=config["SMTP_TIMEOUT_SECONDS"] * 6,
+            reply_to=config["REPLY_TO"],
         )
 
     def backoff(self, attempt: int) -> float:
@@ -183,6 +186,7 @@ def deliver(
             text=rendered.text,
             html=rendered.html,
             message_id=message_id(claim.id, policy.sender),
+            reply_to=policy.reply_to if rendered.for_patient else None,
         )
         smtp.send(settings, message)
     except (email_templates.MissingSubject, smtp.HeaderInjection, smtp.PermanentSendError) as exc:

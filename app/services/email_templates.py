@@ -36,6 +36,8 @@ Builder = Callable[..., tuple[str, dict[str, Any]]]
 AfterSent = Callable[..., None]
 _BUILDERS: dict[str, Builder] = {}
 _AFTER_SENT: dict[str, AfterSent] = {}
+# Emails to patients: they may answer, so these carry the REPLY_TO address.
+_FOR_PATIENT: set[str] = set()
 
 
 class MissingSubject(LookupError):
@@ -47,16 +49,26 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    for_patient: bool = False
 
 
-def email_template(name: str, after_sent: AfterSent | None = None) -> Callable[[Builder], Builder]:
+def email_template(
+    name: str, after_sent: AfterSent | None = None, for_patient: bool = False
+) -> Callable[[Builder], Builder]:
     def register(builder: Builder) -> Builder:
         _BUILDERS[name] = builder
         if after_sent is not None:
             _AFTER_SENT[name] = after_sent
+        if for_patient:
+            _FOR_PATIENT.add(name)
         return builder
 
     return register
+
+
+def is_for_patient(template: str) -> bool:
+    """Patients are the readers who answer an email: theirs are sent with a Reply-To."""
+    return template in _FOR_PATIENT
 
 
 def record_sent(
@@ -79,6 +91,7 @@ def render(
             subject=subject,
             text=render_template(f"email/{template}.txt", **values),
             html=render_template(f"email/{template}.html", subject=subject, **values),
+            for_patient=template in _FOR_PATIENT,
         )
 
 
@@ -172,7 +185,7 @@ def privacy_token(lead: Lead) -> str:
     return sign("privacy", {"lead": lead.id, "ref": lead.reference})
 
 
-@email_template("patient_confirmation")
+@email_template("patient_confirmation", for_patient=True)
 def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str, Any]]:
     lead = _lead(session, lead_id, joinedload(Lead.assignments).joinedload(Assignment.clinic))
     # A duplicate went nowhere new: the patient hears where their first inquiry went.
@@ -240,7 +253,7 @@ def _clinic_reminder(
     }
 
 
-@email_template("patient_clinic_answered")
+@email_template("patient_clinic_answered", for_patient=True)
 def _patient_clinic_answered(
     session: Session, lead_id: int, assignment_id: int
 ) -> tuple[str, dict[str, Any]]:

@@ -68,11 +68,17 @@ def build_message(
     text: str,
     html: str,
     message_id: str,
+    reply_to: str | None = None,
 ) -> EmailMessage:
-    """A multipart text + HTML message whose headers cannot be split by a name or address."""
+    """A multipart text + HTML message whose headers cannot be split by a name or address.
+
+    `reply_to` is for mail whose reader may answer: the sender is a no-reply address.
+    """
     message = EmailMessage()
     sender_name, sender_address = parseaddr(_checked(sender))
     message["From"] = formataddr((sender_name, sender_address))
+    if reply_to:
+        message["Reply-To"] = formataddr(parseaddr(_checked(reply_to)))
     message["To"] = Address(addr_spec=_checked(recipient))
     message["Subject"] = _checked(subject)
     message["Message-ID"] = _checked(message_id)
