@@ -178,6 +178,7 @@ def _decide(
     new_status: ClinicStatus,
     reason: str | None,
     email_template: str | None,
+    reason_in_email: bool = False,
 ) -> Clinic:
     clinic = session.get(Clinic, clinic_id, with_for_update=True)
     staff = session.get(StaffUser, staff_user_id)
@@ -198,7 +199,11 @@ def _decide(
             key=f"{email_template}:{clinic.id}:{clinic.reviewed_at.isoformat()}",
             recipient=clinic.email,
             template=email_template,
-            context={"clinic_id": clinic.id},
+            # The reason given for this decision, which a later decision may overwrite on
+            # the clinic before the email is rendered.
+            context={"clinic_id": clinic.id, "reason": reason}
+            if reason_in_email
+            else {"clinic_id": clinic.id},
         )
     audit.record(
         session,
@@ -237,6 +242,8 @@ def reject(session: Session, clinic_id: int, staff_user_id: int, reason: str) ->
 
 
 def suspend(session: Session, clinic_id: int, staff_user_id: int, reason: str) -> Clinic:
+    """Take an approved clinic out of the directory and routing; the clinic is emailed the
+    reason (the console's form promises it), in the same commit."""
     return _decide(
         session,
         clinic_id,
@@ -244,7 +251,8 @@ def suspend(session: Session, clinic_id: int, staff_user_id: int, reason: str) -
         (ClinicStatus.APPROVED,),
         ClinicStatus.SUSPENDED,
         reason,
-        None,
+        "clinic_suspended",
+        reason_in_email=True,
     )
 
 

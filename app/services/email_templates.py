@@ -141,6 +141,16 @@ def _clinic_rejected(session: Session, clinic_id: int) -> tuple[str, dict[str, A
     return _("Your CareRoute application for %(name)s", name=clinic.name), {"clinic": clinic}
 
 
+@email_template("clinic_suspended")
+def _clinic_suspended(session: Session, clinic_id: int, reason: str) -> tuple[str, dict[str, Any]]:
+    # Only the clinic and the staff member's reason: nothing about any patient or lead.
+    clinic = _clinic(session, clinic_id)
+    return _("The CareRoute listing of %(name)s is suspended", name=clinic.name), {
+        "clinic": clinic,
+        "reason": reason,
+    }
+
+
 @email_template("credential_expiring")
 def _credential_expiring(
     session: Session, credential_id: int, expires_on: str

@@ -13,11 +13,18 @@ from app.services import clinics as clinic_service
 from tests.conftest import STAFF_PASSWORD, make_app
 from tests.support.data import clinic_application
 from tests.support.forms import csrf_token, submit
+from tests.support.portal import rendered
 
 
 def pending_clinic(client: FlaskClient) -> Clinic:
     submit(client, "/clinics/join", clinic_application())
     return db.session.scalar(select(Clinic))
+
+
+def approved_clinic(client: FlaskClient, staff_user: StaffUser) -> Clinic:
+    clinic = pending_clinic(client)
+    clinic_service.verify_email(db.session, clinic.id, clinic.email)
+    return clinic_service.approve(db.session, clinic.id, staff_user.id)
 
 
 def test_anonymous_visitor_is_sent_to_sign_in(client: FlaskClient):
@@ -158,3 +165,24 @@ def test_application_list_shows_pending_clinics_with_counts(
     assert "Bukhansan Knee Test Clinic" in html
     assert "Pending (1)" in html
     assert "not verified" in html
+
+
+def test_suspension_reason_is_emailed_to_the_clinic(
+    client: FlaskClient, staff_client: FlaskClient, staff_user: StaffUser
+):
+    clinic = approved_clinic(client, staff_user)
+    page = f"/staff/clinics/{clinic.id}"
+    reason = "Your malpractice insurance certificate <2026> has not reached us."
+
+    submit(staff_client, page, {"reason": reason}, action=f"{page}/suspend")
+
+    db.session.refresh(clinic)
+    assert clinic.status is ClinicStatus.SUSPENDED
+    email = db.session.scalar(
+        select(OutboundEmail).where(OutboundEmail.template == "clinic_suspended")
+    )
+    assert email is not None and email.recipient == clinic.email
+    message = rendered(email)
+    assert clinic.name in message.subject
+    assert reason in message.text
+    assert "Your malpractice insurance certificate &lt;2026&gt; has not reached us." in message.html
