@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Result, select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment
@@ -38,27 +38,39 @@ class AnswerStats:
         return self.answered / self.settled if self.settled else None
 
 
+def answer_hours(calendar: BusinessCalendar, sent_at: datetime, responded_at: datetime) -> float:
+    """A clinic's answer time: the one definition the clinic stats and the dashboard share.
+
+    Business hours from the notice being sent (the deadline's clock starts there, not when
+    the patient wrote) to the clinic's first answer."""
+    return calendar.hours_between(sent_at, responded_at)
+
+
+def _sent_assignments(
+    session: Session, since: datetime, clinic_ids: list[int] | None
+) -> Result[Any]:
+    """Leads sent since `since` that the patient did not take back (a withdrawn lead leaves
+    the clinic's hands, so it says nothing about how the clinic answers)."""
+    query = select(
+        Assignment.clinic_id,
+        Assignment.sent_at,
+        Assignment.responded_at,
+        Assignment.expired_at,
+    ).where(Assignment.sent_at >= since, Assignment.revoked_at.is_(None))
+    if clinic_ids is not None:
+        query = query.where(Assignment.clinic_id.in_(clinic_ids))
+    return session.execute(query)
+
+
 def answer_stats(
     session: Session, clinic_ids: Iterable[int], calendar: BusinessCalendar, since: datetime
 ) -> dict[int, AnswerStats]:
     ids = list(clinic_ids)
     hours: dict[int, list[float]] = defaultdict(list)
     expired: dict[int, int] = defaultdict(int)
-    rows = session.execute(
-        select(
-            Assignment.clinic_id,
-            Assignment.sent_at,
-            Assignment.responded_at,
-            Assignment.expired_at,
-        ).where(
-            Assignment.clinic_id.in_(ids),
-            Assignment.sent_at >= since,
-            Assignment.revoked_at.is_(None),
-        )
-    )
-    for clinic_id, sent_at, responded_at, expired_at in rows:
+    for clinic_id, sent_at, responded_at, expired_at in _sent_assignments(session, since, ids):
         if responded_at is not None:
-            hours[clinic_id].append(calendar.hours_between(sent_at, responded_at))
+            hours[clinic_id].append(answer_hours(calendar, sent_at, responded_at))
         elif expired_at is not None:
             expired[clinic_id] += 1
     return {
@@ -69,6 +81,19 @@ def answer_stats(
         )
         for clinic_id in ids
     }
+
+
+def median_answer_hours(
+    session: Session, calendar: BusinessCalendar, since: datetime
+) -> float | None:
+    """Every clinic's answers together, counted as each clinic's own stats count them, so
+    the dashboard and a clinic's page never disagree about what an answer time is."""
+    hours = [
+        answer_hours(calendar, sent_at, responded_at)
+        for _, sent_at, responded_at, _ in _sent_assignments(session, since, None)
+        if responded_at is not None
+    ]
+    return median(hours) if hours else None
 
 
 def recent_answer_stats(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, EmailStatus, Lead, OutboundEmail, Procedure
+from app.models import EmailStatus, Lead, OutboundEmail, Procedure
 from app.models.base import utcnow
+from app.services.answer_stats import median_answer_hours
+from app.services.business_hours import BusinessCalendar
 
 WINDOW_DAYS = 30
 
@@ -21,13 +23,19 @@ class Dashboard:
     by_procedure: list[tuple[str, int]]
     by_country: list[tuple[str, int]]
     by_status: list[tuple[str, int]]
-    median_first_answer_hours: float | None
+    # Business hours, as `answer_stats.answer_hours` defines a clinic's answer time.
+    median_answer_hours: float | None
     without_match: int
     failed_emails: int
 
 
-def build_dashboard(session: Session, now: datetime | None = None) -> Dashboard:
+def build_dashboard(
+    session: Session, now: datetime | None = None, calendar: BusinessCalendar | None = None
+) -> Dashboard:
+    """The calendar defaults to the app's configured one: the answer time must be counted on
+    the same clock as the clinics' own stats and deadlines."""
     now = now or utcnow()
+    calendar = calendar or BusinessCalendar.from_config(current_app.config)
     since = now - timedelta(days=WINDOW_DAYS)
     recent = Lead.created_at >= since
 
@@ -47,13 +55,6 @@ def build_dashboard(session: Session, now: datetime | None = None) -> Dashboard:
         )
         return [(str(getattr(key, "value", key)), count) for key, count in rows]
 
-    first_answers = session.execute(
-        select(Lead.created_at, func.min(Assignment.responded_at))
-        .join(Assignment, Assignment.lead_id == Lead.id)
-        .where(recent, Assignment.responded_at.is_not(None))
-        .group_by(Lead.id, Lead.created_at)
-    ).all()
-    hours = [(answered - created).total_seconds() / 3600 for created, answered in first_answers]
     return Dashboard(
         per_day=sorted(days.items()),
         by_procedure=[
@@ -68,7 +69,7 @@ def build_dashboard(session: Session, now: datetime | None = None) -> Dashboard:
         ],
         by_country=grouped(Lead.country),
         by_status=grouped(Lead.status),
-        median_first_answer_hours=statistics.median(hours) if hours else None,
+        median_answer_hours=median_answer_hours(session, calendar, since),
         without_match=session.scalar(
             select(func.count(Lead.id)).where(recent, Lead.no_matching_clinic.is_(True))
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import datetime, time, timedelta
 
 import pytest
 from flask import Flask
@@ -169,3 +170,40 @@ def test_answer_time_and_rate_are_shown_to_staff_and_to_the_clinic(
     expected = "Answers 2 of 3 leads (67%); median answer time 4.0 business hours."
     assert expected in staff_client.get(f"/staff/clinics/{alpha.id}").get_data(as_text=True)
     assert expected in clinic_client.get("/portal/").get_data(as_text=True)
+
+
+def shown_answer_time(html: str, label: str) -> tuple[str, str]:
+    """The figure and its unit printed after `label` (tags between them ignored)."""
+    text = re.sub(r"<[^>]+>", "", html)
+    match = re.search(rf"{label}\s*([\d.]+) ([a-z ]*hours)", text)
+    assert match, f"no answer time after {label!r}"
+    return match.group(1), match.group(2)
+
+
+def test_the_dashboard_shows_a_clinics_answer_time_in_business_hours_as_its_stats_do(
+    app: Flask, staff_client: FlaskClient
+):
+    """Sent on a Friday evening, answered at 10:30 on the next working morning in Seoul."""
+    day = (utcnow() - timedelta(days=7)).astimezone(SEOUL).date()
+    friday_evening = datetime.combine(
+        day - timedelta(days=(day.weekday() - 4) % 7), time(21, 0), tzinfo=SEOUL
+    )
+    alpha = make_clinic("Alpha", capacity=50)
+    lead = make_lead(created_at=friday_evening - timedelta(hours=4))
+    db.session.add(
+        Assignment(
+            lead=lead,
+            clinic=alpha,
+            rank=1,
+            sent_at=friday_evening,
+            responded_at=CALENDAR.add_hours(friday_evening, 1.5),
+        )
+    )
+    db.session.commit()
+
+    stats = shown_answer_time(
+        staff_client.get(f"/staff/clinics/{alpha.id}").text, "median answer time"
+    )
+    dashboard = shown_answer_time(staff_client.get("/staff/dashboard").text, "Median[^:]*:")
+
+    assert stats == dashboard == ("1.5", "business hours")
