@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -64,3 +64,21 @@ def test_badly_written_hours_are_refused():
                 "BUSINESS_COUNTRY": "KR",
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("thursday_five_pm", "holiday", "monday_ten_am"),
+    [
+        # Labour Day: a public holiday for everyone from 2026 (before, only for employees).
+        (seoul(2026, 4, 30, 17, 0), date(2026, 5, 1), seoul(2026, 5, 4, 10, 0)),
+        # Constitution Day: a public holiday again from 2026.
+        (seoul(2026, 7, 16, 17, 0), date(2026, 7, 17), seoul(2026, 7, 20, 10, 0)),
+    ],
+    ids=["labour-day", "constitution-day"],
+)
+def test_a_deadline_over_the_2026_labour_and_constitution_days_skips_them(
+    thursday_five_pm: datetime, holiday: date, monday_ten_am: datetime
+):
+    assert not CALENDAR.is_working_day(holiday)
+    # One hour on Thursday, none on the Friday holiday or the weekend, one on Monday.
+    assert CALENDAR.add_hours(thursday_five_pm, 2) == monday_ten_am
