@@ -1,9 +1,13 @@
-"""The patient inquiry form, its thank-you page, and consent withdrawal."""
+"""The patient inquiry form, its thank-you page, consent withdrawal and the patient's rights
+over their data (asking, and downloading the copy)."""
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     redirect,
@@ -17,10 +21,12 @@ from flask.typing import ResponseReturnValue
 from app.extensions import db, limiter
 from app.forms.common import ConfirmForm
 from app.forms.inquiry import InquiryForm, PrivacyRequestForm
+from app.forms.privacy import DataCopyLinkForm
 from app.models import Lead, PrivacyRequestKind
 from app.services import clinics as clinic_service
 from app.services import privacy as privacy_service
 from app.services.consent import withdraw_consent
+from app.services.data_copy_links import request_for_data_copy_token
 from app.services.intake import submit_inquiry
 from app.services.links import InvalidLink, unsign
 
@@ -101,3 +107,53 @@ def privacy(token: str) -> ResponseReturnValue:
         return render_template("inquiries/privacy_received.html", kind=kind.value)
     status = 422 if form.is_submitted() else 200
     return render_template("inquiries/privacy.html", form=form, reference=lead.reference), status
+
+
+def _copy_link_refused(expired: bool) -> ResponseReturnValue:
+    """Never a bare error: the page says what happened and offers a fresh link."""
+    form = DataCopyLinkForm(formdata=None)
+    return render_template("inquiries/data_copy_invalid.html", expired=expired, form=form), 400
+
+
+@bp.get("/inquire/my-data/<token>")
+def data_copy(token: str) -> ResponseReturnValue:
+    """What the emailed link opens: what the copy holds, and the button that downloads it."""
+    try:
+        request_for_data_copy_token(
+            db.session, token, current_app.config["EMAIL_LINK_MAX_AGE_SECONDS"]
+        )
+    except InvalidLink as exc:
+        return _copy_link_refused(exc.expired)
+    return render_template("inquiries/data_copy.html", token=token)
+
+
+@bp.get("/inquire/my-data/<token>/download")
+def data_copy_download(token: str) -> ResponseReturnValue:
+    """The copy, made from the database now; kept out of every cache."""
+    try:
+        copy_request = request_for_data_copy_token(
+            db.session, token, current_app.config["EMAIL_LINK_MAX_AGE_SECONDS"]
+        )
+    except InvalidLink as exc:
+        return _copy_link_refused(exc.expired)
+    document = privacy_service.patient_copy(
+        db.session, copy_request, current_app.config["UPLOAD_DIR"]
+    )
+    response = Response(
+        json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json"
+    )
+    response.headers["Content-Disposition"] = "attachment; filename=careroute-my-information.json"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/inquire/my-data", methods=["GET", "POST"])
+@limiter.limit(_inquiry_limit, methods=["POST"])
+def data_copy_again() -> ResponseReturnValue:
+    """A fresh link by address; the answer is the same whether or not we know it."""
+    form = DataCopyLinkForm()
+    if form.validate_on_submit():
+        privacy_service.send_copy_again(db.session, form.email.data)
+        return render_template("inquiries/data_copy_again_sent.html")
+    status = 422 if form.is_submitted() else 200
+    return render_template("inquiries/data_copy_again.html", form=form), status

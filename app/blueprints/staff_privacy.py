@@ -40,9 +40,26 @@ def requests() -> ResponseReturnValue:
     )
 
 
+@bp.post("/<int:request_id>/send")
+def send(request_id: int) -> ResponseReturnValue:
+    """Answer a request for a copy: the patient is emailed a link to download it."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        privacy.send_copy(db.session, request_id, current_staff().id)
+    except LookupError:
+        abort(404)
+    except privacy.RequestClosed:
+        flash(_("That request was already handled."), "error")
+    else:
+        flash(_("The patient is emailed a link to download their information."))
+    return redirect(url_for("staff_privacy.requests"))
+
+
 @bp.post("/<int:request_id>/export")
 def export(request_id: int) -> ResponseReturnValue:
-    """A JSON file of every record about the address, for staff to send to the patient."""
+    """A JSON file of every record about the address, for staff to check; the patient gets
+    their own copy through `send`."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

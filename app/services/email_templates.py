@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.business_hours import DeadlinePolicy
+from app.services.data_copy_links import data_copy_token
 from app.services.links import external_url, sign
 from app.services.password_links import password_token, primary_user
 
@@ -283,6 +284,20 @@ def _staff_privacy_request(session: Session, request_id: int) -> tuple[str, dict
     return _("A patient asked for their data (%(kind)s)", kind=request.kind.value), {
         "request": request,
         "console_url": external_url("staff_privacy.requests"),
+    }
+
+
+@email_template("patient_data_copy", for_patient=True)
+def _patient_data_copy(session: Session, request_id: int) -> tuple[str, dict[str, Any]]:
+    request = session.get(PrivacyRequest, request_id)
+    if request is None or not request.email or request.handled_at is None:
+        raise MissingSubject(f"privacy request {request_id} is gone or erased")
+    # A link only: the copy is made when the patient opens it, so no health data is mailed.
+    # The token is made now, so the link's life starts when the email leaves.
+    max_age = current_app.config["EMAIL_LINK_MAX_AGE_SECONDS"]
+    return _("Your information from CareRoute is ready"), {
+        "copy_url": external_url("inquiries.data_copy", token=data_copy_token(request)),
+        "link_days": max(1, round(max_age / 86400)),
     }
 
 

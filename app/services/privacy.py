@@ -2,7 +2,9 @@
 
 The patient asks through the signed link in their confirmation email; staff act on the
 request in the console. Both cover every lead of the patient's address, not only the one
-whose email carried the link.
+whose email carried the link. A copy reaches the patient as an emailed, expiring link
+(`data_copy_links`) to a download made from the database when opened: no health data in the
+email, none written to disk, each download audited.
 """
 
 from __future__ import annotations
@@ -148,39 +150,124 @@ def _lead_record(session: Session, lead: Lead, upload_dir: str) -> dict[str, Any
     }
 
 
-def export_data(
-    session: Session, request_id: int, staff_id: int, upload_dir: str
-) -> dict[str, Any]:
-    """Every record about the request's address, as one JSON-ready document."""
-    request = session.get(PrivacyRequest, request_id)
-    staff = session.get(StaffUser, staff_id)
-    if request is None or staff is None or not request.email:
-        raise LookupError("no such open request")
-    leads = session.scalars(select(Lead).where(Lead.email == request.email).order_by(Lead.id)).all()
+def _document(session: Session, email: str, upload_dir: str) -> tuple[dict[str, Any], list[str]]:
+    """Every record about the address, built from the database when asked for: the copy is
+    never stored, so it is never on disk in clear and always current."""
+    leads = session.scalars(select(Lead).where(Lead.email == email).order_by(Lead.id)).all()
     document = {
-        "about": request.email,
+        "about": email,
         "generated_at": utcnow().isoformat(),
         "leads": [_lead_record(session, lead, upload_dir) for lead in leads],
         "requests": [
             {"kind": r.kind.value, "made_at": _iso(r.created_at), "handled_at": _iso(r.handled_at)}
-            for r in session.scalars(
-                select(PrivacyRequest).where(PrivacyRequest.email == request.email)
-            )
+            for r in session.scalars(select(PrivacyRequest).where(PrivacyRequest.email == email))
         ],
     }
-    if request.kind is PrivacyRequestKind.EXPORT and request.handled_at is None:
-        request.handled_at = utcnow()
-        request.handled_by_id = staff.id
+    return document, [lead.reference for lead in leads]
+
+
+def export_data(
+    session: Session, request_id: int, staff_id: int, upload_dir: str
+) -> dict[str, Any]:
+    """Every record about the request's address, as one JSON-ready document, for staff.
+
+    Looking is not answering: the request stays open until `send_copy` sends the patient
+    their own link, so a download first never hides the request from the waiting list.
+    """
+    request = session.get(PrivacyRequest, request_id)
+    staff = session.get(StaffUser, staff_id)
+    if request is None or staff is None or not request.email:
+        raise LookupError("no such open request")
+    document, references = _document(session, request.email, upload_dir)
     audit.record(
         session,
         audit.Actor.staff(staff),
         "privacy.exported",
         "privacy_request",
         request.id,
-        {"leads": [lead.reference for lead in leads]},
+        {"leads": references},
     )
     session.commit()
     return document
+
+
+def _queue_copy_link(session: Session, request: PrivacyRequest, key: str) -> None:
+    """The email holds a link only: the data is fetched through it, never mailed."""
+    queue_email(
+        session,
+        key=key,
+        recipient=request.email,
+        template="patient_data_copy",
+        context={"request_id": request.id},
+        language=request.lead.language if request.lead is not None else "en",
+        lead_id=request.lead_id,
+    )
+
+
+def send_copy(session: Session, request_id: int, staff_id: int) -> None:
+    """Answer a request for a copy: the patient is emailed a link to download it."""
+    request = session.get(PrivacyRequest, request_id, with_for_update=True)
+    staff = session.get(StaffUser, staff_id)
+    if request is None or staff is None:
+        raise LookupError("no such request")
+    if (
+        request.kind is not PrivacyRequestKind.EXPORT
+        or request.handled_at is not None
+        or not request.email
+    ):
+        raise RequestClosed("not an open request for a copy")
+    request.handled_at = utcnow()
+    request.handled_by_id = staff.id
+    _queue_copy_link(session, request, key=f"data-copy:{request.id}")
+    audit.record(
+        session, audit.Actor.staff(staff), "privacy.copy_sent", "privacy_request", request.id
+    )
+    session.commit()
+
+
+def patient_copy(session: Session, request: PrivacyRequest, upload_dir: str) -> dict[str, Any]:
+    """The patient's own download through their link; each one is audited, as staff's are."""
+    document, references = _document(session, request.email, upload_dir)
+    audit.record(
+        session,
+        audit.Actor.public("patient"),
+        "privacy.copy_downloaded",
+        "privacy_request",
+        request.id,
+        {"leads": references},
+    )
+    session.commit()
+    return document
+
+
+def send_copy_again(session: Session, email: str) -> None:
+    """A fresh link for an address whose copy was already sent, e.g. after the first expired.
+
+    It goes only to that address, so asking reveals nothing to whoever asks; at most one an
+    hour per request, however often the form is sent.
+    """
+    request = session.scalar(
+        select(PrivacyRequest)
+        .where(
+            PrivacyRequest.email == email.strip().lower(),
+            PrivacyRequest.email != "",
+            PrivacyRequest.kind == PrivacyRequestKind.EXPORT,
+            PrivacyRequest.handled_at.is_not(None),
+        )
+        .order_by(PrivacyRequest.handled_at.desc())
+        .limit(1)
+    )
+    if request is None:
+        return
+    _queue_copy_link(session, request, key=f"data-copy:{request.id}:{utcnow():%Y-%m-%dT%H}")
+    audit.record(
+        session,
+        audit.Actor.public("patient"),
+        "privacy.copy_link_requested",
+        "privacy_request",
+        request.id,
+    )
+    session.commit()
 
 
 def erase(session: Session, request_id: int, staff_id: int, upload_dir: str) -> int:

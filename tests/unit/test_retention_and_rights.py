@@ -233,7 +233,8 @@ def test_the_export_holds_every_record_of_the_address(
     assert record["shared_with"][0]["clinic"] == "Alpha"
     assert record["shared_with"][0]["quote"]["price"] == [9000, 12000, "USD"]
     db.session.expire_all()
-    assert db.session.get(PrivacyRequest, request.id).handled_at is not None
+    # Staff looking is not the patient answered: that is the emailed copy (test_patient_data_copy).
+    assert db.session.get(PrivacyRequest, request.id).handled_at is None
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "privacy.exported"))
 
 
