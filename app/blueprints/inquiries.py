@@ -25,6 +25,7 @@ from app.forms.privacy import DataCopyLinkForm
 from app.models import Lead, PrivacyRequestKind
 from app.services import clinics as clinic_service
 from app.services import privacy as privacy_service
+from app.services.business_hours import DeadlinePolicy
 from app.services.consent import withdraw_consent
 from app.services.data_copy_links import request_for_data_copy_token
 from app.services.intake import submit_inquiry
@@ -64,7 +65,11 @@ def inquire(slug: str | None = None) -> ResponseReturnValue:
 
 @bp.get("/inquire/thanks")
 def thanks() -> ResponseReturnValue:
-    return render_template("inquiries/thanks.html", reference=session.get("inquiry_reference"))
+    return render_template(
+        "inquiries/thanks.html",
+        reference=session.get("inquiry_reference"),
+        answer_days=DeadlinePolicy.from_config(current_app.config).answer_working_days(),
+    )
 
 
 @bp.route("/inquire/withdraw/<token>", methods=["GET", "POST"])

@@ -7,13 +7,15 @@ from flask.typing import ResponseReturnValue
 
 from app.extensions import db
 from app.health import broker_ok, database_ok
+from app.services.business_hours import DeadlinePolicy
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("public/index.html")
+    answer_days = DeadlinePolicy.from_config(current_app.config).answer_working_days()
+    return render_template("public/index.html", answer_days=answer_days)
 
 
 @bp.get("/healthz")

@@ -7,6 +7,7 @@ package keeps that list, substitute holidays included).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -44,6 +45,11 @@ class BusinessCalendar:
         return _calendar(
             config["BUSINESS_TIMEZONE"], config["BUSINESS_HOURS"], config["BUSINESS_COUNTRY"]
         )
+
+    @property
+    def hours_per_day(self) -> float:
+        opens, closes = (datetime.combine(date.min, t) for t in (self.opens, self.closes))
+        return (closes - opens).total_seconds() / 3600
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self._holidays
@@ -135,3 +141,10 @@ class DeadlinePolicy:
     def due_at(self, sent_at: datetime) -> datetime:
         """When an unanswered lead leaves the clinic."""
         return self.calendar.add_hours(sent_at, self.reroute_after_hours)
+
+    def answer_working_days(self) -> int:
+        """The answer time patients are promised, in whole working days, from the deadline
+        clinics are held to, so the two cannot drift apart. A notice sent at closing time is
+        due this many working days later at the most (48 hours of nine-hour days: 6)."""
+        # Rounded first, so 27 hours of nine-hour days is 3, not 3.0000001 made 4.
+        return max(1, math.ceil(round(self.reroute_after_hours / self.calendar.hours_per_day, 6)))

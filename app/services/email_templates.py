@@ -207,6 +207,7 @@ def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str
         "clinics": clinics,
         "withdraw_url": external_url("inquiries.withdraw", token=consent_withdrawal_token(lead)),
         "privacy_url": external_url("inquiries.privacy", token=privacy_token(lead)),
+        "answer_days": DeadlinePolicy.from_config(current_app.config).answer_working_days(),
     }
 
 
