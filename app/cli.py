@@ -24,6 +24,9 @@ staff_cli = AppGroup("staff", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="Fictional demo data for development.")
 outbox_cli = AppGroup("outbox", help="The outbox relay.")
 devmail_cli = AppGroup("devmail", help="The development mail catcher.")
+# Also a Flask plugin command (pyproject's `flask.commands` entry point): Flask finds it
+# without building the app, so `keys generate` works in production before DATA_KEYS exists,
+# while `keys rotate` still builds the app, which refuses to start without them.
 keys_cli = AppGroup("keys", help="The data keys that encrypt health data at rest.")
 
 
@@ -104,9 +107,11 @@ def devmail_serve() -> None:
     controller.stop()
 
 
-@keys_cli.command("generate")
+@keys_cli.command("generate", with_appcontext=False)
 def keys_generate() -> None:
-    """Print a new key: put it first in DATA_KEYS, deploy, then run `keys rotate`."""
+    """Print a new key: put it first in DATA_KEYS, deploy, then run `keys rotate`.
+
+    Needs no app: the first key is made before the app can start with it."""
     click.echo(Fernet.generate_key().decode())
 
 

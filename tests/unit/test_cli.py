@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -46,3 +52,41 @@ def test_demo_leads_inserts_in_bulk(app: Flask):
     result = app.test_cli_runner().invoke(args=["demo", "leads", "--count", "250"])
     assert "250 leads inserted" in result.output
     assert db.session.scalar(select(func.count(Lead.id))) == 250
+
+
+def run_in_production(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `flask --app app …` as an operator following the README's production
+    section runs it: everything set except DATA_KEYS, which is what they are making."""
+    env = {
+        **os.environ,
+        "CAREROUTE_ENV": "production",
+        "SECRET_KEY": "a-production-secret-key-for-this-test-only",
+        "REPLY_TO": "CareRoute <care@careroute.example>",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}",
+        "DATA_KEYS": "",
+    }
+    flask = Path(sys.executable).with_name("flask")
+    return subprocess.run(
+        [str(flask), "--app", "app", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_an_operator_can_make_the_first_data_key_in_production(tmp_path: Path):
+    made = run_in_production(tmp_path, "keys", "generate")
+
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    assert Fernet(key).decrypt(Fernet(key).encrypt(b"knee MRI")) == b"knee MRI"
+
+
+def test_production_still_refuses_to_touch_health_data_without_data_keys(tmp_path: Path):
+    rotated = run_in_production(tmp_path, "keys", "rotate")
+
+    assert rotated.returncode != 0
+    assert "DATA_KEYS is required in production" in rotated.stderr
