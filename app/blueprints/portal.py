@@ -190,9 +190,10 @@ def _answer(
     except LookupError:
         abort(404)
     except clinic_answers.AnswerRefused:
-        flash(_("You have declined this inquiry, so it cannot be answered again."), "error")
-    else:
-        flash(done)
+        abort(400)  # the forms ask for what an answer needs before it gets here
+    flash(done)
+    if response is ClinicResponse.DECLINED:
+        return redirect(url_for("portal.leads"))  # the lead is no longer the clinic's to see
     return redirect(url_for("portal.lead", lead_id=lead_id))
 
 

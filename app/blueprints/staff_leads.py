@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.blueprints.downloads import send_attachment
+from app.blueprints.sign_in import safe_next
 from app.blueprints.staff import current_staff, require_staff
 from app.extensions import db
 from app.forms.common import ConfirmForm
@@ -39,9 +40,9 @@ from app.models import (
     Procedure,
     StaffUser,
 )
-from app.services import audit, lead_actions
+from app.services import audit, lead_actions, lead_lifecycle
 from app.services.dashboard import build_dashboard
-from app.services.lead_export import csv_chunks
+from app.services.lead_export import csv_chunks, record_export
 from app.services.lead_queries import (
     FLAGS,
     SORTS,
@@ -164,7 +165,8 @@ def lead_detail(lead_id: int) -> ResponseReturnValue:
         emails=emails,
         notes=notes,
         seen_by=seen_by,
-        statuses=[s.value for s in LeadStatus],
+        statuses=[s.value for s in lead_lifecycle.staff_choices(lead)],
+        can_reroute=lead_lifecycle.can_take_clinics(lead),
         clinics=_clinics(),
         staff_users=_staff_users(),
         form=ConfirmForm(),
@@ -187,7 +189,7 @@ def _act(
     else:
         flash(message)
     if lead_id is None:
-        return redirect(request.form.get("back") or url_for("staff_leads.leads"))
+        return redirect(safe_next(request.form.get("back"), url_for("staff_leads.leads")))
     return redirect(url_for("staff_leads.lead_detail", lead_id=lead_id))
 
 
@@ -306,7 +308,10 @@ def lead_attachment(lead_id: int) -> ResponseReturnValue:
 @bp.get("/leads.csv")
 def leads_csv() -> ResponseReturnValue:
     """Streamed as the database produces it: memory stays flat however many leads match."""
-    chunks = csv_chunks(db.session, filters_from(request.args), current_staff().id)
+    filters = filters_from(request.args)
+    staff = current_staff()
+    record_export(db.session, filters, audit.Actor.staff(staff))
+    chunks = csv_chunks(db.session, filters, staff.id)
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=careroute-leads.csv"
     response.headers["Cache-Control"] = "no-store"

@@ -39,6 +39,7 @@ class LeadStatus(enum.StrEnum):
     DUPLICATE = "duplicate"
     SPAM = "spam"
     LOST = "lost"
+    WITHDRAWN = "withdrawn"
 
 
 class ClinicResponse(enum.StrEnum):
@@ -107,9 +108,12 @@ class Lead(db.Model):
     status: Mapped[LeadStatus] = mapped_column(
         str_enum(LeadStatus, "lead_status"), default=LeadStatus.NEW
     )
-    lost_reason: Mapped[str | None] = mapped_column(Text)
+    # Why staff gave up on the lead; may hold health details, so encrypted like the message.
+    lost_reason: Mapped[str | None] = mapped_column(EncryptedText)
     spam_reason: Mapped[str | None] = mapped_column(String(100))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    # Staff undid the duplicate mark: the lead is a distinct inquiry, never checked again.
+    dedup_overruled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     no_matching_clinic: Mapped[bool] = mapped_column(Boolean, default=False)
     # A clinic let its deadline pass on this lead (the lead went to the next clinic).
     clinic_silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -179,7 +183,7 @@ class Assignment(db.Model):
     response: Mapped[ClinicResponse | None] = mapped_column(
         str_enum(ClinicResponse, "clinic_response")
     )
-    decline_reason: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(EncryptedText)  # may hold health details
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The clinic stayed silent past its deadline and the lead was offered to another clinic.
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -224,7 +228,7 @@ class Quote(db.Model):
     includes: Mapped[str] = mapped_column(Text)
     stay_nights: Mapped[int] = mapped_column(Integer)
     valid_until: Mapped[date] = mapped_column(Date)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText, default="")  # may hold health details
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -239,5 +243,5 @@ class LeadNote(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,8 @@
 """What a clinic does with a lead in the portal: open it, answer it.
 
 A clinic only ever reaches a lead through its own open assignment (not revoked, not
-expired); anything else is "no such lead", so the portal answers 404 and tells nothing.
+expired, not declined); anything else is "no such lead", so the portal answers 404 and
+tells nothing.
 """
 
 from __future__ import annotations
@@ -9,17 +10,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Assignment, ClinicResponse, ClinicUser, Lead, LeadStatus, Quote
 from app.models.base import utcnow
-from app.services import audit, lead_emails
+from app.services import audit, lead_emails, lead_lifecycle
 from app.services.lead_processing import offer_to_next_clinic
 
 
 class AnswerRefused(ValueError):
-    """The answer does not apply (the clinic already declined the lead)."""
+    """The answer lacks what it needs (a quote's details, a reason to decline)."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class QuoteDetails:
 
 
 def open_assignment(session: Session, lead_id: int, clinic_id: int) -> Assignment | None:
-    """The clinic's live hold on the lead, or None (never routed, revoked or expired)."""
+    """The clinic's live hold on the lead, or None (never routed, revoked, expired, or
+    declined: a clinic that said no needs the patient's details no more)."""
     return session.scalar(
         select(Assignment)
         .where(
@@ -42,6 +44,7 @@ def open_assignment(session: Session, lead_id: int, clinic_id: int) -> Assignmen
             Assignment.clinic_id == clinic_id,
             Assignment.revoked_at.is_(None),
             Assignment.expired_at.is_(None),
+            or_(Assignment.response.is_(None), Assignment.response != ClinicResponse.DECLINED),
         )
         .options(joinedload(Assignment.lead), joinedload(Assignment.quote))
     )
@@ -50,8 +53,8 @@ def open_assignment(session: Session, lead_id: int, clinic_id: int) -> Assignmen
 def inbox(session: Session, clinic_id: int, page: int, per_page: int) -> list[Assignment]:
     """The clinic's leads: those awaiting its answer first, then the rest, newest first.
 
-    Revoked leads (consent withdrawn) are gone; expired ones stay as a line without details,
-    so the clinic sees what it missed.
+    Revoked leads (withdrawn or settled) are gone; expired and declined ones stay as a line
+    without details, so the clinic sees what it missed or turned down.
     """
     awaiting = and_(
         Assignment.responded_at.is_(None),
@@ -128,25 +131,26 @@ def answer(
     if lead is None or assignment is None:
         session.rollback()
         raise LookupError("no such lead for this clinic")
-    if assignment.response is ClinicResponse.DECLINED:
-        session.rollback()
-        raise AnswerRefused("the clinic already declined this lead")
 
     assignment.response = response
     assignment.responded_at = assignment.responded_at or now
+    # The reason's and the note's text stay out of the audit trail: they may hold health
+    # details, and are kept encrypted on the assignment and the quote.
     changes: dict[str, object] = {"clinic_id": assignment.clinic_id, "response": response.value}
+    actor = audit.Actor.clinic_user(user)
     if response is ClinicResponse.DECLINED:
         assignment.decline_reason = (reason or "").strip()
-        changes["reason"] = assignment.decline_reason
         changes["offered_to"] = offer_to_next_clinic(session, lead, max_clinics, now)
     else:
         if quote is not None and response is ClinicResponse.QUOTED:
             _save_quote(session, assignment, quote)
-            changes["quote"] = {**asdict(quote), "valid_until": quote.valid_until.isoformat()}
-        _advance_lead(session, lead, assignment, response)
-    audit.record(
-        session, audit.Actor.clinic_user(user), "lead.clinic_answered", "lead", lead.id, changes
-    )
+            changes["quote"] = {
+                **asdict(quote),
+                "valid_until": quote.valid_until.isoformat(),
+                "note": bool(quote.note),
+            }
+        _advance_lead(session, lead, assignment, response, actor)
+    audit.record(session, actor, "lead.clinic_answered", "lead", lead.id, changes)
     session.commit()
     return assignment
 
@@ -159,13 +163,14 @@ def _save_quote(session: Session, assignment: Assignment, details: QuoteDetails)
 
 
 def _advance_lead(
-    session: Session, lead: Lead, assignment: Assignment, response: ClinicResponse
+    session: Session,
+    lead: Lead,
+    assignment: Assignment,
+    response: ClinicResponse,
+    actor: audit.Actor,
 ) -> None:
-    if response is ClinicResponse.QUOTED and lead.status in (
-        LeadStatus.ROUTED,
-        LeadStatus.CONTACTED,
-    ):
-        lead.status = LeadStatus.QUOTED
-    elif lead.status is LeadStatus.ROUTED:
-        lead.status = LeadStatus.CONTACTED
+    """The lead moves forward with the first yes and the first quote; never back."""
+    target = LeadStatus.QUOTED if response is ClinicResponse.QUOTED else LeadStatus.CONTACTED
+    if target in lead_lifecycle.TRANSITIONS[lead.status]:
+        lead_lifecycle.move(session, lead, target, actor)
     lead_emails.tell_patient_clinic_answered(session, lead, assignment)

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead
-from app.services import audit, lead_emails
+from app.services import audit, lead_emails, lead_lifecycle
 from app.services.business_hours import DeadlinePolicy
 from app.services.lead_processing import offer_to_next_clinic
 
@@ -35,11 +35,18 @@ def _awaiting_answer() -> tuple[Any, ...]:
 
 
 def _due(session: Session, sent_by: datetime, *extra: Any) -> list[tuple[int, int]]:
+    """Only leads still waiting on clinics are chased: a booked or settled one is not."""
     return [
         (row.id, row.lead_id)
         for row in session.execute(
             select(Assignment.id, Assignment.lead_id)
-            .where(*_awaiting_answer(), Assignment.sent_at <= sent_by, *extra)
+            .join(Lead, Lead.id == Assignment.lead_id)
+            .where(
+                *_awaiting_answer(),
+                Assignment.sent_at <= sent_by,
+                Lead.status.in_(lead_lifecycle.AWAITING_CLINICS),
+                *extra,
+            )
             .order_by(Assignment.id)
             .limit(BATCH)
         )
@@ -55,12 +62,18 @@ def _claim(session: Session, assignment_id: int, *extra: Any, **values: Any) -> 
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
+def _locked_if_awaiting(session: Session, lead_id: int) -> Lead | None:
+    """The lead, locked, if it still waits on clinics now that no one else can move it."""
+    lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+    return lead if lead is not None and lead.status in lead_lifecycle.AWAITING_CLINICS else None
+
+
 def expire_silent(session: Session, policy: DeadlinePolicy, now: datetime) -> int:
     """Assignments past their deadline are marked expired and the lead offered onwards."""
     expired = 0
     sent_by = policy.calendar.subtract_hours(now, policy.reroute_after_hours)
     for assignment_id, lead_id in _due(session, sent_by):
-        lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+        lead = _locked_if_awaiting(session, lead_id)
         if lead is None or not _claim(session, assignment_id, expired_at=now):
             session.rollback()
             continue
@@ -85,7 +98,7 @@ def send_reminders(session: Session, policy: DeadlinePolicy, now: datetime) -> i
     reminded = 0
     sent_by = policy.calendar.subtract_hours(now, policy.remind_after_hours)
     for assignment_id, lead_id in _due(session, sent_by, Assignment.reminded_at.is_(None)):
-        lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+        lead = _locked_if_awaiting(session, lead_id)
         if lead is None or not _claim(
             session, assignment_id, Assignment.reminded_at.is_(None), reminded_at=now
         ):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Lead, LeadNote, LeadStatus, StaffUser
+from app.models import Assignment, Clinic, Lead, LeadNote, LeadStatus, StaffUser
 from app.models.base import utcnow
-from app.services import audit, lead_emails, routing
-from app.services.outbox import enqueue_task
+from app.services import audit, lead_emails, lead_lifecycle, routing
 
-
-class ActionRefused(ValueError):
-    """The action does not apply (a reason is missing, the lead is in the wrong state)."""
+# A move the life cycle refuses is refused to staff in the same words.
+ActionRefused = lead_lifecycle.TransitionRefused
 
 
 def _staff(session: Session, staff_id: int) -> StaffUser:
@@ -45,26 +44,19 @@ def change_status(
     status: LeadStatus,
     reason: str | None = None,
 ) -> int:
-    if status is LeadStatus.LOST and not (reason and reason.strip()):
-        raise ActionRefused("a lost lead needs a reason")
-    staff = _staff(session, staff_id)
+    """All or nothing: one lead the move does not apply to refuses the whole change."""
+    if status in lead_lifecycle.NOT_CHOSEN_BY_STAFF:
+        raise ActionRefused(f"a lead becomes {status.value} by being sent to clinics")
+    actor = audit.Actor.staff(_staff(session, staff_id))
     changed = 0
     for lead_id in lead_ids:
         lead = _lead(session, lead_id)
-        if lead.status is status:
-            continue
-        before = lead.status
-        lead.status = status
-        lead.lost_reason = reason.strip() if status is LeadStatus.LOST and reason else None
-        audit.record(
-            session,
-            audit.Actor.staff(staff),
-            "lead.status_changed",
-            "lead",
-            lead.id,
-            {"status": [before.value, status.value], "reason": lead.lost_reason},
-        )
-        changed += 1
+        reference = lead.reference
+        try:
+            changed += lead_lifecycle.move(session, lead, status, actor, reason=reason)
+        except ActionRefused as refused:
+            session.rollback()
+            raise ActionRefused(f"{reference}: {refused}") from refused
     session.commit()
     return changed
 
@@ -109,15 +101,23 @@ def add_note(session: Session, lead_id: int, staff_id: int, body: str) -> LeadNo
 
 
 def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[int]) -> int:
-    """Add clinics by hand; each gets the usual notification."""
+    """Add clinics by hand; each gets the usual notification. Only clinics routing itself
+    could choose (approved, credentials valid, offering the procedure, capacity left)."""
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
-    if lead.consent_withdrawn_at is not None:
-        raise ActionRefused("the patient withdrew consent")
+    if not lead_lifecycle.can_take_clinics(lead):
+        raise ActionRefused(f"the lead is {lead.status.value} and cannot go to more clinics")
     have = {a.clinic_id for a in lead.assignments}
+    wanted = [i for i in dict.fromkeys(clinic_ids) if i not in have]
     now = utcnow()
     routing.lock_routing(session)
-    clinics = routing.count_new_assignments(session, [i for i in clinic_ids if i not in have])
+    unfit = set(wanted) - routing.eligible(session, lead, wanted, now.date())
+    if unfit:
+        names = session.scalars(
+            select(Clinic.name).where(Clinic.id.in_(unfit)).order_by(Clinic.name)
+        )
+        raise ActionRefused(f"these clinics cannot take this lead: {', '.join(names)}")
+    clinics = routing.count_new_assignments(session, wanted)
     added = []
     for clinic in clinics.values():
         assignment = Assignment(
@@ -133,11 +133,10 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
         added.append(clinic.id)
     if added:
         lead.no_matching_clinic = False
+        actor = audit.Actor.staff(staff)
         if lead.status is LeadStatus.NEW:
-            lead.status = LeadStatus.ROUTED
-        audit.record(
-            session, audit.Actor.staff(staff), "lead.rerouted", "lead", lead.id, {"clinics": added}
-        )
+            lead_lifecycle.move(session, lead, LeadStatus.ROUTED, actor, now=now)
+        audit.record(session, actor, "lead.rerouted", "lead", lead.id, {"clinics": added})
     session.commit()
     return len(added)
 
@@ -156,8 +155,7 @@ def mark_not_spam(session: Session, lead_id: int, staff_id: int) -> None:
     lead = _lead(session, lead_id)
     if lead.status is not LeadStatus.SPAM:
         raise ActionRefused("the lead is not marked as spam")
-    lead.status = LeadStatus.NEW
-    lead.spam_reason = None
-    enqueue_task(session, "leads.process", lead.id)
-    audit.record(session, audit.Actor.staff(staff), "lead.not_spam", "lead", lead.id)
+    lead_lifecycle.move(
+        session, lead, LeadStatus.NEW, audit.Actor.staff(staff), action="lead.not_spam"
+    )
     session.commit()

@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, String, case, cast, func, literal, select
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead, Procedure
 from app.models.base import utcnow
+from app.services.audit import Actor, record
 from app.services.lead_queries import LeadFilters, conditions, ordered
 
 COLUMNS = (
@@ -76,6 +79,20 @@ def _header() -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(COLUMNS)
     return buffer.getvalue().encode()
+
+
+def record_export(session: Session, filters: LeadFilters, staff: Actor) -> None:
+    """Names and emails leave the system in the file: who took which leads is on record.
+    The search text is not kept (it may be a patient's phone number, encrypted elsewhere)."""
+    described = {
+        key: value.isoformat() if isinstance(value, date) else value
+        for key, value in asdict(filters).items()
+        if value not in (None, ())
+    }
+    if "search" in described:
+        described["search"] = True
+    record(session, staff, "leads.exported", "lead", None, {"filters": described})
+    session.commit()
 
 
 def csv_chunks(session: Session, filters: LeadFilters, staff_id: int) -> Iterator[bytes]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.encryption import data_keys
 from app.models import Lead, LeadStatus
 from app.models.base import utcnow
-from app.services import audit, lead_emails, routing
+from app.services import audit, lead_emails, lead_lifecycle, routing
 from app.services.outbox import enqueue_task
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ class ProcessingPolicy:
 def find_duplicate(session: Session, lead: Lead) -> Lead | None:
     """The earliest live lead of the same person (email or phone) for the same procedure
     in the 30 days before this one. Only earlier leads count, so two leads processed at
-    once never mark each other."""
+    once never mark each other; only active ones with consent given, so a patient who
+    withdrew or whose inquiry was settled can ask again and be heard."""
     return session.scalar(
         select(Lead)
         .where(
@@ -37,7 +38,8 @@ def find_duplicate(session: Session, lead: Lead) -> Lead | None:
             Lead.procedure_id == lead.procedure_id,
             or_(Lead.email == lead.email, Lead.phone_digest.in_(data_keys().digests(lead.phone))),
             Lead.created_at >= lead.created_at - DUPLICATE_WINDOW,
-            Lead.status.not_in([LeadStatus.SPAM, LeadStatus.DUPLICATE]),
+            Lead.status.in_(lead_lifecycle.ACTIVE),
+            Lead.consent_withdrawn_at.is_(None),
         )
         .order_by(Lead.id)
         .limit(1)
@@ -108,36 +110,31 @@ def process_lead(
     if lead is None or not _needs_processing(lead):
         session.rollback()
         return
-    duplicate_of = find_duplicate(session, lead)
+    duplicate_of = None if lead.dedup_overruled else find_duplicate(session, lead)
     assignments = []
+    actor = audit.Actor.system("routing")
+    # Every change to the lead before the emails' statements flush it: one UPDATE, not two.
+    lead.processed_at = now
     if duplicate_of is not None:
-        lead.status = LeadStatus.DUPLICATE
         lead.duplicate_of = duplicate_of
-        outcome: dict[str, object] = {"duplicate_of": duplicate_of.id}
+        changes: dict[str, object] = {"duplicate_of": duplicate_of.id}
+        lead_lifecycle.move(
+            session, lead, LeadStatus.DUPLICATE, actor, action="lead.duplicate", changes=changes
+        )
     else:
         assignments = routing.assign(session, lead, policy.max_clinics, now.date(), now)
         lead.no_matching_clinic = not assignments
+        changes = {"clinics": [a.clinic_id for a in assignments]}
         if assignments:
-            lead.status = LeadStatus.ROUTED
-        outcome = {"clinics": [a.clinic_id for a in assignments]}
-    # Every change to the lead before the emails' statements flush it: one UPDATE, not two.
-    lead.processed_at = now
+            lead_lifecycle.move(
+                session, lead, LeadStatus.ROUTED, actor, action="lead.routed", changes=changes
+            )
+        else:
+            audit.record(session, actor, "lead.no_matching_clinic", "lead", lead.id, changes)
     for assignment in assignments:
         lead_emails.notify_clinic(session, assignment)
     lead_emails.confirm_to_patient(session, lead)
-    action = (
-        "lead.duplicate"
-        if duplicate_of
-        else "lead.routed"
-        if lead.status is LeadStatus.ROUTED
-        else "lead.no_matching_clinic"
-    )
-    audit.record(session, audit.Actor.system("routing"), action, "lead", lead.id, outcome)
     session.commit()
-
-
-# A lead in these states still waits for clinics; later ones are settled with the patient.
-OPEN_STATUSES = (LeadStatus.ROUTED, LeadStatus.CONTACTED, LeadStatus.QUOTED)
 
 
 def offer_to_next_clinic(
@@ -146,7 +143,7 @@ def offer_to_next_clinic(
     """After a clinic declined or went silent: the next best clinics that have not had the
     lead take the free places (same ranking). With none left and no clinic holding the
     lead, staff see it under "no matching clinic". The caller holds the lead's row lock."""
-    if lead.consent_withdrawn_at is not None or lead.status not in OPEN_STATUSES:
+    if lead.consent_withdrawn_at is not None or lead.status not in lead_lifecycle.AWAITING_CLINICS:
         return []
     added = routing.assign(session, lead, max_clinics, now.date(), now)
     for assignment in added:

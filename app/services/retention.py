@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Lead, LeadNote, LeadStatus, OutboundEmail, PrivacyRequest
-from app.services import attachments, audit, lead_emails, routing
+from app.models import Lead, LeadNote, OutboundEmail, PrivacyRequest
+from app.services import attachments, audit, lead_emails, lead_lifecycle, routing
 
 log = logging.getLogger(__name__)
 
-FINAL_STATUSES = (LeadStatus.CLOSED, LeadStatus.LOST, LeadStatus.SPAM, LeadStatus.DUPLICATE)
 BATCH = 200
 # Loaded with each batch, not lead by lead.
 WHAT_ANONYMISING_TOUCHES = (selectinload(Lead.assignments), selectinload(Lead.attachment))
@@ -71,7 +70,7 @@ def anonymise_expired(
         batch = session.scalars(
             select(Lead)
             .where(
-                Lead.status.in_(FINAL_STATUSES),
+                Lead.status.in_(lead_lifecycle.ENDED),
                 Lead.anonymised_at.is_(None),
                 Lead.updated_at < cutoff,
             )

@@ -418,8 +418,9 @@ def test_declining_passes_the_lead_to_the_next_clinic_at_once(client: FlaskClien
         select(OutboundEmail).where(OutboundEmail.template == "patient_clinic_answered")
     ).all()
 
-    again = submit(client, page, {}, action=f"{page}/contacted")
-    assert "declined this inquiry" in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert done.headers["Location"].endswith("/portal/")
+    again = submit(client, "/portal/", {}, action=f"{page}/contacted")
+    assert again.status_code == 404
     assert assignment_of(routed.lead, routed.alpha).response is ClinicResponse.DECLINED
 
 

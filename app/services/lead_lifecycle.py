@@ -1,0 +1,133 @@
+"""The lead's life cycle: its statuses, the moves between them, and what each move implies.
+
+Every change of a lead's status goes through `move`, so a move the table does not allow is
+refused instead of written, every move is audited, and what a move promises (clinics lose a
+settled lead; a lead put back to new is routed) happens in the same transaction.
+
+    new ─▶ routed ─▶ contacted ─▶ quoted ─▶ booked ─▶ closed
+     side exits from the active part: duplicate, spam, lost, withdrawn (and closed early)
+     spam ─▶ new and duplicate ─▶ new: staff found a real, distinct inquiry
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.models import Lead, LeadStatus
+from app.models.base import utcnow
+from app.services import audit, lead_emails, routing
+from app.services.outbox import enqueue_task
+
+S = LeadStatus
+
+# Being worked on: the lead may still hold clinics.
+ACTIVE = frozenset({S.NEW, S.ROUTED, S.CONTACTED, S.QUOTED, S.BOOKED})
+# Settled: no clinic holds the lead; retention counts from here.
+ENDED = frozenset(LeadStatus) - ACTIVE
+# Waiting on clinics: deadlines run and a declined or silent place goes to the next clinic.
+AWAITING_CLINICS = frozenset({S.ROUTED, S.CONTACTED, S.QUOTED})
+
+TRANSITIONS: Mapping[LeadStatus, frozenset[LeadStatus]] = {
+    S.NEW: frozenset({S.ROUTED, S.DUPLICATE, S.SPAM, S.LOST, S.CLOSED, S.WITHDRAWN}),
+    S.ROUTED: frozenset(
+        {S.CONTACTED, S.QUOTED, S.BOOKED, S.DUPLICATE, S.SPAM, S.LOST, S.CLOSED, S.WITHDRAWN}
+    ),
+    S.CONTACTED: frozenset({S.QUOTED, S.BOOKED, S.LOST, S.CLOSED, S.WITHDRAWN}),
+    S.QUOTED: frozenset({S.BOOKED, S.LOST, S.CLOSED, S.WITHDRAWN}),
+    S.BOOKED: frozenset({S.LOST, S.CLOSED, S.WITHDRAWN}),
+    S.CLOSED: frozenset(),
+    S.LOST: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.SPAM: frozenset({S.NEW}),
+    S.DUPLICATE: frozenset({S.NEW}),
+}
+# Routing alone says a lead is routed: a staff member adds clinics instead.
+NOT_CHOSEN_BY_STAFF = frozenset({S.ROUTED})
+
+
+class TransitionRefused(ValueError):
+    """The table does not allow this move, or the move lacks what it needs (a reason)."""
+
+
+def staff_choices(lead: Lead) -> list[LeadStatus]:
+    """The statuses a staff member may move this lead to, in the cycle's order."""
+    allowed = TRANSITIONS[lead.status] - NOT_CHOSEN_BY_STAFF
+    if lead.consent_withdrawn_at is not None:
+        allowed -= {S.NEW}
+    return [status for status in LeadStatus if status in allowed]
+
+
+def can_take_clinics(lead: Lead) -> bool:
+    """Clinics may be added by hand while the lead is active and shared with consent."""
+    return lead.status in ACTIVE and lead.consent_withdrawn_at is None
+
+
+def move(
+    session: Session,
+    lead: Lead,
+    to: LeadStatus,
+    actor: audit.Actor,
+    *,
+    reason: str | None = None,
+    action: str = "lead.status_changed",
+    changes: Mapping[str, object] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Move the lead (the caller holds its row lock and commits); False if it is there.
+
+    The audit event carries the move and `changes`, never the reason's text: a reason may
+    hold health details, and it is kept encrypted on the lead.
+    """
+    before = lead.status
+    if to is before:
+        return False
+    if to not in TRANSITIONS[before]:
+        raise TransitionRefused(f"a lead that is {before.value} cannot become {to.value}")
+    reason = (reason or "").strip() or None
+    if to is S.LOST and reason is None:
+        raise TransitionRefused("a lost lead needs a reason")
+    if to is S.NEW and lead.consent_withdrawn_at is not None:
+        raise TransitionRefused("the patient withdrew consent")
+    now = now or utcnow()
+    lead.status = to
+    lead.lost_reason = reason if to is S.LOST else None
+    if to in ENDED:
+        _settle(session, lead, now)
+    elif before in ENDED:
+        _reopen(session, lead)
+    audit.record(
+        session,
+        actor,
+        action,
+        "lead",
+        lead.id,
+        {**(changes or {}), "status": [before.value, to.value]},
+    )
+    return True
+
+
+def _settle(session: Session, lead: Lead, now: datetime) -> None:
+    """The clinics lose the lead: no reminders, no re-routing, gone from their inboxes. A
+    withdrawal is the patient's: each clinic that had the details is told (PIPA)."""
+    revoked = routing.revoke(session, lead.assignments, now)
+    if lead.status is S.WITHDRAWN:
+        lead.consent_withdrawn_at = lead.consent_withdrawn_at or now
+        for assignment in revoked:
+            lead_emails.tell_clinic_consent_withdrawn(session, assignment)
+
+
+def _reopen(session: Session, lead: Lead) -> None:
+    """Staff found a real, distinct inquiry: it is processed again from the start, and the
+    duplicate check, which staff just overruled, is not run on it again."""
+    if lead.duplicate_of_id is not None:
+        lead.dedup_overruled = True
+    lead.duplicate_of = None
+    lead.spam_reason = None
+    lead.processed_at = None
+    lead.processing_attempts = 0
+    lead.processing_failed = False
+    lead.no_matching_clinic = False
+    enqueue_task(session, "leads.process", lead.id)
