@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from app.extensions import db
 from app.forms.clinics import ClinicApplicationForm
+from app.models.base import utcnow
 from app.reference_data import CREDENTIAL_LABELS
 from app.services import clinics as clinic_service
 from app.services.links import InvalidLink, unsign
@@ -23,7 +24,8 @@ def reference_labels() -> dict[str, object]:
 @bp.get("")
 def directory() -> ResponseReturnValue:
     return render_template(
-        "clinics/directory.html", clinics=clinic_service.public_clinics(db.session)
+        "clinics/directory.html",
+        clinics=clinic_service.public_clinics(db.session, utcnow().date()),
     )
 
 
@@ -70,7 +72,14 @@ def verify_email(token: str) -> ResponseReturnValue:
 
 @bp.get("/<slug>")
 def detail(slug: str) -> ResponseReturnValue:
-    clinic = clinic_service.public_clinic(db.session, slug)
+    today = utcnow().date()
+    # An unlisted clinic (pending, suspended, rejected, licence or insurance lapsed) has no
+    # public page, as it has no place in the directory and takes no inquiries.
+    clinic = clinic_service.public_clinic(db.session, slug, today)
     if clinic is None:
         abort(404)
-    return render_template("clinics/detail.html", clinic=clinic)
+    return render_template(
+        "clinics/detail.html",
+        clinic=clinic,
+        accreditations=clinic_service.current_accreditations(clinic, today),
+    )

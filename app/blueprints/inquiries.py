@@ -23,6 +23,7 @@ from app.forms.common import ConfirmForm
 from app.forms.inquiry import InquiryForm, PrivacyRequestForm
 from app.forms.privacy import DataCopyLinkForm
 from app.models import Lead, PrivacyRequestKind
+from app.models.base import utcnow
 from app.services import clinics as clinic_service
 from app.services import privacy as privacy_service
 from app.services.business_hours import DeadlinePolicy
@@ -46,8 +47,10 @@ def _inquiry_limit() -> str:
 def inquire(slug: str | None = None) -> ResponseReturnValue:
     chosen = None
     if slug is not None:
-        chosen = clinic_service.public_clinic(db.session, slug)
-        if chosen is None:
+        chosen = clinic_service.public_clinic(db.session, slug, utcnow().date())
+        # A form sent after its clinic stopped taking inquiries is answered by the form
+        # (the `clinic` field refuses it), not by a 404 that loses the patient's answers.
+        if chosen is None and request.method == "GET":
             abort(404)
     form = InquiryForm()
     if chosen is not None and not form.is_submitted():

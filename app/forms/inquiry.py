@@ -38,9 +38,11 @@ from app.forms.base import AppForm
 from app.forms.clinics import language_choices
 from app.forms.fields import ListChoiceField
 from app.forms.validators import EmailAddress, PhoneNumber
-from app.models import Clinic, ClinicStatus, Procedure
+from app.models import Procedure
+from app.models.base import utcnow
 from app.reference_data import CATEGORY_LABELS
 from app.services import attachments
+from app.services.clinics import public_clinic
 from app.services.intake import Inquiry, Upload
 
 
@@ -196,16 +198,19 @@ class InquiryForm(AppForm):
             raise ValidationError(_l("Please choose an end date after the start date."))
 
     def validate_clinic(self, field: HiddenField) -> None:
-        if (
-            field.data
-            and db.session.scalar(
-                select(Clinic.id).where(
-                    Clinic.slug == field.data, Clinic.status == ClinicStatus.APPROVED
+        """Only a clinic listed in the directory may be chosen (a partner site may post
+        any slug, and a clinic can be suspended or let its licence lapse after a patient
+        opened its page). The refused choice is dropped, so sending the form again goes
+        to the matched clinics instead of being refused again."""
+        if field.data and public_clinic(db.session, field.data, utcnow().date()) is None:
+            field.data = ""
+            raise ValidationError(
+                _l(
+                    "This clinic is not taking inquiries through CareRoute at the moment. "
+                    "Please send your question again: we will pass it to other clinics "
+                    "that fit."
                 )
             )
-            is None
-        ):
-            raise ValidationError(_l("This clinic is not taking inquiries through CareRoute."))
 
     def validate_attachment(self, field: FileField) -> None:
         upload = field.data

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -348,11 +348,31 @@ def remind_expiring_credentials(session: Session, today: date, days_ahead: int) 
     return len(due)
 
 
-def public_clinics(session: Session) -> list[Clinic]:
+def has_lapsed_credential(today: date) -> ColumnElement[bool]:
+    """True for a clinic whose licence or insurance expired before `today` (a credential is
+    good through its expiry date).
+
+    The one definition of "lapsed": routing sends such a clinic no leads, and the public
+    directory, its profile and the inquiry form do not offer it to patients.
+    """
+    return exists().where(
+        ClinicCredential.clinic_id == Clinic.id,
+        ClinicCredential.kind.in_([CredentialKind.LICENCE, CredentialKind.INSURANCE]),
+        ClinicCredential.expires_on < today,
+    )
+
+
+def _listed(today: date) -> ColumnElement[bool]:
+    """Shown to patients and open to their inquiries: approved, nothing lapsed."""
+    return and_(Clinic.status == ClinicStatus.APPROVED, ~has_lapsed_credential(today))
+
+
+def public_clinics(session: Session, today: date) -> list[Clinic]:
+    """The public directory: approved clinics whose licence and insurance are in date."""
     return list(
         session.scalars(
             select(Clinic)
-            .where(Clinic.status == ClinicStatus.APPROVED)
+            .where(_listed(today))
             .order_by(Clinic.name)
             .options(
                 selectinload(Clinic.languages),
@@ -363,7 +383,13 @@ def public_clinics(session: Session) -> list[Clinic]:
     )
 
 
-def public_clinic(session: Session, slug: str) -> Clinic | None:
-    return session.scalar(
-        select(Clinic).where(Clinic.slug == slug, Clinic.status == ClinicStatus.APPROVED)
-    )
+def public_clinic(session: Session, slug: str, today: date) -> Clinic | None:
+    """A listed clinic's profile, or None: its page, inquiry page and the inquiry form's
+    `clinic` field all ask here, so they agree on which clinics take inquiries."""
+    return session.scalar(select(Clinic).where(Clinic.slug == slug, _listed(today)))
+
+
+def current_accreditations(clinic: Clinic, today: date) -> list[ClinicCredential]:
+    """The accreditations a patient may be shown: an expired one is no longer a claim we
+    can make for the clinic."""
+    return [c for c in clinic.accreditations if not c.is_lapsed(today)]

@@ -37,13 +37,12 @@ from sqlalchemy.orm import Session
 from app.models import (
     Assignment,
     Clinic,
-    ClinicCredential,
     ClinicLanguage,
     ClinicStatus,
-    CredentialKind,
     Lead,
     Offering,
 )
+from app.services.clinics import has_lapsed_credential
 
 CAPACITY_WINDOW = timedelta(days=7)
 FAIRNESS_WINDOW = timedelta(days=30)
@@ -86,11 +85,7 @@ def _ranking_query(lead: Lead, today: date) -> Select[Any]:
     every candidate being scored and sorted.
     """
     remaining = _remaining()
-    lapsed = exists().where(
-        ClinicCredential.clinic_id == Clinic.id,
-        ClinicCredential.kind.in_([CredentialKind.LICENCE, CredentialKind.INSURANCE]),
-        ClinicCredential.expires_on < today,
-    )
+    lapsed = has_lapsed_credential(today)
     query = (
         select(Clinic.id, remaining.label("remaining"), Clinic.month_leads)
         .join(

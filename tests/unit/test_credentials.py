@@ -1,17 +1,23 @@
-"""Credential expiry: lapsed clinics are flagged, reminders go once per expiry date."""
+"""Credential expiry: lapsed clinics are flagged and unlisted, reminders go once per expiry
+date, expired accreditations are not shown."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Clinic, OutboundEmail, StaffUser
+from app.models import Clinic, Lead, LeadStatus, OutboundEmail, StaffUser
+from app.models.base import utcnow
+from app.reference_data import CREDENTIAL_LABELS
 from app.services import clinics as clinic_service
 from app.services.demo import load_demo_clinics
+from tests.support.checks import count, field_error
+from tests.support.data import inquiry
 from tests.support.forms import submit
 
 TODAY = date(2026, 11, 25)
@@ -83,3 +89,94 @@ def test_a_bad_expiry_date_is_refused(staff_client: FlaskClient, staff_user: Sta
         follow_redirects=True,
     )
     assert "the date must be a real date" in response.get_data(as_text=True)
+
+
+def listed_clinics(today: date) -> tuple[Clinic, Clinic]:
+    """Two demo clinics listed as of `today`: the first is about to lapse, the other not."""
+    load_demo_clinics(db.session, today=today)
+    first, other = db.session.scalars(select(Clinic).order_by(Clinic.id).limit(2))
+    return first, other
+
+
+def expire(clinic: Clinic, code: str, on: date) -> None:
+    credential = next(c for c in clinic.credentials if c.code == code)
+    credential.expires_on = on
+    db.session.commit()
+
+
+@pytest.mark.parametrize("code", ["licence", "insurance"])
+def test_a_clinic_whose_licence_or_insurance_lapsed_is_not_listed_publicly(
+    client: FlaskClient, code: str
+):
+    today = utcnow().date()
+    lapsed, other = listed_clinics(today)
+    expire(lapsed, code, today - timedelta(days=1))
+
+    directory = client.get("/clinics").get_data(as_text=True)
+    assert other.name in directory
+    assert lapsed.name not in directory
+    assert client.get(f"/clinics/{lapsed.slug}").status_code == 404
+    assert client.get(f"/clinics/{lapsed.slug}/inquire").status_code == 404
+
+
+def test_a_clinic_whose_licence_expires_today_is_still_listed(client: FlaskClient):
+    today = utcnow().date()
+    clinic, _ = listed_clinics(today)
+    expire(clinic, "licence", today)
+
+    assert clinic.name in client.get("/clinics").get_data(as_text=True)
+    assert client.get(f"/clinics/{clinic.slug}/inquire").status_code == 200
+
+
+def test_an_inquiry_choosing_a_lapsed_clinic_is_refused_next_to_the_clinic(
+    client: FlaskClient,
+):
+    today = utcnow().date()
+    lapsed, _ = listed_clinics(today)
+    expire(lapsed, "insurance", today - timedelta(days=1))
+
+    response = submit(client, "/inquire", inquiry(clinic=lapsed.slug))
+
+    assert response.status_code == 422
+    assert "not taking inquiries through CareRoute" in field_error(
+        response.get_data(as_text=True), "clinic"
+    )
+    assert count(Lead) == 0
+
+
+def test_expired_accreditations_are_not_shown_on_the_public_profile(client: FlaskClient):
+    today = utcnow().date()
+    listed_clinics(today)
+    clinic = max(db.session.scalars(select(Clinic)), key=lambda c: len(c.accreditations))
+    expired, current = clinic.accreditations[:2]
+    expire(clinic, expired.code, today - timedelta(days=1))
+
+    html = client.get(f"/clinics/{clinic.slug}").get_data(as_text=True)
+    with client.application.test_request_context():
+        assert str(CREDENTIAL_LABELS[current.code]) in html
+        assert str(CREDENTIAL_LABELS[expired.code]) not in html
+
+
+def test_a_patient_whose_clinic_lapsed_while_writing_keeps_the_answers_and_can_ask_others(
+    client: FlaskClient,
+):
+    today = utcnow().date()
+    lapsed, _ = listed_clinics(today)
+    page = f"/clinics/{lapsed.slug}/inquire"
+    assert client.get(page).status_code == 200
+    expire(lapsed, "licence", today - timedelta(days=1))
+
+    # The form opened before the licence lapsed is sent after (its page is gone by now).
+    refused = submit(client, "/inquire", inquiry(clinic=lapsed.slug), action=page)
+
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "other clinics" in field_error(html, "clinic")
+    assert 'value="Aigerim Testova"' in html
+    assert 'name="clinic" type="hidden" value=""' in html
+    assert count(Lead) == 0
+
+    again = submit(client, "/inquire", inquiry(clinic=""), action=page)
+    assert again.status_code == 302
+    lead = db.session.scalar(select(Lead))
+    assert (lead.status, lead.chosen_clinic_id) == (LeadStatus.NEW, None)
