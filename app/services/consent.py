@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
-from app.models import Lead, LeadStatus
+from app.models import Lead
 from app.models.base import utcnow
 from app.services import audit, lead_lifecycle
 
@@ -28,26 +26,8 @@ def withdraw_consent(session: Session, lead_id: int) -> Lead | None:
     patient = audit.Actor.public("patient")
     withdrawing: Lead | None = lead
     while withdrawing is not None and withdrawing.consent_withdrawn_at is None:
-        _withdraw(session, withdrawing, patient, now)
-        withdrawing = withdrawing.duplicate_of
+        lead_lifecycle.withdraw(session, withdrawing, patient, now)
+        repeated = withdrawing.duplicate_of_id
+        withdrawing = session.get(Lead, repeated, with_for_update=True) if repeated else None
     session.commit()
     return lead
-
-
-def _withdraw(session: Session, lead: Lead, patient: audit.Actor, now: datetime) -> None:
-    if LeadStatus.WITHDRAWN in lead_lifecycle.TRANSITIONS[lead.status]:
-        told = [a.clinic_id for a in lead.assignments if a.revoked_at is None]
-        lead_lifecycle.move(
-            session,
-            lead,
-            LeadStatus.WITHDRAWN,
-            patient,
-            action="lead.consent_withdrawn",
-            changes={"clinics_told": told},
-            now=now,
-        )
-        return
-    # Already settled (closed, lost, spam, duplicate): no clinic holds it. The consent is
-    # recorded, so staff can never route it again.
-    lead.consent_withdrawn_at = now
-    audit.record(session, patient, "lead.consent_withdrawn", "lead", lead.id, {"clinics_told": []})

@@ -109,6 +109,28 @@ def move(
     return True
 
 
+def withdraw(session: Session, lead: Lead, actor: audit.Actor, now: datetime) -> None:
+    """The patient's consent ends (their link, or their erasure request): an active lead
+    moves to withdrawn and its clinics are told; a settled one keeps its status, and the
+    consent recorded keeps it from ever being reopened."""
+    if lead.consent_withdrawn_at is not None:
+        return
+    if S.WITHDRAWN in TRANSITIONS[lead.status]:
+        told = [a.clinic_id for a in lead.assignments if a.revoked_at is None]
+        move(
+            session,
+            lead,
+            S.WITHDRAWN,
+            actor,
+            action="lead.consent_withdrawn",
+            changes={"clinics_told": told},
+            now=now,
+        )
+        return
+    lead.consent_withdrawn_at = now
+    audit.record(session, actor, "lead.consent_withdrawn", "lead", lead.id, {"clinics_told": []})
+
+
 def _settle(session: Session, lead: Lead, now: datetime) -> None:
     """The clinics lose the lead: no reminders, no re-routing, gone from their inboxes. A
     withdrawal is the patient's: each clinic that had the details is told (PIPA)."""

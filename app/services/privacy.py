@@ -291,7 +291,8 @@ def erase(session: Session, request_id: int, staff_id: int, upload_dir: str) -> 
         .with_for_update()
     ).all()
     references = [lead.reference for lead in leads]
-    stored = [anonymise(session, lead, now, tell_clinics=True) for lead in leads]
+    erased_by = audit.Actor.staff(staff)
+    stored = [anonymise(session, lead, now, erased_by) for lead in leads]
     session.execute(
         update(PrivacyRequest)
         .where(PrivacyRequest.email == email)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Lead, LeadNote, OutboundEmail, PrivacyRequest
-from app.services import attachments, audit, lead_emails, lead_lifecycle, routing
+from app.services import attachments, audit, lead_lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +24,18 @@ BATCH = 200
 WHAT_ANONYMISING_TOUCHES = (selectinload(Lead.assignments), selectinload(Lead.attachment))
 
 
-def anonymise(session: Session, lead: Lead, now: datetime, tell_clinics: bool) -> str | None:
+def anonymise(
+    session: Session, lead: Lead, now: datetime, erased_by: audit.Actor | None
+) -> str | None:
     """Scrub one lead in the caller's transaction; return the stored file to remove after
-    the commit. Clinics still holding the lead lose it, and are told when `tell_clinics`."""
+    the commit. A lead erased at the patient's request (`erased_by`) is withdrawn first, so
+    clinics still holding it lose it and are told; retention only reaches settled leads."""
     if lead.anonymised_at is not None:
         return None
     session.execute(delete(OutboundEmail).where(OutboundEmail.lead_id == lead.id))
     session.execute(delete(LeadNote).where(LeadNote.lead_id == lead.id))
-    for assignment in routing.revoke(session, lead.assignments, now):
-        if tell_clinics:
-            lead_emails.tell_clinic_consent_withdrawn(session, assignment)
+    if erased_by is not None:  # after the emails go: the clinics' notices are new ones
+        lead_lifecycle.withdraw(session, lead, erased_by, now)
     stored_name = None
     if lead.attachment is not None:
         stored_name = lead.attachment.stored_name
@@ -81,7 +83,7 @@ def anonymise_expired(
         ).all()
         if not batch:
             break
-        stored = [anonymise(session, lead, now, tell_clinics=False) for lead in batch]
+        stored = [anonymise(session, lead, now, erased_by=None) for lead in batch]
         session.commit()
         leads += len(batch)
         files += remove_files(upload_dir, stored)

@@ -29,7 +29,8 @@ from app.models import (
     StaffUser,
 )
 from app.models.base import utcnow
-from app.services import attachments
+from app.services import attachments, lead_lifecycle
+from app.services.audit import Actor
 from app.services.dashboard import build_dashboard
 from app.services.email_templates import privacy_token
 from app.services.lead_processing import process_lead
@@ -43,8 +44,9 @@ from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
 MESSAGE = "RETENTION-CANARY my knee gives way on stairs"
 
 
-def routed_lead(app: Flask, email: str, status: LeadStatus = LeadStatus.ROUTED) -> Lead:
-    """A lead routed to the clinics there are, with a file, a note, emails and a quote."""
+def routed_lead(app: Flask, email: str, status: LeadStatus | None = None) -> Lead:
+    """A lead routed to the clinics there are (or a duplicate of the address's first), with
+    a file, a note, emails and a quote; then moved to `status` through the life cycle."""
     lead = make_lead(email=email, phone=f"+7701555{abs(hash(email)) % 10000:04d}", message=MESSAGE)
     stored, size = attachments.store(BytesIO(PDF_BYTES), app.config["UPLOAD_DIR"])
     db.session.add(
@@ -69,7 +71,8 @@ def routed_lead(app: Flask, email: str, status: LeadStatus = LeadStatus.ROUTED) 
                 valid_until=NOW.date() + timedelta(days=30),
             )
         )
-    lead.status = status
+    if status is not None:
+        lead_lifecycle.move(db.session, lead, status, Actor.system("test"))
     db.session.commit()
     return lead
 
@@ -104,7 +107,7 @@ def test_retention_destroys_old_settled_leads_and_keeps_the_aggregates(
     app: Flask, settings: dict[str, str], clinics: None
 ):
     old_closed = routed_lead(app, "old.closed@example.com", LeadStatus.CLOSED)
-    old_open = routed_lead(app, "old.open@example.com", LeadStatus.ROUTED)
+    old_open = routed_lead(app, "old.open@example.com")
     new_closed = routed_lead(app, "new.closed@example.com", LeadStatus.CLOSED)
     age(old_closed, 400)
     age(old_open, 400)
@@ -215,7 +218,7 @@ def test_the_export_holds_every_record_of_the_address(
     app: Flask, client: FlaskClient, staff_client: FlaskClient, clinics: None
 ):
     first = routed_lead(app, "dana@example.com")
-    second = routed_lead(app, "dana@example.com", LeadStatus.CLOSED)
+    second = routed_lead(app, "dana@example.com")
     routed_lead(app, "someone.else@example.com")
     request = ask(app.test_client(), first, "export")
 
