@@ -99,6 +99,15 @@ def _ranking_query(lead: Lead, today: date) -> Select[Any]:
     return query.where(Clinic.id.not_in(had)) if had else query
 
 
+def eligible(session: Session, lead: Lead, clinic_ids: Iterable[int], today: date) -> set[int]:
+    """Which of these clinics routing itself could give the lead to now (a staff member
+    choosing by hand is held to the same rules)."""
+    ids = list(clinic_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(_ranking_query(lead, today).where(Clinic.id.in_(ids))))
+
+
 @dataclass(frozen=True)
 class _Tier:
     chosen: bool
