@@ -32,9 +32,7 @@ WRITTEN_ABOUT_PATIENTS = {
     "quotes": "note",
     "leads": "lost_reason",
 }
-_leads = sa.table(
-    "leads", sa.column("id"), sa.column("status"), sa.column("consent_withdrawn_at")
-)
+_leads = sa.table("leads", sa.column("id"))
 _assignments = sa.table(
     "assignments", sa.column("id"), sa.column("lead_id"), sa.column("revoked_at")
 )
@@ -61,17 +59,18 @@ def upgrade():
         batch_op.add_column(
             sa.Column('dedup_overruled', sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+    # Literals, not bound parameters: PostgreSQL compares its enum type with text literals.
+    active = ", ".join(f"'{status}'" for status in ACTIVE)
     op.execute(
-        _leads.update()
-        .where(_leads.c.consent_withdrawn_at.is_not(None), _leads.c.status.in_(ACTIVE))
-        .values(status="withdrawn")
+        f"UPDATE leads SET status = 'withdrawn' "
+        f"WHERE consent_withdrawn_at IS NOT NULL AND status IN ({active})"
     )
     op.execute(
         _assignments.update()
         .where(
             _assignments.c.revoked_at.is_(None),
             _assignments.c.lead_id.in_(
-                sa.select(_leads.c.id).where(_leads.c.status.not_in(ACTIVE))
+                sa.select(_leads.c.id).where(sa.text(f"leads.status NOT IN ({active})"))
             ),
         )
         .values(revoked_at=datetime.now(UTC))
@@ -82,6 +81,6 @@ def upgrade():
 def downgrade():
     _each_value(current_app.extensions["data_keys"].decrypt_text)
     # PostgreSQL cannot drop an enum value; the earlier schema reads withdrawn as closed.
-    op.execute(_leads.update().where(_leads.c.status == "withdrawn").values(status="closed"))
+    op.execute("UPDATE leads SET status = 'closed' WHERE status = 'withdrawn'")
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.drop_column('dedup_overruled')

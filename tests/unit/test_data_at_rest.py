@@ -11,11 +11,12 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Flask
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import select
 
 from app import create_app
 from app.config import ConfigError, load_config
 from app.extensions import db
-from app.models import Lead, LeadAttachment, LeadStatus
+from app.models import Lead, LeadAttachment, LeadNote, LeadStatus, StaffRole, StaffUser
 from app.services import attachments
 from app.services.catalog import load_catalog
 from app.services.lead_processing import ProcessingPolicy, process_lead
@@ -154,3 +155,33 @@ def test_the_migration_encrypts_the_rows_and_files_that_were_stored_in_clear(
         assert attachments.read(app.config["UPLOAD_DIR"], lead.attachment.stored_name) == PDF_BYTES
         found = list_leads(db.session, LeadFilters(search=PHONE), staff_id=0).leads
         assert [row.id for row in found] == [lead_id]
+
+
+def test_the_life_cycle_migration_encrypts_notes_and_settles_withdrawn_leads(
+    settings: dict[str, str],
+):
+    app = create_app(settings)
+    with app.app_context():
+        upgrade()
+        load_catalog(db.session)
+    lead_id = write_lead_with_file(app)
+    path = settings["DATABASE_URL"].removeprefix("sqlite:///")
+    with app.app_context():
+        staff = StaffUser(email="s@careroute.test", password_hash="-", role=StaffRole.TRIAGER)
+        db.session.add(staff)
+        db.session.flush()
+        db.session.add(LeadNote(lead_id=lead_id, staff_user_id=staff.id, body="Has diabetes."))
+        lead = db.session.get(Lead, lead_id)
+        lead.status, lead.consent_withdrawn_at = LeadStatus.ROUTED, lead.created_at
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="8d32516ff999")  # before the life cycle: notes in clear
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("SELECT body FROM lead_notes").fetchone() == ("Has diabetes.",)
+
+        upgrade()
+
+        with sqlite3.connect(path) as raw:
+            assert "diabetes" not in raw.execute("SELECT body FROM lead_notes").fetchone()[0]
+            assert raw.execute("SELECT status FROM leads").fetchone() == ("withdrawn",)
+        assert db.session.scalar(select(LeadNote.body)) == "Has diabetes."
