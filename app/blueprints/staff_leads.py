@@ -105,6 +105,7 @@ def leads() -> ResponseReturnValue:
         clinics=_clinics(),
         staff_users=_staff_users(),
         statuses=[s.value for s in LeadStatus],
+        bulk_statuses=[s.value for s in LeadStatus if s not in lead_lifecycle.NOT_CHOSEN_BY_STAFF],
         flags=FLAGS,
         form=ConfirmForm(),
     )
