@@ -40,6 +40,8 @@ def join() -> ResponseReturnValue:
         except clinic_service.ClinicEmailTaken:
             # Another application with this address committed between the check and ours.
             form.email.errors = [form.EMAIL_TAKEN]
+        except clinic_service.ClinicRegistrationTaken:
+            form.registration_number.errors = [form.REGISTRATION_TAKEN]
         else:
             return redirect(url_for("clinics.applied"))
     status = 422 if form.is_submitted() else 200

@@ -108,9 +108,11 @@ def clinic_detail(clinic_id: int) -> ResponseReturnValue:
         .where(AuditEvent.object_type == "clinic", AuditEvent.object_id == clinic.id)
         .order_by(AuditEvent.id.desc())
     ).all()
+    obstacle = clinic_service.approval_obstacle(db.session, clinic)
     return render_template(
         "staff/clinic_detail.html",
         clinic=clinic,
+        approval_refused=_approval_refused_message(obstacle) if obstacle else None,
         stats=recent_answer_stats(db.session, [clinic.id], current_app.config, utcnow())[clinic.id],
         events=events,
         today=utcnow().date(),
@@ -154,6 +156,18 @@ def _with_reason(
     return redirect(url_for("staff.clinic_detail", clinic_id=clinic_id))
 
 
+def _approval_refused_message(refusal: clinic_service.ApprovalRefused) -> str:
+    if isinstance(refusal, clinic_service.EmailNotVerified):
+        return _(
+            "The clinic has not confirmed its email address yet, so it cannot be approved. "
+            "It can do so with the link in the email we sent when it applied."
+        )
+    return _(
+        "Another approved or suspended clinic has the same business registration number, "
+        "so this one cannot be approved."
+    )
+
+
 def _decide(action: Callable[[], Clinic], done_message: str) -> None:
     try:
         action()
@@ -162,6 +176,9 @@ def _decide(action: Callable[[], Clinic], done_message: str) -> None:
     except clinic_service.InvalidTransition:
         db.session.rollback()
         flash(_("That decision does not apply to the clinic's current status."), "error")
+    except clinic_service.ApprovalRefused as refusal:
+        db.session.rollback()
+        flash(_approval_refused_message(refusal), "error")
     else:
         flash(done_message)
 

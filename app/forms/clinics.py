@@ -22,7 +22,7 @@ from app.forms.validators import (
 )
 from app.models import Procedure
 from app.reference_data import ACCREDITATIONS, LANGUAGE_CODES
-from app.services.clinics import ClinicApplication, email_in_use
+from app.services.clinics import ClinicApplication, email_in_use, registration_in_use
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -116,9 +116,22 @@ class ClinicApplicationForm(AppForm):
         "Please use another address, or write to us if this is your clinic."
     )
 
+    REGISTRATION_TAKEN = _l(
+        "A clinic with this business registration number has already applied or is listed. "
+        "If this is your clinic, please write to us instead of applying again."
+    )
+
     def validate_email(self, field: StringField) -> None:
         if email_in_use(db.session, field.data):
             raise ValidationError(self.EMAIL_TAKEN)
+
+    def validate_registration_number(self, field: StringField) -> None:
+        """One business, one listing: a number already pending, approved or suspended is
+        refused here, where the applicant can see why."""
+        if field.errors:
+            return  # not a valid number, already said; nothing to look up
+        if registration_in_use(db.session, field.data):
+            raise ValidationError(self.REGISTRATION_TAKEN)
 
     def to_application(self) -> ClinicApplication:
         return ClinicApplication(

@@ -32,8 +32,26 @@ class ClinicEmailTaken(Exception):
     """A pending, approved or suspended clinic already uses this address."""
 
 
+class ClinicRegistrationTaken(Exception):
+    """A pending, approved or suspended clinic already has this business registration
+    number: one business, one listing."""
+
+
 class InvalidTransition(Exception):
     """The clinic is not in a state this decision applies to."""
+
+
+class ApprovalRefused(Exception):
+    """The clinic may not be listed until staff or the clinic resolve this."""
+
+
+class EmailNotVerified(ApprovalRefused):
+    """The clinic has not followed the link in its verification email: leads and their
+    deadlines would go to an address nobody has shown they read."""
+
+
+class RegistrationNumberListed(ApprovalRefused):
+    """Another approved or suspended clinic has the same business registration number."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,37 @@ def email_in_use(session: Session, email: str) -> bool:
     )
 
 
+def registration_in_use(
+    session: Session,
+    number: str,
+    statuses: tuple[ClinicStatus, ...] = LIVE_STATUSES,
+    excluding: int | None = None,
+) -> bool:
+    """Whether another clinic in `statuses` has this registration number (10 digits, as
+    the form stores it); a rejected clinic's number is free to apply again."""
+    query = select(Clinic.id).where(
+        Clinic.registration_number == number, Clinic.status.in_(statuses)
+    )
+    if excluding is not None:
+        query = query.where(Clinic.id != excluding)
+    return session.scalar(query.limit(1)) is not None
+
+
+def approval_obstacle(session: Session, clinic: Clinic) -> ApprovalRefused | None:
+    """Why the clinic cannot be listed now, or None; the review page asks before offering
+    approval, and `approve` asks again under the clinic's row lock."""
+    if clinic.email_verified_at is None:
+        return EmailNotVerified(clinic.email)
+    if registration_in_use(
+        session,
+        clinic.registration_number,
+        (ClinicStatus.APPROVED, ClinicStatus.SUSPENDED),
+        excluding=clinic.id,
+    ):
+        return RegistrationNumberListed(clinic.registration_number)
+    return None
+
+
 def _slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:100] or "clinic"
@@ -91,6 +140,8 @@ def submit_application(
     `staff_email`, in one commit."""
     if email_in_use(session, application.email):
         raise ClinicEmailTaken(application.email)
+    if registration_in_use(session, application.registration_number):
+        raise ClinicRegistrationTaken(application.registration_number)
     procedures = session.scalars(
         select(Procedure).where(Procedure.slug.in_(application.procedures))
     ).all()
@@ -186,6 +237,10 @@ def _decide(
         raise LookupError("no such clinic or staff member")
     if clinic.status not in allowed_from:
         raise InvalidTransition(f"a {clinic.status} clinic cannot become {new_status}")
+    if new_status is ClinicStatus.APPROVED:
+        obstacle = approval_obstacle(session, clinic)
+        if obstacle is not None:
+            raise obstacle
     old_status = clinic.status
     clinic.status = new_status
     clinic.status_reason = reason
@@ -218,6 +273,9 @@ def _decide(
 
 
 def approve(session: Session, clinic_id: int, staff_user_id: int) -> Clinic:
+    """List the clinic (or list it again after a suspension). Refused with an
+    `ApprovalRefused` while its email is unverified or another live listing has its
+    registration number."""
     return _decide(
         session,
         clinic_id,

@@ -161,3 +161,65 @@ def test_every_input_on_the_form_has_a_label(client: FlaskClient):
     ids = re.findall(r'<(?:input|textarea|select)[^>]*\bid="([^"]+)"', html)
     labelled = set(re.findall(r'<label for="([^"]+)"', html))
     assert ids and set(ids) - {"csrf_token"} <= labelled
+
+
+def test_a_registration_number_already_applied_or_listed_is_refused_next_to_it(
+    client: FlaskClient,
+):
+    assert submit(client, "/clinics/join", clinic_application()).status_code == 302
+
+    response = submit(
+        client,
+        "/clinics/join",
+        clinic_application(
+            clinic_name="Another Test Clinic",
+            email="other@another-test.example.com",
+            registration_number=VALID_BRN,
+        ),
+    )
+
+    assert response.status_code == 422
+    message = field_error(response.get_data(as_text=True), "registration_number")
+    assert "already applied or is listed" in message
+    assert field_error(response.get_data(as_text=True), "email") == ""
+    assert count(Clinic) == 1
+    assert count(OutboundEmail) == 2
+
+
+def test_the_registration_number_of_a_rejected_clinic_may_apply_again(
+    client: FlaskClient, staff_user: StaffUser
+):
+    assert submit(client, "/clinics/join", clinic_application()).status_code == 302
+    first = db.session.scalar(select(Clinic))
+    clinic_service.reject(db.session, first.id, staff_user.id, "The licence could not be found.")
+
+    response = submit(
+        client, "/clinics/join", clinic_application(email="new@bukhansan-test.example.com")
+    )
+
+    assert response.status_code == 302
+    assert count(Clinic) == 2
+
+
+def test_the_service_refuses_a_registration_number_in_use(client: FlaskClient):
+    assert submit(client, "/clinics/join", clinic_application()).status_code == 302
+    application = clinic_service.ClinicApplication(
+        clinic_name="Another Test Clinic",
+        contact_name="Dr. Other",
+        email="other@another-test.example.com",
+        phone="+8225550198",
+        website=None,
+        address="2 Test-ro",
+        district="Gangnam-gu",
+        city="Seoul",
+        registration_number=VALID_BRN,
+        license_number="TEST-LIC-002",
+        languages=["ko"],
+        procedures=["prp-knee"],
+        accreditations=[],
+        description="",
+    )
+
+    with pytest.raises(clinic_service.ClinicRegistrationTaken):
+        clinic_service.submit_application(db.session, application, "staff@careroute.local")
+    assert count(Clinic) == 1

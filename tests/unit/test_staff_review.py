@@ -88,6 +88,7 @@ def test_approving_lists_the_clinic_and_queues_the_approval_email(
 ):
     clinic = pending_clinic(client)
     assert client.get(f"/clinics/{clinic.slug}").status_code == 404
+    clinic_service.verify_email(db.session, clinic.id, clinic.email)
 
     page = f"/staff/clinics/{clinic.id}"
     response = submit(staff_client, page, {}, action=f"{page}/approve")
@@ -186,3 +187,84 @@ def test_suspension_reason_is_emailed_to_the_clinic(
     assert clinic.name in message.subject
     assert reason in message.text
     assert "Your malpractice insurance certificate &lt;2026&gt; has not reached us." in message.html
+
+
+def test_a_clinic_that_has_not_verified_its_email_cannot_be_approved(
+    client: FlaskClient, staff_client: FlaskClient
+):
+    clinic = pending_clinic(client)
+    page = f"/staff/clinics/{clinic.id}"
+    review = staff_client.get(page).get_data(as_text=True)
+    assert "Approve and list" not in review
+    assert "has not confirmed its email address" in review
+
+    response = submit(staff_client, page, {}, action=f"{page}/approve", follow_redirects=True)
+
+    assert "has not confirmed its email address" in response.get_data(as_text=True)
+    db.session.refresh(clinic)
+    assert clinic.status is ClinicStatus.PENDING
+    approvals = select(OutboundEmail).where(OutboundEmail.template == "clinic_approved")
+    assert db.session.scalar(approvals) is None
+
+
+def test_the_service_refuses_to_approve_an_unverified_email(
+    app: Flask, client: FlaskClient, staff_user: StaffUser
+):
+    clinic = pending_clinic(client)
+    with pytest.raises(clinic_service.EmailNotVerified):
+        clinic_service.approve(db.session, clinic.id, staff_user.id)
+
+
+def copy_of(clinic: Clinic, email: str) -> Clinic:
+    """A second live clinic with the same registration number (as stored before the join
+    form checked it)."""
+    twin = Clinic(
+        slug=f"{clinic.slug}-twin",
+        name=f"{clinic.name} Twin",
+        contact_name=clinic.contact_name,
+        email=email,
+        email_verified_at=clinic.email_verified_at,
+        phone=clinic.phone,
+        address=clinic.address,
+        district=clinic.district,
+        city=clinic.city,
+        registration_number=clinic.registration_number,
+        status=ClinicStatus.PENDING,
+    )
+    db.session.add(twin)
+    db.session.commit()
+    return twin
+
+
+@pytest.mark.parametrize("listed_as", [ClinicStatus.APPROVED, ClinicStatus.SUSPENDED])
+def test_a_clinic_cannot_be_approved_while_another_has_its_registration_number(
+    client: FlaskClient,
+    staff_client: FlaskClient,
+    staff_user: StaffUser,
+    listed_as: ClinicStatus,
+):
+    listed = approved_clinic(client, staff_user)
+    if listed_as is ClinicStatus.SUSPENDED:
+        clinic_service.suspend(db.session, listed.id, staff_user.id, "Insurance renewal.")
+    twin = copy_of(listed, "twin@bukhansan-test.example.com")
+    page = f"/staff/clinics/{twin.id}"
+    assert "same business registration number" in staff_client.get(page).get_data(as_text=True)
+
+    response = submit(staff_client, page, {}, action=f"{page}/approve", follow_redirects=True)
+
+    assert "same business registration number" in response.get_data(as_text=True)
+    db.session.refresh(twin)
+    assert twin.status is ClinicStatus.PENDING
+
+
+def test_a_rejected_clinic_does_not_block_its_registration_number(
+    client: FlaskClient, staff_user: StaffUser
+):
+    first = pending_clinic(client)
+    clinic_service.verify_email(db.session, first.id, first.email)
+    twin = copy_of(first, "twin@bukhansan-test.example.com")
+    clinic_service.reject(db.session, first.id, staff_user.id, "Applied twice.")
+
+    assert clinic_service.approve(db.session, twin.id, staff_user.id).status is (
+        ClinicStatus.APPROVED
+    )
