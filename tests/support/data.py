@@ -7,6 +7,8 @@ from typing import Any
 from app.forms.validators import brn_check_digit
 
 VALID_BRN = "220810" + "555" + str(brn_check_digit("220810555"))
+# A second clinic's number: one number is listed once.
+SECOND_BRN = "220810" + "556" + str(brn_check_digit("220810556"))
 
 
 def clinic_application(**changes: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from app.services import smtp
 from app.services.email_delivery import DeliveryPolicy, Outcome, deliver, queue_email
 from app.services.outbox import sweep
 from tests.conftest import CollectingPublisher
-from tests.support.data import clinic_application
+from tests.support.data import SECOND_BRN, clinic_application
 from tests.support.forms import submit
 from tests.support.smtp_server import SilentServer, SmtpServer
 
@@ -58,7 +58,8 @@ def test_email_is_sent_multipart_dated_with_a_stable_message_id(
 
 def second_email(app: Flask) -> OutboundEmail:
     address = "apply@second.example.com"
-    submit(app.test_client(), "/clinics/join", clinic_application(email=address))
+    application = clinic_application(email=address, registration_number=SECOND_BRN)
+    submit(app.test_client(), "/clinics/join", application)
     return db.session.scalar(select(OutboundEmail).where(OutboundEmail.recipient == address))
 
 
