@@ -46,7 +46,7 @@ def create_app(settings: Mapping[str, str] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app.i18n import select_locale
-    from app.services.auth import load_login_session
+    from app.services.accounts.sessions import load_login_session
 
     app.extensions["data_keys"] = DataKeys(app.config["DATA_KEYS"])
     db.init_app(app)

@@ -12,12 +12,13 @@ from cryptography.fernet import Fernet
 from flask import current_app
 from flask.cli import AppGroup
 
+from app import demo
 from app.extensions import db
 from app.models import StaffRole
 from app.relay import run_relay, stop_on_signals
-from app.services import auth, demo
-from app.services.catalog import load_catalog
-from app.services.key_rotation import rotate_keys
+from app.services.accounts import passwords, staff
+from app.services.clinics.catalog import load_catalog
+from app.services.privacy.key_rotation import rotate_keys
 
 catalog_cli = AppGroup("catalog", help="The procedure catalogue.")
 staff_cli = AppGroup("staff", help="Staff accounts.")
@@ -47,10 +48,10 @@ def staff_create(email: str, role: str, password_stdin: bool) -> None:
         raise click.UsageError("pass --password-stdin and the password on standard input")
     password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = auth.create_staff(db.session, email, StaffRole(role), password)
-    except auth.WeakPassword as exc:
+        user = staff.create_staff(db.session, email, StaffRole(role), password)
+    except passwords.WeakPassword as exc:
         raise click.ClickException(str(exc)) from exc
-    except auth.StaffEmailTaken as exc:
+    except staff.StaffEmailTaken as exc:
         raise click.ClickException(f"a staff account for {exc} exists already") from exc
     click.echo(f"created {user.role.value} {user.email}")
 
@@ -70,16 +71,6 @@ def demo_load() -> None:
         f"demo: {added} clinics and {leads} leads added; "
         f"staff sign-in {admin.email} / {demo.DEMO_ADMIN_PASSWORD}"
     )
-
-
-@demo_cli.command("leads")
-@click.option("--count", type=click.IntRange(min=1), default=1000, show_default=True)
-def demo_leads(count: int) -> None:
-    """Insert COUNT fictional leads in bulk, for scale tests and benchmarks."""
-    if current_app.config["CAREROUTE_ENV"] == "production":
-        raise click.ClickException("generated leads are never loaded in production")
-    load_catalog(db.session)
-    click.echo(f"demo: {demo.generate_leads(db.session, count)} leads inserted")
 
 
 @outbox_cli.command("relay")

@@ -15,10 +15,11 @@ from celery.schedules import crontab
 from celery.signals import worker_process_init
 from flask import Flask
 
+from app import task_names
 from app.config import ConfigError
 from app.extensions import db
+from app.services.leads.routing import LOAD_RECOUNT_INTERVAL
 from app.services.outbox import Publish
-from app.services.routing import LOAD_RECOUNT_INTERVAL
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -33,23 +34,23 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.conf.beat_schedule = {
         "outbox-sweep": {
-            "task": "outbox.sweep",
+            "task": task_names.SWEEP_OUTBOX,
             "schedule": timedelta(seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
         },
         "clinic-answer-deadlines": {
-            "task": "deadlines.check",
+            "task": task_names.CHECK_DEADLINES,
             "schedule": timedelta(seconds=app.config["DEADLINE_CHECK_SECONDS"]),
         },
         "clinic-load-recount": {
-            "task": "clinics.recount_loads",
+            "task": task_names.RECOUNT_CLINIC_LOADS,
             "schedule": LOAD_RECOUNT_INTERVAL,
         },
         "retention": {
-            "task": "retention.anonymise",
+            "task": task_names.ANONYMISE_EXPIRED,
             "schedule": crontab(hour=1, minute=15),
         },
         "credential-expiry-reminders": {
-            "task": "clinics.remind_expiring_credentials",
+            "task": task_names.REMIND_EXPIRING_CREDENTIALS,
             "schedule": crontab(hour=0, minute=30),
         },
     }

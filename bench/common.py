@@ -101,7 +101,7 @@ def staff_client(app: Any) -> Any:
     """A test client signed in as a new admin of the bench database."""
     from app.extensions import db
     from app.models import StaffRole
-    from app.services.auth import create_staff
+    from app.services.accounts.staff import create_staff
 
     with app.app_context():
         create_staff(db.session, STAFF_EMAIL, StaffRole.ADMIN, STAFF_PASSWORD)

@@ -15,10 +15,10 @@ from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from app import create_app
+from app.demo import load_demo_clinics
 from app.extensions import db
 from app.models import Lead
-from app.services.catalog import load_catalog
-from app.services.demo import generate_leads, load_demo_clinics
+from app.services.clinics.catalog import load_catalog
 from bench.common import (
     FULL,
     percentile,
@@ -28,6 +28,7 @@ from bench.common import (
     staff_client,
     wait_for_quiet,
 )
+from bench.generated_leads import generate_leads
 
 PAGES = {
     "all": "/staff/leads",

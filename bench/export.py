@@ -16,10 +16,11 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from app import create_app
+from app.demo import load_demo_clinics
 from app.extensions import db
-from app.services.catalog import load_catalog
-from app.services.demo import generate_leads, load_demo_clinics
+from app.services.clinics.catalog import load_catalog
 from bench.common import repeat, save, scratch_database, settings, staff_client, table
+from bench.generated_leads import generate_leads
 
 LEADS = 100_000
 # The export's rows and columns, plainly: no formula guard, no clinics subquery.

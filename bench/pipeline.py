@@ -33,6 +33,7 @@ from flask_migrate import upgrade
 from sqlalchemy import Select, delete, func, select, update
 
 from app import create_app
+from app.demo import load_demo_clinics
 from app.extensions import db
 from app.models import (
     Clinic,
@@ -43,8 +44,7 @@ from app.models import (
     OutboxMessage,
     Procedure,
 )
-from app.services.catalog import load_catalog
-from app.services.demo import load_demo_clinics
+from app.services.clinics.catalog import load_catalog
 from bench.ceiling import bench_rows
 from bench.common import (
     FULL,

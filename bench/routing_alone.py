@@ -32,10 +32,10 @@ from app.models import (
     Procedure,
 )
 from app.models.base import utcnow
-from app.services import routing
-from app.services.catalog import load_catalog
-from app.services.demo import generate_leads
+from app.services.clinics.catalog import load_catalog
+from app.services.leads import routing
 from bench.common import FULL, percentile, repeat, save, scratch_database, settings, table
+from bench.generated_leads import generate_leads
 
 CLINICS = 10_000
 LEADS = 300 if FULL else 100

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.extensions import db
 from app.models import StaffRole, StaffUser
-from app.services.auth import create_staff
-from app.services.catalog import load_catalog
+from app.services.accounts.staff import create_staff
+from app.services.clinics.catalog import load_catalog
 from tests.support.smtp_server import SmtpServer
 
 STAFF_PASSWORD = "correct horse battery staple"

@@ -9,9 +9,14 @@ from app.extensions import db
 from app.forms.clinics import ClinicApplicationForm
 from app.models.base import utcnow
 from app.reference_data import CREDENTIAL_LABELS
-from app.services import clinics as clinic_service
+from app.services.accounts.password_links import password_token, primary_user
+from app.services.clinics import onboarding
+from app.services.clinics.directory import (
+    current_accreditations,
+    public_clinic,
+    public_clinics,
+)
 from app.services.links import InvalidLink, unsign
-from app.services.password_links import password_token, primary_user
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinics")
 
@@ -25,7 +30,7 @@ def reference_labels() -> dict[str, object]:
 def directory() -> ResponseReturnValue:
     return render_template(
         "clinics/directory.html",
-        clinics=clinic_service.public_clinics(db.session, utcnow().date()),
+        clinics=public_clinics(db.session, utcnow().date()),
     )
 
 
@@ -34,13 +39,13 @@ def join() -> ResponseReturnValue:
     form = ClinicApplicationForm()
     if form.validate_on_submit():
         try:
-            clinic_service.submit_application(
+            onboarding.submit_application(
                 db.session, form.to_application(), current_app.config["STAFF_NOTIFY_EMAIL"]
             )
-        except clinic_service.ClinicEmailTaken:
+        except onboarding.ClinicEmailTaken:
             # Another application with this address committed between the check and ours.
             form.email.errors = [form.EMAIL_TAKEN]
-        except clinic_service.ClinicRegistrationTaken:
+        except onboarding.ClinicRegistrationTaken:
             form.registration_number.errors = [form.REGISTRATION_TAKEN]
         else:
             return redirect(url_for("clinics.applied"))
@@ -59,7 +64,7 @@ def verify_email(token: str) -> ResponseReturnValue:
         payload = unsign("clinic-email", token)
     except InvalidLink as exc:
         return render_template("clinics/verify_failed.html", expired=exc.expired), 400
-    clinic = clinic_service.verify_email(db.session, payload["clinic"], payload["email"])
+    clinic = onboarding.verify_email(db.session, payload["clinic"], payload["email"])
     if clinic is None:
         return render_template("clinics/verify_failed.html", expired=False), 400
     # The link proved the address: its portal account may choose a password next.
@@ -77,11 +82,11 @@ def detail(slug: str) -> ResponseReturnValue:
     today = utcnow().date()
     # An unlisted clinic (pending, suspended, rejected, licence or insurance lapsed) has no
     # public page, as it has no place in the directory and takes no inquiries.
-    clinic = clinic_service.public_clinic(db.session, slug, today)
+    clinic = public_clinic(db.session, slug, today)
     if clinic is None:
         abort(404)
     return render_template(
         "clinics/detail.html",
         clinic=clinic,
-        accreditations=clinic_service.current_accreditations(clinic, today),
+        accreditations=current_accreditations(clinic, today),
     )

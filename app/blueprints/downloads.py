@@ -8,7 +8,7 @@ from io import BytesIO
 from flask import Response, send_file
 
 from app.models import LeadAttachment
-from app.services.attachments import read
+from app.services.privacy.attachments import read
 
 _EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 

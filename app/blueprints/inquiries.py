@@ -24,13 +24,13 @@ from app.forms.inquiry import InquiryForm, PrivacyRequestForm
 from app.forms.privacy import DataCopyLinkForm
 from app.models import Lead, PrivacyRequestKind
 from app.models.base import utcnow
-from app.services import clinics as clinic_service
-from app.services import privacy as privacy_service
-from app.services.business_hours import DeadlinePolicy
-from app.services.consent import withdraw_consent
-from app.services.data_copy_links import request_for_data_copy_token
-from app.services.intake import submit_inquiry
+from app.services.answers.business_hours import DeadlinePolicy
+from app.services.clinics import directory
+from app.services.leads.intake import submit_inquiry
 from app.services.links import InvalidLink, unsign
+from app.services.privacy import requests as privacy_requests
+from app.services.privacy.consent import withdraw_consent
+from app.services.privacy.data_copy_links import request_for_data_copy_token
 
 bp = Blueprint("inquiries", __name__)
 
@@ -47,7 +47,7 @@ def _inquiry_limit() -> str:
 def inquire(slug: str | None = None) -> ResponseReturnValue:
     chosen = None
     if slug is not None:
-        chosen = clinic_service.public_clinic(db.session, slug, utcnow().date())
+        chosen = directory.public_clinic(db.session, slug, utcnow().date())
         # A form sent after its clinic stopped taking inquiries is answered by the form
         # (the `clinic` field refuses it), not by a 404 that loses the patient's answers.
         if chosen is None and request.method == "GET":
@@ -109,7 +109,7 @@ def privacy(token: str) -> ResponseReturnValue:
     form = PrivacyRequestForm()
     if form.validate_on_submit():
         kind = PrivacyRequestKind(form.kind.data)
-        privacy_service.open_request(
+        privacy_requests.open_request(
             db.session, lead.id, kind, current_app.config["STAFF_NOTIFY_EMAIL"]
         )
         return render_template("inquiries/privacy_received.html", kind=kind.value)
@@ -144,7 +144,7 @@ def data_copy_download(token: str) -> ResponseReturnValue:
         )
     except InvalidLink as exc:
         return _copy_link_refused(exc.expired)
-    document = privacy_service.patient_copy(
+    document = privacy_requests.patient_copy(
         db.session, copy_request, current_app.config["UPLOAD_DIR"]
     )
     response = Response(
@@ -161,7 +161,7 @@ def data_copy_again() -> ResponseReturnValue:
     """A fresh link by address; the answer is the same whether or not we know it."""
     form = DataCopyLinkForm()
     if form.validate_on_submit():
-        privacy_service.send_copy_again(db.session, form.email.data)
+        privacy_requests.send_copy_again(db.session, form.email.data)
         return render_template("inquiries/data_copy_again_sent.html")
     status = 422 if form.is_submitted() else 200
     return render_template("inquiries/data_copy_again.html", form=form), status

@@ -1,6 +1,6 @@
 """The clinic portal: a clinic's own leads, its answers, its listing and its colleagues.
 
-Every lead page goes through `clinic_answers.open_assignment`: a lead that was never routed
+Every lead page goes through `answering.open_assignment`: a lead that was never routed
 to the signed-in user's clinic (or was withdrawn or moved on) is a 404, the same as a lead
 that does not exist.
 """
@@ -31,11 +31,13 @@ from app.forms.common import ConfirmForm
 from app.forms.portal import DeclineForm, EmailForm, ListingForm, QuoteForm, SetPasswordForm
 from app.models import Assignment, Clinic, ClinicResponse, ClinicUser, Offering, Procedure
 from app.models.base import utcnow
-from app.services import clinic_accounts, clinic_answers, listings
-from app.services.answer_stats import recent_answer_stats
-from app.services.business_hours import DeadlinePolicy
+from app.services.accounts import clinic_users
+from app.services.accounts.password_links import user_for_password_token
+from app.services.answers import answering
+from app.services.answers.business_hours import DeadlinePolicy
+from app.services.answers.stats import recent_answer_stats
+from app.services.clinics import listings
 from app.services.links import InvalidLink, unsign
-from app.services.password_links import user_for_password_token
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -94,7 +96,7 @@ def set_password(token: str) -> ResponseReturnValue:
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            clinic_accounts.set_password(db.session, token, form.password.data, max_age)
+            clinic_users.set_password(db.session, token, form.password.data, max_age)
         except InvalidLink as exc:
             return _link_refused(exc)
         flash(_("Your password is set. Please sign in."))
@@ -108,7 +110,7 @@ def set_password(token: str) -> ResponseReturnValue:
 def forgot_password() -> ResponseReturnValue:
     form = EmailForm()
     if form.validate_on_submit():
-        clinic_accounts.request_password_link(db.session, form.email.data)
+        clinic_users.request_password_link(db.session, form.email.data)
         return render_template("portal/password_link_sent.html", email=form.email.data)
     status = 422 if form.is_submitted() else 200
     return render_template("portal/forgot_password.html", form=form), status
@@ -117,7 +119,7 @@ def forgot_password() -> ResponseReturnValue:
 @bp.get("/")
 def leads() -> ResponseReturnValue:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows = clinic_answers.inbox(db.session, me().clinic_id, page, PER_PAGE)
+    rows = answering.inbox(db.session, me().clinic_id, page, PER_PAGE)
     clinic_id = me().clinic_id
     stats = recent_answer_stats(db.session, [clinic_id], current_app.config, utcnow())[clinic_id]
     return render_template(
@@ -138,7 +140,7 @@ def _lead_page(
     status: int = 200,
 ) -> ResponseReturnValue:
     try:
-        assignment = clinic_answers.record_view(db.session, lead_id, me().id)
+        assignment = answering.record_view(db.session, lead_id, me().id)
     except LookupError:
         return _gone_or_missing(lead_id)
     quote = assignment.quote
@@ -179,7 +181,7 @@ def _answer(
     lead_id: int, response: ClinicResponse, done: str, **details: object
 ) -> ResponseReturnValue:
     try:
-        clinic_answers.answer(
+        answering.answer(
             db.session,
             lead_id,
             me().id,
@@ -189,7 +191,7 @@ def _answer(
         )
     except LookupError:
         abort(404)
-    except clinic_answers.AnswerRefused:
+    except answering.AnswerRefused:
         abort(400)  # the forms ask for what an answer needs before it gets here
     flash(done)
     if response is ClinicResponse.DECLINED:
@@ -231,7 +233,7 @@ def decline(lead_id: int) -> ResponseReturnValue:
 @bp.get("/leads/<int:lead_id>/attachment")
 def attachment(lead_id: int) -> ResponseReturnValue:
     try:
-        assignment = clinic_answers.record_download(db.session, lead_id, me().id)
+        assignment = answering.record_download(db.session, lead_id, me().id)
     except LookupError:
         abort(404)
     lead = assignment.lead
@@ -322,8 +324,8 @@ def invite() -> ResponseReturnValue:
     form = EmailForm()
     if form.validate_on_submit():
         try:
-            clinic_accounts.invite_colleague(db.session, me().id, form.email.data)
-        except clinic_accounts.AccountRefused:
+            clinic_users.invite_colleague(db.session, me().id, form.email.data)
+        except clinic_users.AccountRefused:
             form.email.errors = [_("That address already has a portal account.")]
         else:
             flash(_("We sent %(email)s a link to set a password.", email=form.email.data))
@@ -336,10 +338,10 @@ def remove(user_id: int) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        clinic_accounts.deactivate_colleague(db.session, me().id, user_id)
+        clinic_users.deactivate_colleague(db.session, me().id, user_id)
     except LookupError:
         abort(404)
-    except clinic_accounts.AccountRefused:
+    except clinic_users.AccountRefused:
         flash(_("You cannot remove your own account."), "error")
     else:
         flash(_("The colleague can no longer sign in."))

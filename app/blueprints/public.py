@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from app.extensions import db
 from app.health import broker_ok, database_ok
-from app.services.business_hours import DeadlinePolicy
+from app.services.answers.business_hours import DeadlinePolicy
 
 bp = Blueprint("public", __name__)
 

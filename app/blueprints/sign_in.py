@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db
 from app.forms.common import LoginForm
-from app.services import auth
+from app.services.accounts import passwords, sessions
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -24,7 +24,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 def sign_in_page(
-    model: type[auth.Account],
+    model: type[passwords.Account],
     layout: str,
     heading: str,
     home_endpoint: str,
@@ -32,13 +32,13 @@ def sign_in_page(
 ) -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
-        account = auth.authenticate(
+        account = passwords.authenticate(
             db.session, model, form.email.data, form.password.data, request.remote_addr or "unknown"
         )
         if account is not None:
             # Drop everything the anonymous session held, then start a new server-side session.
             session.clear()
-            login_user(auth.start_session(db.session, account), remember=form.remember.data)
+            login_user(sessions.start_session(db.session, account), remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for(home_endpoint)))
         form.password.errors = [_("That email and password do not match an active account.")]
     status = 401 if form.is_submitted() else 200
@@ -49,7 +49,7 @@ def sign_in_page(
 
 
 def sign_out(login_endpoint: str) -> ResponseReturnValue:
-    auth.end_session(db.session, current_user.get_id())
+    sessions.end_session(db.session, current_user.get_id())
     logout_user()
     flash(_("You are signed out."))
     return redirect(url_for(login_endpoint))

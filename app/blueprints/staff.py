@@ -26,8 +26,8 @@ from app.forms.common import ConfirmForm
 from app.forms.staff import CredentialForm, ReasonForm
 from app.models import AuditEvent, Clinic, ClinicStatus, Offering, StaffUser
 from app.models.base import utcnow
-from app.services import clinics as clinic_service
-from app.services.answer_stats import recent_answer_stats
+from app.services.answers.stats import recent_answer_stats
+from app.services.clinics import credentials, review
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -108,7 +108,7 @@ def clinic_detail(clinic_id: int) -> ResponseReturnValue:
         .where(AuditEvent.object_type == "clinic", AuditEvent.object_id == clinic.id)
         .order_by(AuditEvent.id.desc())
     ).all()
-    obstacle = clinic_service.approval_obstacle(db.session, clinic)
+    obstacle = review.approval_obstacle(db.session, clinic)
     return render_template(
         "staff/clinic_detail.html",
         clinic=clinic,
@@ -126,7 +126,7 @@ def clinic_detail(clinic_id: int) -> ResponseReturnValue:
 def approve(clinic_id: int) -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
         _decide(
-            lambda: clinic_service.approve(db.session, clinic_id, current_staff().id),
+            lambda: review.approve(db.session, clinic_id, current_staff().id),
             _("The clinic is approved and listed."),
         )
     return redirect(url_for("staff.clinic_detail", clinic_id=clinic_id))
@@ -134,12 +134,12 @@ def approve(clinic_id: int) -> ResponseReturnValue:
 
 @bp.post("/clinics/<int:clinic_id>/reject")
 def reject(clinic_id: int) -> ResponseReturnValue:
-    return _with_reason(clinic_id, clinic_service.reject, _("The application is rejected."))
+    return _with_reason(clinic_id, review.reject, _("The application is rejected."))
 
 
 @bp.post("/clinics/<int:clinic_id>/suspend")
 def suspend(clinic_id: int) -> ResponseReturnValue:
-    return _with_reason(clinic_id, clinic_service.suspend, _("The clinic is suspended."))
+    return _with_reason(clinic_id, review.suspend, _("The clinic is suspended."))
 
 
 def _with_reason(
@@ -156,8 +156,8 @@ def _with_reason(
     return redirect(url_for("staff.clinic_detail", clinic_id=clinic_id))
 
 
-def _approval_refused_message(refusal: clinic_service.ApprovalRefused) -> str:
-    if isinstance(refusal, clinic_service.EmailNotVerified):
+def _approval_refused_message(refusal: review.ApprovalRefused) -> str:
+    if isinstance(refusal, review.EmailNotVerified):
         return _(
             "The clinic has not confirmed its email address yet, so it cannot be approved. "
             "It can do so with the link in the email we sent when it applied."
@@ -173,10 +173,10 @@ def _decide(action: Callable[[], Clinic], done_message: str) -> None:
         action()
     except LookupError:
         abort(404)
-    except clinic_service.InvalidTransition:
+    except review.InvalidTransition:
         db.session.rollback()
         flash(_("That decision does not apply to the clinic's current status."), "error")
-    except clinic_service.ApprovalRefused as refusal:
+    except review.ApprovalRefused as refusal:
         db.session.rollback()
         flash(_approval_refused_message(refusal), "error")
     else:
@@ -188,7 +188,7 @@ def set_credential(clinic_id: int) -> ResponseReturnValue:
     form = CredentialForm()
     if form.validate_on_submit():
         try:
-            clinic_service.set_credential(
+            credentials.set_credential(
                 db.session,
                 clinic_id,
                 current_staff().id,

@@ -40,10 +40,11 @@ from app.models import (
     Procedure,
     StaffUser,
 )
-from app.services import audit, lead_actions, lead_lifecycle
-from app.services.dashboard import build_dashboard
-from app.services.lead_export import csv_chunks, record_export
-from app.services.lead_queries import (
+from app.services import audit
+from app.services.leads import actions, lifecycle
+from app.services.leads.dashboard import build_dashboard
+from app.services.leads.export import csv_chunks, record_export
+from app.services.leads.queries import (
     FLAGS,
     SORTS,
     LeadFilters,
@@ -105,7 +106,7 @@ def leads() -> ResponseReturnValue:
         clinics=_clinics(),
         staff_users=_staff_users(),
         statuses=[s.value for s in LeadStatus],
-        bulk_statuses=[s.value for s in LeadStatus if s not in lead_lifecycle.NOT_CHOSEN_BY_STAFF],
+        bulk_statuses=[s.value for s in LeadStatus if s not in lifecycle.NOT_CHOSEN_BY_STAFF],
         flags=FLAGS,
         form=ConfirmForm(),
     )
@@ -132,7 +133,7 @@ def lead_detail(lead_id: int) -> ResponseReturnValue:
     lead = db.session.get(Lead, lead_id)
     if lead is None:
         abort(404)
-    lead_actions.record_view(db.session, lead.id, current_staff().id)
+    actions.record_view(db.session, lead.id, current_staff().id)
     events = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.object_type == "lead", AuditEvent.object_id == lead_id)
@@ -166,8 +167,8 @@ def lead_detail(lead_id: int) -> ResponseReturnValue:
         emails=emails,
         notes=notes,
         seen_by=seen_by,
-        statuses=[s.value for s in lead_lifecycle.staff_choices(lead)],
-        can_reroute=lead_lifecycle.can_take_clinics(lead),
+        statuses=[s.value for s in lifecycle.staff_choices(lead)],
+        can_reroute=lifecycle.can_take_clinics(lead),
         clinics=_clinics(),
         staff_users=_staff_users(),
         form=ConfirmForm(),
@@ -184,7 +185,7 @@ def _act(
         message = done(do(current_staff().id))
     except LookupError:
         abort(404)
-    except lead_actions.ActionRefused as exc:
+    except actions.ActionRefused as exc:
         db.session.rollback()
         flash(_("That could not be done: %(why)s.", why=str(exc)), "error")
     else:
@@ -211,7 +212,7 @@ def set_status(lead_id: int) -> ResponseReturnValue:
     status = _status()
     return _act(
         lead_id,
-        lambda staff: lead_actions.change_status(
+        lambda staff: actions.change_status(
             db.session, [lead_id], staff, status, request.form.get("reason")
         ),
         lambda _n: _("Status changed."),
@@ -222,7 +223,7 @@ def set_status(lead_id: int) -> ResponseReturnValue:
 def assign(lead_id: int) -> ResponseReturnValue:
     return _act(
         lead_id,
-        lambda staff: lead_actions.assign_to(db.session, [lead_id], staff, _assignee()),
+        lambda staff: actions.assign_to(db.session, [lead_id], staff, _assignee()),
         lambda _n: _("Assigned."),
     )
 
@@ -231,9 +232,7 @@ def assign(lead_id: int) -> ResponseReturnValue:
 def add_note(lead_id: int) -> ResponseReturnValue:
     return _act(
         lead_id,
-        lambda staff: lead_actions.add_note(
-            db.session, lead_id, staff, request.form.get("body", "")
-        ),
+        lambda staff: actions.add_note(db.session, lead_id, staff, request.form.get("body", "")),
         lambda _note: _("Note added."),
     )
 
@@ -243,7 +242,7 @@ def reroute(lead_id: int) -> ResponseReturnValue:
     clinic_ids = [int(v) for v in request.form.getlist("clinic") if v.isdigit()]
     return _act(
         lead_id,
-        lambda staff: lead_actions.reroute(db.session, lead_id, staff, clinic_ids),
+        lambda staff: actions.reroute(db.session, lead_id, staff, clinic_ids),
         lambda n: ngettext("%(num)d clinic added.", "%(num)d clinics added.", n),
     )
 
@@ -252,7 +251,7 @@ def reroute(lead_id: int) -> ResponseReturnValue:
 def resend_confirmation(lead_id: int) -> ResponseReturnValue:
     return _act(
         lead_id,
-        lambda staff: lead_actions.resend_confirmation(db.session, lead_id, staff),
+        lambda staff: actions.resend_confirmation(db.session, lead_id, staff),
         lambda _none: _("The confirmation will be sent again."),
     )
 
@@ -261,7 +260,7 @@ def resend_confirmation(lead_id: int) -> ResponseReturnValue:
 def not_spam(lead_id: int) -> ResponseReturnValue:
     return _act(
         lead_id,
-        lambda staff: lead_actions.mark_not_spam(db.session, lead_id, staff),
+        lambda staff: actions.mark_not_spam(db.session, lead_id, staff),
         lambda _none: _("Marked as a real inquiry; it will be routed."),
     )
 
@@ -274,14 +273,14 @@ def bulk() -> ResponseReturnValue:
     if action == "assign":
         return _act(
             None,
-            lambda staff: lead_actions.assign_to(db.session, lead_ids, staff, _assignee()),
+            lambda staff: actions.assign_to(db.session, lead_ids, staff, _assignee()),
             lambda n: ngettext("%(num)d lead assigned.", "%(num)d leads assigned.", n),
         )
     if action in ("spam", "status"):
         status = LeadStatus.SPAM if action == "spam" else _status()
         return _act(
             None,
-            lambda staff: lead_actions.change_status(
+            lambda staff: actions.change_status(
                 db.session, lead_ids, staff, status, request.form.get("reason")
             ),
             lambda n: ngettext("%(num)d lead changed.", "%(num)d leads changed.", n),
@@ -297,10 +296,10 @@ def lead_attachment(lead_id: int) -> ResponseReturnValue:
         abort(404)
     audit.record(
         db.session,
-        audit.Actor.staff(current_staff()),
-        "lead.attachment_downloaded",
-        "lead",
-        lead.id,
+        actor=audit.Actor.staff(current_staff()),
+        action="lead.attachment_downloaded",
+        object_type="lead",
+        object_id=lead.id,
     )
     db.session.commit()
     return send_attachment(current_app.config["UPLOAD_DIR"], lead.attachment, lead.reference)

@@ -14,7 +14,7 @@ from app.blueprints.staff import current_staff, require_staff
 from app.extensions import db
 from app.forms.common import ConfirmForm
 from app.models import PrivacyRequest
-from app.services import privacy
+from app.services.privacy import requests as privacy
 
 bp = Blueprint("staff_privacy", __name__, url_prefix="/staff/privacy")
 bp.before_request(require_staff)

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.forms.common import ConfirmForm
 from app.forms.staff import NewStaffForm, PasswordResetForm
 from app.models import StaffRole, StaffUser
-from app.services import auth
+from app.services.accounts import staff
 
 bp = Blueprint("staff_users", __name__, url_prefix="/staff/users")
 bp.before_request(require_staff)
@@ -41,14 +41,14 @@ def create() -> ResponseReturnValue:
     form = NewStaffForm()
     if form.validate_on_submit():
         try:
-            auth.create_staff(
+            staff.create_staff(
                 db.session,
                 form.email.data,
                 StaffRole(form.role.data),
                 form.password.data,
                 by=current_staff(),
             )
-        except auth.StaffEmailTaken:
+        except staff.StaffEmailTaken:
             form.email.errors = [_("An account with this email exists already.")]
         else:
             flash(_("Account created."))
@@ -65,7 +65,7 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
         if user.id == current_staff().id:
             flash(_("You cannot deactivate your own account."), "error")
         else:
-            auth.set_active(db.session, user.id, current_staff(), not user.active)
+            staff.set_active(db.session, user.id, current_staff(), not user.active)
             flash(_("Account updated."))
     return redirect(url_for("staff_users.users"))
 
@@ -75,7 +75,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            auth.reset_password(db.session, user_id, current_staff(), form.password.data)
+            staff.reset_password(db.session, user_id, current_staff(), form.password.data)
         except LookupError:
             abort(404)
         flash(_("Password reset; the account's sessions have ended."))

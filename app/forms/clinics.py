@@ -22,7 +22,7 @@ from app.forms.validators import (
 )
 from app.models import Procedure
 from app.reference_data import ACCREDITATIONS, LANGUAGE_CODES
-from app.services.clinics import ClinicApplication, email_in_use, registration_in_use
+from app.services.clinics.onboarding import ClinicApplication, email_in_use, registration_in_use
 
 
 def language_choices() -> list[tuple[str, str]]:

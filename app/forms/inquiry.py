@@ -41,9 +41,9 @@ from app.forms.validators import EmailAddress, PhoneNumber
 from app.models import Procedure
 from app.models.base import utcnow
 from app.reference_data import CATEGORY_LABELS
-from app.services import attachments
-from app.services.clinics import public_clinic
-from app.services.intake import Inquiry, Upload
+from app.services.clinics.directory import public_clinic
+from app.services.leads.intake import Inquiry, Upload
+from app.services.privacy import attachments
 
 
 @cache

@@ -34,8 +34,8 @@ from app.forms.clinics import language_choices
 from app.forms.fields import CheckboxListField, ListChoiceField
 from app.forms.validators import AtLeastOne, EmailAddress
 from app.reference_data import QUOTE_CURRENCIES
-from app.services.auth import MIN_PASSWORD_LENGTH
-from app.services.clinic_answers import QuoteDetails
+from app.services.accounts.passwords import MIN_PASSWORD_LENGTH
+from app.services.answers.answering import QuoteDetails
 
 
 class SetPasswordForm(AppForm):

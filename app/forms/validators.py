@@ -13,15 +13,7 @@ from stdnum.kr import brn
 from wtforms import Field, Form
 from wtforms.validators import ValidationError
 
-# Weights of the Korean business registration number's check digit (National Tax Service).
-_BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
-
-
-def brn_check_digit(first_nine: str) -> int:
-    digits = [int(d) for d in first_nine]
-    total = sum(d * w for d, w in zip(digits, _BRN_WEIGHTS, strict=True))
-    total += digits[8] * 5 // 10
-    return (10 - total % 10) % 10
+from app.services.clinics.onboarding import brn_check_digit
 
 
 class EmailAddress:

@@ -163,7 +163,7 @@ class ClinicCredential(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     kind: Mapped[CredentialKind] = mapped_column(str_enum(CredentialKind, "credential_kind"))
-    # "licence", "insurance", or the accreditation's code (see app.services.catalog).
+    # "licence", "insurance", or the accreditation's code (see app.services.clinics.catalog).
     code: Mapped[str] = mapped_column(String(40))
     reference: Mapped[str | None] = mapped_column(String(100))
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)

@@ -37,6 +37,7 @@ class Actor:
 
 def record(
     session: Session,
+    *,
     actor: Actor,
     action: str,
     object_type: str,

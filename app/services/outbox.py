@@ -18,6 +18,7 @@ from kombu.exceptions import KombuError
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from app import task_names
 from app.models import EmailStatus, OutboundEmail, OutboxMessage
 from app.models.base import utcnow
 
@@ -101,7 +102,7 @@ def sweep(
         )
     ).all()
     for email_id in stuck_ids:
-        enqueue_task(session, "mail.send", email_id)
+        enqueue_task(session, task_names.SEND_EMAIL, email_id)
     if stuck_ids:
         session.execute(
             update(OutboundEmail)

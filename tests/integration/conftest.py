@@ -27,7 +27,7 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 from app.relay import run_relay
-from app.services.catalog import load_catalog
+from app.services.clinics.catalog import load_catalog
 from tests.conftest import FreshContextClient, app_settings
 from tests.support.smtp_server import SmtpServer
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Assignment, AuditEvent, EmailStatus, Lead, LeadStatus, OutboundEmail
-from app.services.business_hours import DeadlinePolicy
-from app.services.deadlines import check_deadlines
+from app.services.answers.business_hours import DeadlinePolicy
+from app.services.answers.deadlines import check_deadlines
 from app.task_queue import celery_publisher
 from tests.integration.conftest import WorkerProcess, wait_until
 from tests.support.data import inquiry

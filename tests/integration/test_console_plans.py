@@ -12,9 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from app import create_app
+from app.demo import load_demo_clinics
 from app.extensions import db
-from app.services.demo import generate_leads, load_demo_clinics
-from app.services.lead_queries import LeadFilters, page_query, status_counts
+from app.services.leads.queries import LeadFilters, page_query, status_counts
+from bench.generated_leads import generate_leads
 from tests.conftest import app_settings
 from tests.integration.conftest import truncate_all
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import StaffRole, StaffUser
-from app.services.auth import create_staff
-from app.services.lead_processing import process_lead
+from app.services.accounts.staff import create_staff
+from app.services.leads.processing import process_lead
 from tests.conftest import STAFF_PASSWORD
 from tests.support.forms import submit
 from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead

@@ -10,9 +10,9 @@ import pytest
 import redis
 from flask import Flask
 
+from app.demo import load_demo_clinics
 from app.extensions import db
 from app.models import EmailStatus
-from app.services.demo import load_demo_clinics
 from tests.integration.conftest import WorkerProcess, wait_until
 from tests.integration.test_inquiry_stack import emails, send_inquiry
 from tests.support.smtp_server import SmtpServer

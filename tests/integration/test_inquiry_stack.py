@@ -18,13 +18,13 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import create_app
+from app.demo import load_demo_clinics
 from app.extensions import db
 from app.models import Assignment, EmailStatus, Lead, LeadStatus, OutboundEmail
 from app.models.base import utcnow
-from app.services.demo import load_demo_clinics
-from app.services.lead_processing import redrive_stuck_leads
+from app.services.leads.processing import redrive_stuck_leads
+from app.services.leads.routing import ROUTING_LOCK_KEY
 from app.services.outbox import relay, sweep
-from app.services.routing import ROUTING_LOCK_KEY
 from app.task_queue import celery_publisher
 from tests.integration.conftest import PG_ADMIN_URL, WorkerProcess, wait_until
 from tests.support.data import inquiry

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Clinic, EmailStatus, OutboundEmail, OutboxMessage, StaffRole
-from app.services.auth import create_staff
+from app.services.accounts.staff import create_staff
 from app.services.outbox import relay, sweep
 from app.task_queue import celery_publisher
 from tests.conftest import STAFF_PASSWORD

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.forms.validators import brn_check_digit
+from app.services.clinics.onboarding import brn_check_digit
 
 VALID_BRN = "220810" + "555" + str(brn_check_digit("220810555"))
 # A second clinic's number: one number is listed once.

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Clinic, ClinicUser, OutboundEmail
 from app.models.base import utcnow
-from app.services.auth import hash_password
-from app.services.email_templates import RenderedEmail, render
+from app.services.accounts.passwords import hash_password
+from app.services.mail.messages import RenderedEmail, render
 from tests.support.forms import submit
 
 CLINIC_PASSWORD = "a clinic password for tests"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboundEmail
-from app.services.lead_processing import process_lead
+from app.services.leads.processing import process_lead
 from tests.conftest import make_app
 from tests.support.portal import rendered
 from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.services.business_hours import BusinessCalendar
+from app.services.answers.business_hours import BusinessCalendar
 
 SEOUL = ZoneInfo("Asia/Seoul")
 CALENDAR = BusinessCalendar.from_config(

@@ -48,12 +48,6 @@ def test_demo_load_adds_routed_demo_data_once(app: Flask):
     assert len(statuses) == 4 and set(statuses) == {LeadStatus.ROUTED}
 
 
-def test_demo_leads_inserts_in_bulk(app: Flask):
-    result = app.test_cli_runner().invoke(args=["demo", "leads", "--count", "250"])
-    assert "250 leads inserted" in result.output
-    assert db.session.scalar(select(func.count(Lead.id))) == 250
-
-
 def run_in_production(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real `flask --app app …` as an operator following the README's production
     section runs it: everything set except DATA_KEYS, which is what they are making."""

@@ -19,7 +19,7 @@ from app.models import (
     OutboxMessage,
     StaffUser,
 )
-from app.services import clinics as clinic_service
+from app.services.clinics import onboarding, review
 from tests.support.checks import count, field_error
 from tests.support.data import VALID_BRN, clinic_application
 from tests.support.forms import submit
@@ -122,7 +122,7 @@ def test_a_rejected_clinic_may_apply_again_with_the_same_email(
 ):
     assert submit(client, "/clinics/join", clinic_application()).status_code == 302
     first = db.session.scalar(select(Clinic))
-    clinic_service.reject(db.session, first.id, staff_user.id, "The licence could not be found.")
+    review.reject(db.session, first.id, staff_user.id, "The licence could not be found.")
 
     assert submit(client, "/clinics/join", clinic_application()).status_code == 302
     assert count(Clinic) == 2
@@ -191,7 +191,7 @@ def test_the_registration_number_of_a_rejected_clinic_may_apply_again(
 ):
     assert submit(client, "/clinics/join", clinic_application()).status_code == 302
     first = db.session.scalar(select(Clinic))
-    clinic_service.reject(db.session, first.id, staff_user.id, "The licence could not be found.")
+    review.reject(db.session, first.id, staff_user.id, "The licence could not be found.")
 
     response = submit(
         client, "/clinics/join", clinic_application(email="new@bukhansan-test.example.com")
@@ -203,7 +203,7 @@ def test_the_registration_number_of_a_rejected_clinic_may_apply_again(
 
 def test_the_service_refuses_a_registration_number_in_use(client: FlaskClient):
     assert submit(client, "/clinics/join", clinic_application()).status_code == 302
-    application = clinic_service.ClinicApplication(
+    application = onboarding.ClinicApplication(
         clinic_name="Another Test Clinic",
         contact_name="Dr. Other",
         email="other@another-test.example.com",
@@ -220,6 +220,6 @@ def test_the_service_refuses_a_registration_number_in_use(client: FlaskClient):
         description="",
     )
 
-    with pytest.raises(clinic_service.ClinicRegistrationTaken):
-        clinic_service.submit_application(db.session, application, "staff@careroute.local")
+    with pytest.raises(onboarding.ClinicRegistrationTaken):
+        onboarding.submit_application(db.session, application, "staff@careroute.local")
     assert count(Clinic) == 1

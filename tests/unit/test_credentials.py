@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.demo import load_demo_clinics
 from app.extensions import db
 from app.models import Clinic, Lead, LeadStatus, OutboundEmail, StaffUser
 from app.models.base import utcnow
 from app.reference_data import CREDENTIAL_LABELS
-from app.services import clinics as clinic_service
-from app.services.demo import load_demo_clinics
+from app.services.clinics import credentials
 from tests.support.checks import count, field_error
 from tests.support.data import inquiry
 from tests.support.forms import submit
@@ -38,27 +38,25 @@ def reminders() -> list[OutboundEmail]:
 
 def test_reminder_goes_once_per_expiry_date(app: Flask, staff_user: StaffUser):
     clinic = demo_clinic()
-    clinic_service.set_credential(
+    credentials.set_credential(
         db.session, clinic.id, staff_user.id, "insurance", "P-1", TODAY + timedelta(days=20)
     )
 
-    assert clinic_service.remind_expiring_credentials(db.session, TODAY, 30) == 1
-    assert clinic_service.remind_expiring_credentials(db.session, TODAY, 30) == 0
-    assert (
-        clinic_service.remind_expiring_credentials(db.session, TODAY + timedelta(days=1), 30) == 0
-    )
+    assert credentials.remind_expiring_credentials(db.session, TODAY, 30) == 1
+    assert credentials.remind_expiring_credentials(db.session, TODAY, 30) == 0
+    assert credentials.remind_expiring_credentials(db.session, TODAY + timedelta(days=1), 30) == 0
     assert [e.recipient for e in reminders()] == [clinic.email]
 
-    clinic_service.set_credential(
+    credentials.set_credential(
         db.session, clinic.id, staff_user.id, "insurance", "P-2", TODAY + timedelta(days=25)
     )
-    assert clinic_service.remind_expiring_credentials(db.session, TODAY, 30) == 1
+    assert credentials.remind_expiring_credentials(db.session, TODAY, 30) == 1
     assert len(reminders()) == 2
 
 
 def test_no_reminder_for_far_expiries_or_unlisted_clinics(app: Flask):
     demo_clinic()
-    assert clinic_service.remind_expiring_credentials(db.session, TODAY, 30) == 0
+    assert credentials.remind_expiring_credentials(db.session, TODAY, 30) == 0
 
 
 def test_lapsed_licence_is_flagged_in_the_console(staff_client: FlaskClient, staff_user: StaffUser):
@@ -112,9 +110,9 @@ def test_a_clinic_whose_licence_or_insurance_lapsed_is_not_listed_publicly(
     lapsed, other = listed_clinics(today)
     expire(lapsed, code, today - timedelta(days=1))
 
-    directory = client.get("/clinics").get_data(as_text=True)
-    assert other.name in directory
-    assert lapsed.name not in directory
+    listing = client.get("/clinics").get_data(as_text=True)
+    assert other.name in listing
+    assert lapsed.name not in listing
     assert client.get(f"/clinics/{lapsed.slug}").status_code == 404
     assert client.get(f"/clinics/{lapsed.slug}/inquire").status_code == 404
 

@@ -17,10 +17,10 @@ from app import create_app
 from app.config import ConfigError, load_config
 from app.extensions import db
 from app.models import Lead, LeadAttachment, LeadNote, LeadStatus, StaffRole, StaffUser
-from app.services import attachments
-from app.services.catalog import load_catalog
-from app.services.lead_processing import ProcessingPolicy, process_lead
-from app.services.lead_queries import LeadFilters, list_leads
+from app.services.clinics.catalog import load_catalog
+from app.services.leads.processing import ProcessingPolicy, process_lead
+from app.services.leads.queries import LeadFilters, list_leads
+from app.services.privacy import attachments
 from tests.conftest import app_settings, make_app
 from tests.support.data import PDF_BYTES
 from tests.unit.test_routing import make_clinic, make_lead

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Assignment, AuditEvent, Lead, LeadStatus, OutboundEmail
 from app.models.base import utcnow
-from app.services.business_hours import DeadlinePolicy
-from app.services.consent import withdraw_consent
-from app.services.deadlines import check_deadlines
-from app.services.email_delivery import deliver
-from app.services.lead_processing import ProcessingPolicy, process_lead
+from app.services.answers.business_hours import DeadlinePolicy
+from app.services.answers.deadlines import check_deadlines
+from app.services.leads.processing import ProcessingPolicy, process_lead
+from app.services.mail.delivery import deliver
+from app.services.privacy.consent import withdraw_consent
 from tests.support.portal import clinic_user, sign_in
 from tests.support.smtp_server import SmtpServer
 from tests.unit.test_business_hours import CALENDAR, SEOUL

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import EmailStatus, OutboundEmail
-from app.services import smtp
-from app.services.email_delivery import DeliveryPolicy, Outcome, deliver, queue_email
+from app.services.mail import smtp
+from app.services.mail.delivery import DeliveryPolicy, Outcome, deliver, queue_email
 from app.services.outbox import sweep
 from tests.conftest import CollectingPublisher
 from tests.support.data import SECOND_BRN, clinic_application

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.demo import load_demo_clinics
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -25,7 +26,6 @@ from app.models import (
     LeadStatus,
     OutboxMessage,
 )
-from app.services.demo import load_demo_clinics
 from tests.conftest import make_app
 from tests.support.checks import count, field_error
 from tests.support.data import PDF_BYTES, PNG_BYTES, inquiry

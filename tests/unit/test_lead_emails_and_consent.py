@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Lead, OutboundEmail
-from app.services.consent import withdraw_consent
-from app.services.lead_processing import process_lead
+from app.services.leads.processing import process_lead
+from app.services.privacy.consent import withdraw_consent
 from tests.support.forms import submit
 from tests.support.portal import rendered as render_row
 from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead

@@ -25,13 +25,14 @@ from app.models import (
     OutboundEmail,
     StaffUser,
 )
-from app.services import clinic_answers, lead_actions, lead_lifecycle
+from app.services.answers import answering
+from app.services.answers.answering import QuoteDetails
+from app.services.answers.deadlines import check_deadlines
 from app.services.audit import Actor
-from app.services.clinic_answers import QuoteDetails
-from app.services.consent import withdraw_consent
-from app.services.deadlines import check_deadlines
-from app.services.lead_processing import process_lead
-from app.services.retention import anonymise_expired
+from app.services.leads import actions, lifecycle
+from app.services.leads.processing import process_lead
+from app.services.privacy.consent import withdraw_consent
+from app.services.privacy.retention import anonymise_expired
 from tests.support.forms import submit
 from tests.support.portal import clinic_user, path_of, rendered, sign_in
 from tests.unit.test_deadlines import POLICY as DEADLINES
@@ -61,7 +62,7 @@ def end(lead: Lead, status: LeadStatus, staff: StaffUser) -> None:
     if status is S.WITHDRAWN:
         withdraw_consent(db.session, lead.id)
     else:
-        lead_actions.change_status(db.session, [lead.id], staff.id, status, reason="went home")
+        actions.change_status(db.session, [lead.id], staff.id, status, reason="went home")
 
 
 @pytest.fixture
@@ -78,14 +79,14 @@ def test_every_move_of_the_table_is_allowed_or_refused_clearly(
     app: Flask, before: LeadStatus, after: LeadStatus
 ):
     lead = make_lead(status=before)
-    allowed = after in lead_lifecycle.TRANSITIONS[before]
+    allowed = after in lifecycle.TRANSITIONS[before]
     if not allowed:
-        with pytest.raises(lead_lifecycle.TransitionRefused, match=after.value):
-            lead_lifecycle.move(db.session, lead, after, Actor.system("test"), reason="r")
+        with pytest.raises(lifecycle.TransitionRefused, match=after.value):
+            lifecycle.move(db.session, lead, after, Actor.system("test"), reason="r")
         db.session.rollback()
         assert reload(lead).status is before
         return
-    lead_lifecycle.move(db.session, lead, after, Actor.system("test"), reason="r")
+    lifecycle.move(db.session, lead, after, Actor.system("test"), reason="r")
     db.session.commit()
     assert reload(lead).status is after
     event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
@@ -93,18 +94,18 @@ def test_every_move_of_the_table_is_allowed_or_refused_clearly(
 
 
 def test_the_table_reads_as_the_design_says():
-    t = lead_lifecycle.TRANSITIONS
+    t = lifecycle.TRANSITIONS
     path = [S.NEW, S.ROUTED, S.CONTACTED, S.QUOTED, S.BOOKED, S.CLOSED]
     assert all(b in t[a] for a, b in itertools.pairwise(path))
     assert all(not t[s] for s in (S.CLOSED, S.LOST, S.WITHDRAWN))
     assert t[S.SPAM] == {S.NEW} and t[S.DUPLICATE] == {S.NEW}
-    assert set(lead_lifecycle.ACTIVE) | set(ENDINGS) == set(LeadStatus)
+    assert set(lifecycle.ACTIVE) | set(ENDINGS) == set(LeadStatus)
 
 
 def test_a_lost_lead_needs_a_reason(app: Flask, staff_user: StaffUser):
     lead = make_lead(status=S.ROUTED)
-    with pytest.raises(lead_actions.ActionRefused, match="reason"):
-        lead_actions.change_status(db.session, [lead.id], staff_user.id, S.LOST, reason=" ")
+    with pytest.raises(actions.ActionRefused, match="reason"):
+        actions.change_status(db.session, [lead.id], staff_user.id, S.LOST, reason=" ")
     assert reload(lead).status is S.ROUTED
 
 
@@ -189,9 +190,7 @@ def test_an_ended_lead_leaves_the_clinics_and_nothing_follows(
     sign_in(client, alpha.email)
     assert lead.reference not in client.get("/portal/").text
     with pytest.raises(LookupError):
-        clinic_answers.answer(
-            db.session, lead.id, alpha.id, ClinicResponse.CONTACTED, max_clinics=3
-        )
+        answering.answer(db.session, lead.id, alpha.id, ClinicResponse.CONTACTED, max_clinics=3)
     assert emails("patient_clinic_answered") == []
 
 
@@ -210,10 +209,10 @@ def test_a_booked_lead_is_not_chased_or_offered_onwards(two_clinics: tuple[Clini
 def test_not_spam_routes_a_lead_that_was_already_processed(app: Flask, staff_user: StaffUser):
     lead = routed()
     assert lead.no_matching_clinic and lead.processed_at is not None
-    lead_actions.change_status(db.session, [lead.id], staff_user.id, S.SPAM)
+    actions.change_status(db.session, [lead.id], staff_user.id, S.SPAM)
     make_clinic("Alpha")
 
-    lead_actions.mark_not_spam(db.session, lead.id, staff_user.id)
+    actions.mark_not_spam(db.session, lead.id, staff_user.id)
     process_lead(db.session, lead.id, POLICY, now=NOW)
 
     lead = reload(lead)
@@ -230,7 +229,7 @@ def test_undoing_a_duplicate_routes_it_and_it_is_not_marked_again(
     second = routed(created_at=NOW + timedelta(hours=1))
     assert second.status is S.DUPLICATE
 
-    lead_actions.change_status(db.session, [second.id], staff_user.id, S.NEW)
+    actions.change_status(db.session, [second.id], staff_user.id, S.NEW)
     process_lead(db.session, second.id, POLICY, now=NOW + timedelta(hours=2))
 
     second = reload(second)
@@ -255,8 +254,8 @@ def test_staff_cannot_send_a_lead_to_a_clinic_that_does_not_fit(
 ):
     lead = routed()
     clinic = make_clinic("Unfit", **unfit)  # type: ignore[arg-type]
-    with pytest.raises(lead_actions.ActionRefused, match="Unfit"):
-        lead_actions.reroute(db.session, lead.id, staff_user.id, [clinic.id])
+    with pytest.raises(actions.ActionRefused, match="Unfit"):
+        actions.reroute(db.session, lead.id, staff_user.id, [clinic.id])
     db.session.rollback()
     assert reload(lead).assignments == []
     assert emails("clinic_new_lead") == []
@@ -265,7 +264,7 @@ def test_staff_cannot_send_a_lead_to_a_clinic_that_does_not_fit(
 def test_staff_can_send_a_lead_to_a_clinic_that_fits(app: Flask, staff_user: StaffUser):
     lead = routed()
     clinic = make_clinic("Fits")
-    assert lead_actions.reroute(db.session, lead.id, staff_user.id, [clinic.id]) == 1
+    assert actions.reroute(db.session, lead.id, staff_user.id, [clinic.id]) == 1
     assert reload(lead).status is S.ROUTED
 
 
@@ -291,7 +290,7 @@ def test_a_clinic_that_declined_loses_the_patients_details(
     sign_in(client, user.email)
     assert "Dana Declinova" in client.get(f"/portal/leads/{lead.id}").text
 
-    clinic_answers.answer(
+    answering.answer(
         db.session, lead.id, user.id, ClinicResponse.DECLINED, max_clinics=3, reason="full"
     )
 
@@ -329,8 +328,8 @@ def test_notes_quote_notes_and_reasons_are_encrypted_at_rest(
 ):
     lead = routed()
     alpha, bravo = (clinic_user(c) for c in two_clinics)
-    lead_actions.add_note(db.session, lead.id, staff_user.id, "She mentioned diabetes.")
-    clinic_answers.answer(
+    actions.add_note(db.session, lead.id, staff_user.id, "She mentioned diabetes.")
+    answering.answer(
         db.session,
         lead.id,
         alpha.id,
@@ -338,7 +337,7 @@ def test_notes_quote_notes_and_reasons_are_encrypted_at_rest(
         max_clinics=2,
         reason="Her HbA1c is too high for us.",
     )
-    clinic_answers.answer(
+    answering.answer(
         db.session,
         lead.id,
         bravo.id,
@@ -348,7 +347,7 @@ def test_notes_quote_notes_and_reasons_are_encrypted_at_rest(
             9000, 12000, "USD", "injection", 3, date(2027, 1, 1), note="Bring the insulin plan."
         ),
     )
-    lead_actions.change_status(
+    actions.change_status(
         db.session, [lead.id], staff_user.id, S.LOST, reason="Chemotherapy started."
     )
 

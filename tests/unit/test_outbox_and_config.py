@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import create_app
+from app import create_app, task_names
 from app.config import ConfigError
 from app.extensions import db
 from app.models import OutboxMessage
@@ -21,19 +21,23 @@ from tests.conftest import CollectingPublisher, app_settings, make_app
 
 def test_relay_publishes_in_order_and_marks_rows(app: Flask, publisher: CollectingPublisher):
     for n in range(3):
-        enqueue_task(db.session, "mail.send", n)
+        enqueue_task(db.session, task_names.SEND_EMAIL, n)
     db.session.commit()
 
     result = relay(db.session, publisher)
 
     assert (result.published, result.waiting) == (3, 0)
-    assert publisher.published == [("mail.send", [0]), ("mail.send", [1]), ("mail.send", [2])]
+    assert publisher.published == [
+        (task_names.SEND_EMAIL, [0]),
+        (task_names.SEND_EMAIL, [1]),
+        (task_names.SEND_EMAIL, [2]),
+    ]
     assert relay(db.session, publisher).published == 0
 
 
 def test_rows_wait_in_the_outbox_while_the_broker_is_down(app: Flask):
     for n in range(3):
-        enqueue_task(db.session, "mail.send", n)
+        enqueue_task(db.session, task_names.SEND_EMAIL, n)
     db.session.commit()
 
     result = relay(db.session, CollectingPublisher(fail_after=1))

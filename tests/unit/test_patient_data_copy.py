@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Lead, OutboundEmail, PrivacyRequest, StaffUser
-from app.services.email_templates import privacy_token
-from app.services.lead_processing import process_lead
+from app.services.leads.processing import process_lead
+from app.services.mail.messages import privacy_token
 from tests.conftest import make_app
 from tests.support.forms import submit
 from tests.support.portal import links_in, path_of, rendered

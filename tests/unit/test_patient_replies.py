@@ -12,10 +12,10 @@ from sqlalchemy import select
 from app.config import ConfigError
 from app.extensions import db
 from app.models import OutboundEmail
-from app.services import email_templates, smtp
-from app.services.email_delivery import DeliveryPolicy, deliver
-from app.services.lead_emails import tell_patient_clinic_answered
-from app.services.lead_processing import process_lead
+from app.services.leads.emails import tell_patient_clinic_answered
+from app.services.leads.processing import process_lead
+from app.services.mail import messages, smtp
+from app.services.mail.delivery import DeliveryPolicy, deliver
 from tests.conftest import app_settings, make_app
 from tests.support.smtp_server import SmtpServer
 from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
@@ -75,7 +75,7 @@ def test_every_email_that_asks_for_a_reply_is_sent_with_a_reply_to():
         path.stem for path in EMAIL_TEMPLATES.glob("*.txt") if "reply" in path.read_text().lower()
     )
     assert asking, "no email asks for a reply: this test checks nothing"
-    assert [name for name in asking if not email_templates.is_for_patient(name)] == []
+    assert [name for name in asking if not messages.is_for_patient(name)] == []
 
 
 def test_production_refuses_to_start_without_a_reply_to(tmp_path: Path):

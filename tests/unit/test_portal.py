@@ -27,10 +27,10 @@ from app.models import (
     Quote,
 )
 from app.models.base import utcnow
-from app.services import attachments
-from app.services.business_hours import DeadlinePolicy
-from app.services.email_templates import clinic_verification_token
-from app.services.lead_processing import process_lead
+from app.services.answers.business_hours import DeadlinePolicy
+from app.services.leads.processing import process_lead
+from app.services.mail.messages import clinic_verification_token
+from app.services.privacy import attachments
 from tests.conftest import STAFF_PASSWORD, make_app
 from tests.support.checks import count, field_error
 from tests.support.data import PDF_BYTES, clinic_application

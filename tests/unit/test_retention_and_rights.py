@@ -29,12 +29,13 @@ from app.models import (
     StaffUser,
 )
 from app.models.base import utcnow
-from app.services import attachments, lead_lifecycle
 from app.services.audit import Actor
-from app.services.dashboard import build_dashboard
-from app.services.email_templates import privacy_token
-from app.services.lead_processing import process_lead
-from app.services.retention import anonymise_expired
+from app.services.leads import lifecycle
+from app.services.leads.dashboard import build_dashboard
+from app.services.leads.processing import process_lead
+from app.services.mail.messages import privacy_token
+from app.services.privacy import attachments
+from app.services.privacy.retention import anonymise_expired
 from tests.conftest import make_app
 from tests.support.data import PDF_BYTES
 from tests.support.forms import submit
@@ -72,7 +73,7 @@ def routed_lead(app: Flask, email: str, status: LeadStatus | None = None) -> Lea
             )
         )
     if status is not None:
-        lead_lifecycle.move(db.session, lead, status, Actor.system("test"))
+        lifecycle.move(db.session, lead, status, Actor.system("test"))
     db.session.commit()
     return lead
 

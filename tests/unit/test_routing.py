@@ -24,10 +24,10 @@ from app.models import (
     Procedure,
 )
 from app.models.base import utcnow
-from app.services import routing
-from app.services.consent import withdraw_consent
-from app.services.intake import CONSENT_VERSION, new_reference
-from app.services.lead_processing import ProcessingPolicy, process_lead
+from app.services.leads import routing
+from app.services.leads.intake import CONSENT_VERSION, new_reference
+from app.services.leads.processing import ProcessingPolicy, process_lead
+from app.services.privacy.consent import withdraw_consent
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 POLICY = ProcessingPolicy(max_clinics=3, max_attempts=3)

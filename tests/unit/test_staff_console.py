@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Lead, LeadNote, LeadStatus, OutboundEmail, StaffUser
-from app.services.lead_processing import process_lead
-from app.services.lead_queries import SORTS, LeadFilters, list_leads
+from app.services.leads.processing import process_lead
+from app.services.leads.queries import SORTS, LeadFilters, list_leads
 from tests.support.forms import csrf_token
 from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead, procedure
 
@@ -220,7 +220,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: FlaskClient, url: str):
 def test_dashboard_draws_svg_charts_of_the_last_30_days(
     staff_client: FlaskClient, leads: list[Lead]
 ):
-    from app.services.dashboard import build_dashboard
+    from app.services.leads.dashboard import build_dashboard
 
     board = build_dashboard(db.session, now=NOW + timedelta(hours=1))
     assert sum(count for _, count in board.per_day) == 3
@@ -234,7 +234,7 @@ def test_a_failed_routing_email_flags_its_lead_and_shows_on_its_timeline(
     staff_client: FlaskClient, leads: list[Lead]
 ):
     from app.models import EmailStatus
-    from app.services.consent import withdraw_consent
+    from app.services.privacy.consent import withdraw_consent
 
     make_clinic("Alpha")
     process_lead(db.session, leads[0].id, POLICY, now=NOW)

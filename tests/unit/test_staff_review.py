@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Clinic, ClinicStatus, OutboundEmail, StaffUser
-from app.services import clinics as clinic_service
+from app.services.clinics import onboarding, review
 from tests.conftest import STAFF_PASSWORD, make_app
 from tests.support.data import clinic_application
 from tests.support.forms import csrf_token, submit
@@ -23,8 +23,8 @@ def pending_clinic(client: FlaskClient) -> Clinic:
 
 def approved_clinic(client: FlaskClient, staff_user: StaffUser) -> Clinic:
     clinic = pending_clinic(client)
-    clinic_service.verify_email(db.session, clinic.id, clinic.email)
-    return clinic_service.approve(db.session, clinic.id, staff_user.id)
+    onboarding.verify_email(db.session, clinic.id, clinic.email)
+    return review.approve(db.session, clinic.id, staff_user.id)
 
 
 def test_anonymous_visitor_is_sent_to_sign_in(client: FlaskClient):
@@ -88,7 +88,7 @@ def test_approving_lists_the_clinic_and_queues_the_approval_email(
 ):
     clinic = pending_clinic(client)
     assert client.get(f"/clinics/{clinic.slug}").status_code == 404
-    clinic_service.verify_email(db.session, clinic.id, clinic.email)
+    onboarding.verify_email(db.session, clinic.id, clinic.email)
 
     page = f"/staff/clinics/{clinic.id}"
     response = submit(staff_client, page, {}, action=f"{page}/approve")
@@ -143,9 +143,9 @@ def test_a_rejected_clinic_cannot_be_approved(
     app: Flask, client: FlaskClient, staff_user: StaffUser
 ):
     clinic = pending_clinic(client)
-    clinic_service.reject(db.session, clinic.id, staff_user.id, "No licence.")
-    with pytest.raises(clinic_service.InvalidTransition):
-        clinic_service.approve(db.session, clinic.id, staff_user.id)
+    review.reject(db.session, clinic.id, staff_user.id, "No licence.")
+    with pytest.raises(review.InvalidTransition):
+        review.approve(db.session, clinic.id, staff_user.id)
     db.session.refresh(clinic)
     assert clinic.status is ClinicStatus.REJECTED
 
@@ -194,9 +194,9 @@ def test_a_clinic_that_has_not_verified_its_email_cannot_be_approved(
 ):
     clinic = pending_clinic(client)
     page = f"/staff/clinics/{clinic.id}"
-    review = staff_client.get(page).get_data(as_text=True)
-    assert "Approve and list" not in review
-    assert "has not confirmed its email address" in review
+    review_page = staff_client.get(page).get_data(as_text=True)
+    assert "Approve and list" not in review_page
+    assert "has not confirmed its email address" in review_page
 
     response = submit(staff_client, page, {}, action=f"{page}/approve", follow_redirects=True)
 
@@ -211,8 +211,8 @@ def test_the_service_refuses_to_approve_an_unverified_email(
     app: Flask, client: FlaskClient, staff_user: StaffUser
 ):
     clinic = pending_clinic(client)
-    with pytest.raises(clinic_service.EmailNotVerified):
-        clinic_service.approve(db.session, clinic.id, staff_user.id)
+    with pytest.raises(review.EmailNotVerified):
+        review.approve(db.session, clinic.id, staff_user.id)
 
 
 def copy_of(clinic: Clinic, email: str) -> Clinic:
@@ -245,7 +245,7 @@ def test_a_clinic_cannot_be_approved_while_another_has_its_registration_number(
 ):
     listed = approved_clinic(client, staff_user)
     if listed_as is ClinicStatus.SUSPENDED:
-        clinic_service.suspend(db.session, listed.id, staff_user.id, "Insurance renewal.")
+        review.suspend(db.session, listed.id, staff_user.id, "Insurance renewal.")
     twin = copy_of(listed, "twin@bukhansan-test.example.com")
     page = f"/staff/clinics/{twin.id}"
     assert "same business registration number" in staff_client.get(page).get_data(as_text=True)
@@ -261,10 +261,8 @@ def test_a_rejected_clinic_does_not_block_its_registration_number(
     client: FlaskClient, staff_user: StaffUser
 ):
     first = pending_clinic(client)
-    clinic_service.verify_email(db.session, first.id, first.email)
+    onboarding.verify_email(db.session, first.id, first.email)
     twin = copy_of(first, "twin@bukhansan-test.example.com")
-    clinic_service.reject(db.session, first.id, staff_user.id, "Applied twice.")
+    review.reject(db.session, first.id, staff_user.id, "Applied twice.")
 
-    assert clinic_service.approve(db.session, twin.id, staff_user.id).status is (
-        ClinicStatus.APPROVED
-    )
+    assert review.approve(db.session, twin.id, staff_user.id).status is (ClinicStatus.APPROVED)

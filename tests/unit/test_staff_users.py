@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, LoginSession, StaffRole, StaffUser
 from app.models.base import utcnow
-from app.services.auth import SessionLimits, create_staff, find_live_session
+from app.services.accounts.sessions import SessionLimits, find_live_session
+from app.services.accounts.staff import create_staff
 from tests.conftest import STAFF_PASSWORD
 from tests.support.forms import submit
 

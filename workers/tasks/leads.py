@@ -3,11 +3,12 @@
 from celery import shared_task
 from flask import current_app
 
+from app import task_names
 from app.extensions import db
-from app.services.lead_processing import ProcessingPolicy, process_lead
+from app.services.leads.processing import ProcessingPolicy, process_lead
 
 
-@shared_task(name="leads.process")
+@shared_task(name=task_names.PROCESS_LEAD)
 def process(lead_id: int) -> None:
     process_lead(
         db.session,

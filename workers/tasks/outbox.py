@@ -5,14 +5,15 @@ from datetime import timedelta
 from celery import shared_task
 from flask import current_app
 
+from app import task_names
 from app.extensions import db
 from app.models.base import utcnow
-from app.services.lead_processing import redrive_stuck_leads
+from app.services.leads.processing import redrive_stuck_leads
 from app.services.outbox import sweep
 from app.task_queue import celery_publisher
 
 
-@shared_task(name="outbox.sweep")
+@shared_task(name=task_names.SWEEP_OUTBOX)
 def sweep_outbox() -> None:
     stale = timedelta(seconds=current_app.config["OUTBOX_STALE_SECONDS"])
     redrive_stuck_leads(db.session, stale, utcnow())

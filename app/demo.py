@@ -5,14 +5,11 @@ Names, numbers and addresses are invented; the example.com addresses reach nobod
 
 from __future__ import annotations
 
-import random
 from datetime import date, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.encryption import data_keys
-from app.forms.validators import brn_check_digit
 from app.models import (
     Clinic,
     ClinicCredential,
@@ -21,16 +18,17 @@ from app.models import (
     ClinicUser,
     CredentialKind,
     Lead,
-    LeadStatus,
     Offering,
     Procedure,
     StaffRole,
     StaffUser,
 )
 from app.models.base import utcnow
-from app.services.auth import create_staff, hash_password
-from app.services.intake import CONSENT_VERSION, Inquiry, submit_inquiry
-from app.services.lead_processing import ProcessingPolicy, process_lead
+from app.services.accounts.passwords import hash_password
+from app.services.accounts.staff import create_staff
+from app.services.clinics.onboarding import brn_check_digit
+from app.services.leads.intake import Inquiry, submit_inquiry
+from app.services.leads.processing import ProcessingPolicy, process_lead
 
 DEMO_ADMIN_EMAIL = "admin@careroute.local"
 # Development only: `flask demo load` refuses to run in production.
@@ -185,81 +183,6 @@ def load_demo_clinics(session: Session, today: date | None = None) -> int:
 def ensure_demo_admin(session: Session) -> StaffUser:
     user = session.scalar(select(StaffUser).where(StaffUser.email == DEMO_ADMIN_EMAIL))
     return user or create_staff(session, DEMO_ADMIN_EMAIL, StaffRole.ADMIN, DEMO_ADMIN_PASSWORD)
-
-
-_GIVEN = (
-    "Aigerim",
-    "Bat-Erdene",
-    "Olga",
-    "Nurlan",
-    "Mariam",
-    "Dilnoza",
-    "Sergei",
-    "Aiko",
-    "Fatima",
-    "Tuan",
-    "Layla",
-    "Ivan",
-    "Saule",
-    "Yuki",
-    "Omar",
-    "Elena",
-)
-_FAMILY = ("Testova", "Demochenko", "Samplebek", "Fictiv", "Placeholderov", "Examplesen")
-_PLACES = (
-    ("KZ", "ru", "+7701"),
-    ("MN", "mn", "+97699"),
-    ("RU", "ru", "+7916"),
-    ("AE", "ar", "+97150"),
-    ("US", "en", "+1202"),
-    ("JP", "ja", "+8190"),
-    ("VN", "vi", "+8490"),
-    ("UZ", "uz", "+99890"),
-)
-
-
-def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 5000) -> int:
-    """Insert `count` fictional leads in bulk (for scale tests and benchmarks, not for demos).
-
-    Core inserts in batches, no ORM objects: a million rows take minutes, not hours.
-    """
-    rng = random.Random(seed)  # noqa: S311 (fictional data, not security)
-    procedure_ids = list(session.scalars(select(Procedure.id)))
-    statuses = list(LeadStatus) + [LeadStatus.NEW] * 3 + [LeadStatus.ROUTED] * 4
-    now = utcnow()
-    keys = data_keys()
-    start = session.scalar(select(func.count(Lead.id))) or 0
-    made = 0
-    while made < count:
-        rows = []
-        for n in range(start + made, start + made + min(batch, count - made)):
-            country, language, prefix = rng.choice(_PLACES)
-            created = now - timedelta(seconds=rng.randrange(365 * 24 * 3600))
-            rows.append(
-                {
-                    "reference": f"CR-G{n:07d}",
-                    "full_name": f"{rng.choice(_GIVEN)} {rng.choice(_FAMILY)}",
-                    "email": f"patient{n}@example.com",
-                    "phone": f"{prefix}{n:07d}",
-                    "phone_digest": keys.digest(f"{prefix}{n:07d}"),
-                    "country": country,
-                    "language": language,
-                    "procedure_id": rng.choice(procedure_ids),
-                    "message": "A generated inquiry for scale tests.",
-                    "budget_usd": rng.choice((None, 8000, 15000, 25000)),
-                    "consent_version": CONSENT_VERSION,
-                    "consented_at": created,
-                    "status": (status := rng.choice(statuses)),
-                    "consent_withdrawn_at": created if status is LeadStatus.WITHDRAWN else None,
-                    "no_matching_clinic": rng.random() < 0.02,
-                    "created_at": created,
-                    "updated_at": created,
-                }
-            )
-        session.execute(insert(Lead), rows)
-        session.commit()
-        made += len(rows)
-    return made
 
 
 _DEMO_INQUIRIES = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -19,12 +19,26 @@ from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app import task_names
 from app.models import EmailStatus, OutboundEmail
 from app.models.base import utcnow
-from app.services import email_templates, smtp
+from app.services.mail import messages, smtp
 from app.services.outbox import enqueue_task
 
 log = logging.getLogger(__name__)
+
+# What sending an email starts, by template, run in the transaction that marks it sent with
+# the email's ids; the domain it belongs to registers it (a clinic's answer clock: deadlines).
+AfterSent = Callable[..., None]
+_AFTER_SENT: dict[str, AfterSent] = {}
+
+
+def when_sent(template: str) -> Callable[[AfterSent], AfterSent]:
+    def register(listener: AfterSent) -> AfterSent:
+        _AFTER_SENT[template] = listener
+        return listener
+
+    return register
 
 
 def queue_email(
@@ -58,7 +72,7 @@ def queue_email(
         .returning(OutboundEmail.id)
     )
     if email_id is not None:
-        enqueue_task(session, "mail.send", email_id)
+        enqueue_task(session, task_names.SEND_EMAIL, email_id)
 
 
 @dataclass(frozen=True)
@@ -178,7 +192,7 @@ def deliver(
     session.commit()
 
     try:
-        rendered = email_templates.render(session, claim.template, claim.context, claim.language)
+        rendered = messages.render(session, claim.template, claim.context, claim.language)
         message = smtp.build_message(
             sender=policy.sender,
             recipient=claim.recipient,
@@ -189,7 +203,7 @@ def deliver(
             reply_to=policy.reply_to if rendered.for_patient else None,
         )
         smtp.send(settings, message)
-    except (email_templates.MissingSubject, smtp.HeaderInjection, smtp.PermanentSendError) as exc:
+    except (messages.MissingSubject, smtp.HeaderInjection, smtp.PermanentSendError) as exc:
         return _fail(session, claim.id, str(exc))
     except smtp.TransientSendError as exc:
         if claim.attempts >= policy.max_attempts:
@@ -208,7 +222,9 @@ def deliver(
 
     sent_at = utcnow()
     _settle(session, claim.id, status=EmailStatus.SENT, sent_at=sent_at)
-    email_templates.record_sent(session, claim.template, claim.context, sent_at)
+    listener = _AFTER_SENT.get(claim.template)
+    if listener is not None:
+        listener(session, sent_at=sent_at, **claim.context)
     session.commit()
     log.info("email %s (%s) sent", claim.id, claim.template)
     return Delivery(Outcome.SENT)

@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import (
@@ -27,16 +27,13 @@ from app.models import (
     PrivacyRequest,
 )
 from app.models.base import utcnow
-from app.services.business_hours import DeadlinePolicy
-from app.services.data_copy_links import data_copy_token
+from app.services.accounts.password_links import password_token, primary_user
+from app.services.answers.business_hours import DeadlinePolicy
 from app.services.links import external_url, sign
-from app.services.password_links import password_token, primary_user
+from app.services.privacy.data_copy_links import data_copy_token
 
 Builder = Callable[..., tuple[str, dict[str, Any]]]
-# Runs in the transaction that marks the email sent, with the email's context.
-AfterSent = Callable[..., None]
 _BUILDERS: dict[str, Builder] = {}
-_AFTER_SENT: dict[str, AfterSent] = {}
 # Emails to patients: they may answer, so these carry the REPLY_TO address.
 _FOR_PATIENT: set[str] = set()
 
@@ -53,13 +50,9 @@ class RenderedEmail:
     for_patient: bool = False
 
 
-def email_template(
-    name: str, after_sent: AfterSent | None = None, for_patient: bool = False
-) -> Callable[[Builder], Builder]:
+def email_template(name: str, for_patient: bool = False) -> Callable[[Builder], Builder]:
     def register(builder: Builder) -> Builder:
         _BUILDERS[name] = builder
-        if after_sent is not None:
-            _AFTER_SENT[name] = after_sent
         if for_patient:
             _FOR_PATIENT.add(name)
         return builder
@@ -70,15 +63,6 @@ def email_template(
 def is_for_patient(template: str) -> bool:
     """Patients are the readers who answer an email: theirs are sent with a Reply-To."""
     return template in _FOR_PATIENT
-
-
-def record_sent(
-    session: Session, template: str, context: dict[str, Any], sent_at: datetime
-) -> None:
-    """What sending this email starts (a clinic's answer deadline), in the same commit."""
-    hook = _AFTER_SENT.get(template)
-    if hook is not None:
-        hook(session, sent_at=sent_at, **context)
 
 
 def render(
@@ -211,16 +195,6 @@ def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str
     }
 
 
-def _start_answer_clock(session: Session, assignment_id: int, sent_at: datetime) -> None:
-    """The first notice sent starts the clock; a resent copy does not move it."""
-    session.execute(
-        update(Assignment)
-        .where(Assignment.id == assignment_id, Assignment.sent_at.is_(None))
-        .values(sent_at=sent_at)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _portal_links(session: Session, assignment: Assignment) -> dict[str, Any]:
     """The lead's portal page, and a password link while the clinic has not set one."""
     user = primary_user(session, assignment.clinic_id, assignment.clinic.email)
@@ -236,7 +210,7 @@ def _portal_links(session: Session, assignment: Assignment) -> dict[str, Any]:
     }
 
 
-@email_template("clinic_new_lead", after_sent=_start_answer_clock)
+@email_template("clinic_new_lead")
 def _clinic_new_lead(session: Session, assignment_id: int) -> tuple[str, dict[str, Any]]:
     assignment = _assignment(session, assignment_id)
     # No health details here: the patient's message stays in the portal, behind sign-in.

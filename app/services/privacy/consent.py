@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Lead
 from app.models.base import utcnow
-from app.services import audit, lead_lifecycle
+from app.services import audit
+from app.services.leads import lifecycle
 
 
 def withdraw_consent(session: Session, lead_id: int) -> Lead | None:
@@ -26,7 +27,7 @@ def withdraw_consent(session: Session, lead_id: int) -> Lead | None:
     patient = audit.Actor.public("patient")
     withdrawing: Lead | None = lead
     while withdrawing is not None and withdrawing.consent_withdrawn_at is None:
-        lead_lifecycle.withdraw(session, withdrawing, patient, now)
+        lifecycle.withdraw(session, withdrawing, patient, now)
         repeated = withdrawing.duplicate_of_id
         withdrawing = session.get(Lead, repeated, with_for_update=True) if repeated else None
     session.commit()

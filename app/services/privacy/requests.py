@@ -25,9 +25,10 @@ from app.models import (
     StaffUser,
 )
 from app.models.base import utcnow
-from app.services import attachments, audit
-from app.services.email_delivery import queue_email
-from app.services.retention import WHAT_ANONYMISING_TOUCHES, anonymise, remove_files
+from app.services import audit
+from app.services.mail.delivery import queue_email
+from app.services.privacy import attachments
+from app.services.privacy.retention import WHAT_ANONYMISING_TOUCHES, anonymise, remove_files
 
 
 class RequestClosed(ValueError):
@@ -62,11 +63,11 @@ def open_request(
     )
     audit.record(
         session,
-        audit.Actor.public("patient"),
-        f"privacy.{kind.value}_requested",
-        "lead",
-        lead.id,
-        {"request_id": request.id},
+        actor=audit.Actor.public("patient"),
+        action=f"privacy.{kind.value}_requested",
+        object_type="lead",
+        object_id=lead.id,
+        changes={"request_id": request.id},
     )
     session.commit()
     return request
@@ -181,11 +182,11 @@ def export_data(
     document, references = _document(session, request.email, upload_dir)
     audit.record(
         session,
-        audit.Actor.staff(staff),
-        "privacy.exported",
-        "privacy_request",
-        request.id,
-        {"leads": references},
+        actor=audit.Actor.staff(staff),
+        action="privacy.exported",
+        object_type="privacy_request",
+        object_id=request.id,
+        changes={"leads": references},
     )
     session.commit()
     return document
@@ -220,7 +221,11 @@ def send_copy(session: Session, request_id: int, staff_id: int) -> None:
     request.handled_by_id = staff.id
     _queue_copy_link(session, request, key=f"data-copy:{request.id}")
     audit.record(
-        session, audit.Actor.staff(staff), "privacy.copy_sent", "privacy_request", request.id
+        session,
+        actor=audit.Actor.staff(staff),
+        action="privacy.copy_sent",
+        object_type="privacy_request",
+        object_id=request.id,
     )
     session.commit()
 
@@ -230,11 +235,11 @@ def patient_copy(session: Session, request: PrivacyRequest, upload_dir: str) -> 
     document, references = _document(session, request.email, upload_dir)
     audit.record(
         session,
-        audit.Actor.public("patient"),
-        "privacy.copy_downloaded",
-        "privacy_request",
-        request.id,
-        {"leads": references},
+        actor=audit.Actor.public("patient"),
+        action="privacy.copy_downloaded",
+        object_type="privacy_request",
+        object_id=request.id,
+        changes={"leads": references},
     )
     session.commit()
     return document
@@ -262,10 +267,10 @@ def send_copy_again(session: Session, email: str) -> None:
     _queue_copy_link(session, request, key=f"data-copy:{request.id}:{utcnow():%Y-%m-%dT%H}")
     audit.record(
         session,
-        audit.Actor.public("patient"),
-        "privacy.copy_link_requested",
-        "privacy_request",
-        request.id,
+        actor=audit.Actor.public("patient"),
+        action="privacy.copy_link_requested",
+        object_type="privacy_request",
+        object_id=request.id,
     )
     session.commit()
 
@@ -300,11 +305,11 @@ def erase(session: Session, request_id: int, staff_id: int, upload_dir: str) -> 
     )
     audit.record(
         session,
-        audit.Actor.staff(staff),
-        "privacy.erased",
-        "privacy_request",
-        request.id,
-        {"leads": references},
+        actor=audit.Actor.staff(staff),
+        action="privacy.erased",
+        object_type="privacy_request",
+        object_id=request.id,
+        changes={"leads": references},
     )
     session.commit()
     remove_files(upload_dir, stored)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.encryption import data_keys
 from app.models import LeadAttachment
-from app.services import attachments
+from app.services.privacy import attachments
 
 # The raw columns, without the EncryptedText type: the tokens themselves. Every column the
 # models declare as EncryptedText is here; the lead's phone also has its blind index.

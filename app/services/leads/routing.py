@@ -42,7 +42,7 @@ from app.models import (
     Lead,
     Offering,
 )
-from app.services.clinics import has_lapsed_credential
+from app.services.clinics.credentials import has_lapsed_credential
 
 CAPACITY_WINDOW = timedelta(days=7)
 FAIRNESS_WINDOW = timedelta(days=30)

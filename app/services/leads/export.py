@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.models import Assignment, Lead, Procedure
 from app.models.base import utcnow
 from app.services.audit import Actor, record
-from app.services.lead_queries import LeadFilters, conditions, ordered
+from app.services.leads.queries import LeadFilters, conditions, ordered
 
 COLUMNS = (
     "reference",
@@ -91,7 +91,14 @@ def record_export(session: Session, filters: LeadFilters, staff: Actor) -> None:
     }
     if "search" in described:
         described["search"] = True
-    record(session, staff, "leads.exported", "lead", None, {"filters": described})
+    record(
+        session,
+        actor=staff,
+        action="leads.exported",
+        object_type="lead",
+        object_id=None,
+        changes={"filters": described},
+    )
     session.commit()
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.models import EmailStatus, Lead, OutboundEmail, Procedure
 from app.models.base import utcnow
-from app.services.answer_stats import median_answer_hours
-from app.services.business_hours import BusinessCalendar
+from app.services.answers.business_hours import BusinessCalendar
+from app.services.answers.stats import median_answer_hours
 
 WINDOW_DAYS = 30
 

@@ -18,7 +18,7 @@ from sqlalchemy import Result, select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment
-from app.services.business_hours import BusinessCalendar
+from app.services.answers.business_hours import BusinessCalendar
 
 WINDOW = timedelta(days=90)
 

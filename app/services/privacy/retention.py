@@ -15,7 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Lead, LeadNote, OutboundEmail, PrivacyRequest
-from app.services import attachments, audit, lead_lifecycle
+from app.services import audit
+from app.services.leads import lifecycle
+from app.services.privacy import attachments
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ def anonymise(
     session.execute(delete(OutboundEmail).where(OutboundEmail.lead_id == lead.id))
     session.execute(delete(LeadNote).where(LeadNote.lead_id == lead.id))
     if erased_by is not None:  # after the emails go: the clinics' notices are new ones
-        lead_lifecycle.withdraw(session, lead, erased_by, now)
+        lifecycle.withdraw(session, lead, erased_by, now)
     stored_name = None
     if lead.attachment is not None:
         stored_name = lead.attachment.stored_name
@@ -72,7 +74,7 @@ def anonymise_expired(
         batch = session.scalars(
             select(Lead)
             .where(
-                Lead.status.in_(lead_lifecycle.ENDED),
+                Lead.status.in_(lifecycle.ENDED),
                 Lead.anonymised_at.is_(None),
                 Lead.updated_at < cutoff,
             )
@@ -94,11 +96,16 @@ def anonymise_expired(
     ).rowcount  # type: ignore[attr-defined]
     audit.record(
         session,
-        audit.Actor.system("retention"),
-        "retention.anonymised",
-        "retention",
-        None,
-        {"leads": leads, "files": files, "requests": requests, "cutoff": cutoff.isoformat()},
+        actor=audit.Actor.system("retention"),
+        action="retention.anonymised",
+        object_type="retention",
+        object_id=None,
+        changes={
+            "leads": leads,
+            "files": files,
+            "requests": requests,
+            "cutoff": cutoff.isoformat(),
+        },
     )
     session.commit()
     log.info("retention: %d leads anonymised, %d files removed", leads, files)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead
-from app.services.email_delivery import queue_email
+from app.services.mail.delivery import queue_email
 
 
 def notify_clinic(session: Session, assignment: Assignment) -> None:

@@ -16,13 +16,27 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead
-from app.services import audit, lead_emails, lead_lifecycle
-from app.services.business_hours import DeadlinePolicy
-from app.services.lead_processing import offer_to_next_clinic
+from app.services import audit
+from app.services.answers.business_hours import DeadlinePolicy
+from app.services.leads import emails, lifecycle
+from app.services.leads.processing import offer_to_next_clinic
+from app.services.mail.delivery import when_sent
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+
+
+@when_sent("clinic_new_lead")
+def start_answer_clock(session: Session, sent_at: datetime, assignment_id: int) -> None:
+    """The clinic's deadline runs from the moment the mail server accepted its notice; a
+    resent copy does not move it."""
+    session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment_id, Assignment.sent_at.is_(None))
+        .values(sent_at=sent_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _awaiting_answer() -> tuple[Any, ...]:
@@ -44,7 +58,7 @@ def _due(session: Session, sent_by: datetime, *extra: Any) -> list[tuple[int, in
             .where(
                 *_awaiting_answer(),
                 Assignment.sent_at <= sent_by,
-                Lead.status.in_(lead_lifecycle.AWAITING_CLINICS),
+                Lead.status.in_(lifecycle.AWAITING_CLINICS),
                 *extra,
             )
             .order_by(Assignment.id)
@@ -65,7 +79,7 @@ def _claim(session: Session, assignment_id: int, *extra: Any, **values: Any) -> 
 def _locked_if_awaiting(session: Session, lead_id: int) -> Lead | None:
     """The lead, locked, if it still waits on clinics now that no one else can move it."""
     lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
-    return lead if lead is not None and lead.status in lead_lifecycle.AWAITING_CLINICS else None
+    return lead if lead is not None and lead.status in lifecycle.AWAITING_CLINICS else None
 
 
 def expire_silent(session: Session, policy: DeadlinePolicy, now: datetime) -> int:
@@ -83,11 +97,11 @@ def expire_silent(session: Session, policy: DeadlinePolicy, now: datetime) -> in
         offered = offer_to_next_clinic(session, lead, policy.max_clinics, now)
         audit.record(
             session,
-            audit.Actor.system("deadlines"),
-            "assignment.expired",
-            "lead",
-            lead.id,
-            {"clinic_id": assignment.clinic_id, "offered_to": offered},
+            actor=audit.Actor.system("deadlines"),
+            action="assignment.expired",
+            object_type="lead",
+            object_id=lead.id,
+            changes={"clinic_id": assignment.clinic_id, "offered_to": offered},
         )
         session.commit()
         expired += 1
@@ -106,14 +120,14 @@ def send_reminders(session: Session, policy: DeadlinePolicy, now: datetime) -> i
             continue
         assignment = session.get(Assignment, assignment_id, populate_existing=True)
         assert assignment is not None and assignment.sent_at is not None
-        lead_emails.remind_clinic(session, assignment, policy.due_at(assignment.sent_at))
+        emails.remind_clinic(session, assignment, policy.due_at(assignment.sent_at))
         audit.record(
             session,
-            audit.Actor.system("deadlines"),
-            "assignment.reminded",
-            "lead",
-            lead.id,
-            {"clinic_id": assignment.clinic_id},
+            actor=audit.Actor.system("deadlines"),
+            action="assignment.reminded",
+            object_type="lead",
+            object_id=lead.id,
+            changes={"clinic_id": assignment.clinic_id},
         )
         session.commit()
         reminded += 1

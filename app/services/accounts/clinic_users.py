@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 from app.models import Clinic, ClinicUser
 from app.models.base import utcnow
 from app.services import audit
-from app.services.auth import end_all_sessions, hash_password
-from app.services.email_delivery import queue_email
-from app.services.password_links import user_for_password_token
+from app.services.accounts.password_links import user_for_password_token
+from app.services.accounts.passwords import hash_password
+from app.services.accounts.sessions import end_all_sessions
+from app.services.mail.delivery import queue_email
 
 
 class AccountRefused(ValueError):
@@ -23,7 +24,11 @@ def set_password(session: Session, token: str, password: str, max_age: int) -> C
     user.password_set_at = utcnow()
     end_all_sessions(session, user)
     audit.record(
-        session, audit.Actor.clinic_user(user), "clinic_user.password_set", "clinic_user", user.id
+        session,
+        actor=audit.Actor.clinic_user(user),
+        action="clinic_user.password_set",
+        object_type="clinic_user",
+        object_id=user.id,
     )
     session.commit()
     return user
@@ -63,10 +68,10 @@ def request_password_link(session: Session, email: str) -> None:
     _send_password_link(session, user, "reset")
     audit.record(
         session,
-        audit.Actor.public(user.email),
-        "clinic_user.password_link_requested",
-        "clinic_user",
-        user.id,
+        actor=audit.Actor.public(user.email),
+        action="clinic_user.password_link_requested",
+        object_type="clinic_user",
+        object_id=user.id,
     )
     session.commit()
 
@@ -93,11 +98,11 @@ def invite_colleague(session: Session, by_user_id: int, email: str) -> ClinicUse
     _send_password_link(session, user, "invite")
     audit.record(
         session,
-        audit.Actor.clinic_user(inviter),
-        "clinic_user.invited",
-        "clinic_user",
-        user.id,
-        {"email": email, "clinic_id": inviter.clinic_id},
+        actor=audit.Actor.clinic_user(inviter),
+        action="clinic_user.invited",
+        object_type="clinic_user",
+        object_id=user.id,
+        changes={"email": email, "clinic_id": inviter.clinic_id},
     )
     session.commit()
     return user
@@ -114,7 +119,11 @@ def deactivate_colleague(session: Session, by_user_id: int, user_id: int) -> Cli
     user.active = False
     end_all_sessions(session, user)
     audit.record(
-        session, audit.Actor.clinic_user(by), "clinic_user.deactivated", "clinic_user", user.id
+        session,
+        actor=audit.Actor.clinic_user(by),
+        action="clinic_user.deactivated",
+        object_type="clinic_user",
+        object_id=user.id,
     )
     session.commit()
     return user

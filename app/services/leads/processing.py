@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from app import task_names
 from app.encryption import data_keys
 from app.models import Lead, LeadStatus
 from app.models.base import utcnow
-from app.services import audit, lead_emails, lead_lifecycle, routing
+from app.services import audit
+from app.services.leads import emails, lifecycle, routing
 from app.services.outbox import enqueue_task
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ def find_duplicate(session: Session, lead: Lead) -> Lead | None:
             Lead.procedure_id == lead.procedure_id,
             or_(Lead.email == lead.email, Lead.phone_digest.in_(data_keys().digests(lead.phone))),
             Lead.created_at >= lead.created_at - DUPLICATE_WINDOW,
-            Lead.status.in_(lead_lifecycle.ACTIVE),
+            Lead.status.in_(lifecycle.ACTIVE),
             Lead.consent_withdrawn_at.is_(None),
         )
         .order_by(Lead.id)
@@ -82,11 +84,11 @@ def _give_up_if_out_of_attempts(session: Session, lead_id: int, max_attempts: in
     lead.processing_failed = True
     audit.record(
         session,
-        audit.Actor.system("routing"),
-        "lead.processing_failed",
-        "lead",
-        lead.id,
-        {"attempts": lead.processing_attempts},
+        actor=audit.Actor.system("routing"),
+        action="lead.processing_failed",
+        object_type="lead",
+        object_id=lead.id,
+        changes={"attempts": lead.processing_attempts},
     )
     session.commit()
     log.error("lead %s: processing gave up after %d attempts", lead.id, lead.processing_attempts)
@@ -118,7 +120,7 @@ def process_lead(
     if duplicate_of is not None:
         lead.duplicate_of = duplicate_of
         changes: dict[str, object] = {"duplicate_of": duplicate_of.id}
-        lead_lifecycle.move(
+        lifecycle.move(
             session, lead, LeadStatus.DUPLICATE, actor, action="lead.duplicate", changes=changes
         )
     else:
@@ -126,14 +128,21 @@ def process_lead(
         lead.no_matching_clinic = not assignments
         changes = {"clinics": [a.clinic_id for a in assignments]}
         if assignments:
-            lead_lifecycle.move(
+            lifecycle.move(
                 session, lead, LeadStatus.ROUTED, actor, action="lead.routed", changes=changes
             )
         else:
-            audit.record(session, actor, "lead.no_matching_clinic", "lead", lead.id, changes)
+            audit.record(
+                session,
+                actor=actor,
+                action="lead.no_matching_clinic",
+                object_type="lead",
+                object_id=lead.id,
+                changes=changes,
+            )
     for assignment in assignments:
-        lead_emails.notify_clinic(session, assignment)
-    lead_emails.confirm_to_patient(session, lead)
+        emails.notify_clinic(session, assignment)
+    emails.confirm_to_patient(session, lead)
     session.commit()
 
 
@@ -143,11 +152,11 @@ def offer_to_next_clinic(
     """After a clinic declined or went silent: the next best clinics that have not had the
     lead take the free places (same ranking). With none left and no clinic holding the
     lead, staff see it under "no matching clinic". The caller holds the lead's row lock."""
-    if lead.consent_withdrawn_at is not None or lead.status not in lead_lifecycle.AWAITING_CLINICS:
+    if lead.consent_withdrawn_at is not None or lead.status not in lifecycle.AWAITING_CLINICS:
         return []
     added = routing.assign(session, lead, max_clinics, now.date(), now)
     for assignment in added:
-        lead_emails.notify_clinic(session, assignment)
+        emails.notify_clinic(session, assignment)
     if not any(a.holds_lead for a in lead.assignments):
         lead.no_matching_clinic = True
     return [a.clinic_id for a in added]
@@ -169,7 +178,7 @@ def redrive_stuck_leads(session: Session, stale_after: timedelta, now: datetime)
         .with_for_update(skip_locked=True)
     ).all()
     for lead_id in stuck:
-        enqueue_task(session, "leads.process", lead_id)
+        enqueue_task(session, task_names.PROCESS_LEAD, lead_id)
     if stuck:
         session.execute(update(Lead).where(Lead.id.in_(stuck)).values(updated_at=now))
     return len(stuck)

@@ -82,11 +82,11 @@ def update_listing(session: Session, user_id: int, listing: Listing) -> Clinic:
     if changed:
         audit.record(
             session,
-            audit.Actor.clinic_user(user),
-            "clinic.listing_edited",
-            "clinic",
-            clinic.id,
-            changed,
+            actor=audit.Actor.clinic_user(user),
+            action="clinic.listing_edited",
+            object_type="clinic",
+            object_id=clinic.id,
+            changes=changed,
         )
     session.commit()
     return clinic

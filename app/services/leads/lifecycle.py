@@ -16,9 +16,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from app import task_names
 from app.models import Lead, LeadStatus
 from app.models.base import utcnow
-from app.services import audit, lead_emails, routing
+from app.services import audit
+from app.services.leads import emails, routing
 from app.services.outbox import enqueue_task
 
 S = LeadStatus
@@ -100,11 +102,11 @@ def move(
         _reopen(session, lead)
     audit.record(
         session,
-        actor,
-        action,
-        "lead",
-        lead.id,
-        {**(changes or {}), "status": [before.value, to.value]},
+        actor=actor,
+        action=action,
+        object_type="lead",
+        object_id=lead.id,
+        changes={**(changes or {}), "status": [before.value, to.value]},
     )
     return True
 
@@ -128,7 +130,14 @@ def withdraw(session: Session, lead: Lead, actor: audit.Actor, now: datetime) ->
         )
         return
     lead.consent_withdrawn_at = now
-    audit.record(session, actor, "lead.consent_withdrawn", "lead", lead.id, {"clinics_told": []})
+    audit.record(
+        session,
+        actor=actor,
+        action="lead.consent_withdrawn",
+        object_type="lead",
+        object_id=lead.id,
+        changes={"clinics_told": []},
+    )
 
 
 def _settle(session: Session, lead: Lead, now: datetime) -> None:
@@ -138,7 +147,7 @@ def _settle(session: Session, lead: Lead, now: datetime) -> None:
     if lead.status is S.WITHDRAWN:
         lead.consent_withdrawn_at = lead.consent_withdrawn_at or now
         for assignment in revoked:
-            lead_emails.tell_clinic_consent_withdrawn(session, assignment)
+            emails.tell_clinic_consent_withdrawn(session, assignment)
 
 
 def _reopen(session: Session, lead: Lead) -> None:
@@ -152,4 +161,4 @@ def _reopen(session: Session, lead: Lead) -> None:
     lead.processing_attempts = 0
     lead.processing_failed = False
     lead.no_matching_clinic = False
-    enqueue_task(session, "leads.process", lead.id)
+    enqueue_task(session, task_names.PROCESS_LEAD, lead.id)

@@ -11,11 +11,13 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import task_names
 from app.encryption import data_keys
 from app.models import Clinic, ClinicStatus, Lead, LeadAttachment, LeadStatus, Procedure
 from app.models.base import utcnow
-from app.services import attachments, audit
+from app.services import audit
 from app.services.outbox import enqueue_task
+from app.services.privacy import attachments
 
 # The consent wording shown on the form; bump the version whenever the text changes.
 CONSENT_VERSION = "2026-11-share-with-matched-clinics-v1"
@@ -88,14 +90,14 @@ def submit_inquiry(
                 {**attachment, "lead_id": lead_id, "size_bytes": size, "created_at": utcnow()},
             )
         if not spam:
-            enqueue_task(session, "leads.process", lead_id)
+            enqueue_task(session, task_names.PROCESS_LEAD, lead_id)
         audit.record(
             session,
-            audit.Actor.public("patient"),
-            "lead.spam_received" if spam else "lead.received",
-            "lead",
-            lead_id,
-            {"procedure": inquiry.procedure_slug, "consent_version": CONSENT_VERSION},
+            actor=audit.Actor.public("patient"),
+            action="lead.spam_received" if spam else "lead.received",
+            object_type="lead",
+            object_id=lead_id,
+            changes={"procedure": inquiry.procedure_slug, "consent_version": CONSENT_VERSION},
         )
         session.commit()
     except IntegrityError:

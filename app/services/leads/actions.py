@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Assignment, Clinic, Lead, LeadNote, LeadStatus, StaffUser
 from app.models.base import utcnow
-from app.services import audit, lead_emails, lead_lifecycle, routing
+from app.services import audit
+from app.services.leads import emails, lifecycle, routing
 
 # A move the life cycle refuses is refused to staff in the same words.
-ActionRefused = lead_lifecycle.TransitionRefused
+ActionRefused = lifecycle.TransitionRefused
 
 
 def _staff(session: Session, staff_id: int) -> StaffUser:
@@ -32,7 +33,11 @@ def _lead(session: Session, lead_id: int) -> Lead:
 def record_view(session: Session, lead_id: int, staff_id: int) -> None:
     """Who read whose health data, and when."""
     audit.record(
-        session, audit.Actor.staff(_staff(session, staff_id)), "lead.viewed", "lead", lead_id
+        session,
+        actor=audit.Actor.staff(_staff(session, staff_id)),
+        action="lead.viewed",
+        object_type="lead",
+        object_id=lead_id,
     )
     session.commit()
 
@@ -45,7 +50,7 @@ def change_status(
     reason: str | None = None,
 ) -> int:
     """All or nothing: one lead the move does not apply to refuses the whole change."""
-    if status in lead_lifecycle.NOT_CHOSEN_BY_STAFF:
+    if status in lifecycle.NOT_CHOSEN_BY_STAFF:
         raise ActionRefused(f"a lead becomes {status.value} by being sent to clinics")
     actor = audit.Actor.staff(_staff(session, staff_id))
     changed = 0
@@ -53,7 +58,7 @@ def change_status(
         lead = _lead(session, lead_id)
         reference = lead.reference
         try:
-            changed += lead_lifecycle.move(session, lead, status, actor, reason=reason)
+            changed += lifecycle.move(session, lead, status, actor, reason=reason)
         except ActionRefused as refused:
             session.rollback()
             raise ActionRefused(f"{reference}: {refused}") from refused
@@ -75,11 +80,11 @@ def assign_to(
         lead.assigned_to_id = assignee_id
         audit.record(
             session,
-            audit.Actor.staff(staff),
-            "lead.assigned",
-            "lead",
-            lead.id,
-            {"assigned_to": [before, assignee_id]},
+            actor=audit.Actor.staff(staff),
+            action="lead.assigned",
+            object_type="lead",
+            object_id=lead.id,
+            changes={"assigned_to": [before, assignee_id]},
         )
     session.commit()
     return len(lead_ids)
@@ -94,7 +99,12 @@ def add_note(session: Session, lead_id: int, staff_id: int, body: str) -> LeadNo
     session.add(note)
     session.flush()
     audit.record(
-        session, audit.Actor.staff(staff), "lead.note_added", "lead", lead.id, {"note_id": note.id}
+        session,
+        actor=audit.Actor.staff(staff),
+        action="lead.note_added",
+        object_type="lead",
+        object_id=lead.id,
+        changes={"note_id": note.id},
     )
     session.commit()
     return note
@@ -105,7 +115,7 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
     could choose (approved, credentials valid, offering the procedure, capacity left)."""
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
-    if not lead_lifecycle.can_take_clinics(lead):
+    if not lifecycle.can_take_clinics(lead):
         raise ActionRefused(f"the lead is {lead.status.value} and cannot go to more clinics")
     have = {a.clinic_id for a in lead.assignments}
     wanted = [i for i in dict.fromkeys(clinic_ids) if i not in have]
@@ -129,14 +139,21 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
         )
         session.add(assignment)
         session.flush()
-        lead_emails.notify_clinic(session, assignment)
+        emails.notify_clinic(session, assignment)
         added.append(clinic.id)
     if added:
         lead.no_matching_clinic = False
         actor = audit.Actor.staff(staff)
         if lead.status is LeadStatus.NEW:
-            lead_lifecycle.move(session, lead, LeadStatus.ROUTED, actor, now=now)
-        audit.record(session, actor, "lead.rerouted", "lead", lead.id, {"clinics": added})
+            lifecycle.move(session, lead, LeadStatus.ROUTED, actor, now=now)
+        audit.record(
+            session,
+            actor=actor,
+            action="lead.rerouted",
+            object_type="lead",
+            object_id=lead.id,
+            changes={"clinics": added},
+        )
     session.commit()
     return len(added)
 
@@ -144,8 +161,14 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
 def resend_confirmation(session: Session, lead_id: int, staff_id: int) -> None:
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
-    lead_emails.confirm_to_patient(session, lead, resend_stamp=utcnow().isoformat())
-    audit.record(session, audit.Actor.staff(staff), "lead.confirmation_resent", "lead", lead.id)
+    emails.confirm_to_patient(session, lead, resend_stamp=utcnow().isoformat())
+    audit.record(
+        session,
+        actor=audit.Actor.staff(staff),
+        action="lead.confirmation_resent",
+        object_type="lead",
+        object_id=lead.id,
+    )
     session.commit()
 
 
@@ -155,7 +178,5 @@ def mark_not_spam(session: Session, lead_id: int, staff_id: int) -> None:
     lead = _lead(session, lead_id)
     if lead.status is not LeadStatus.SPAM:
         raise ActionRefused("the lead is not marked as spam")
-    lead_lifecycle.move(
-        session, lead, LeadStatus.NEW, audit.Actor.staff(staff), action="lead.not_spam"
-    )
+    lifecycle.move(session, lead, LeadStatus.NEW, audit.Actor.staff(staff), action="lead.not_spam")
     session.commit()

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.models import Assignment, ClinicResponse, ClinicUser, Lead, LeadStatus, Quote
 from app.models.base import utcnow
-from app.services import audit, lead_emails, lead_lifecycle
-from app.services.lead_processing import offer_to_next_clinic
+from app.services import audit
+from app.services.leads import emails, lifecycle
+from app.services.leads.processing import offer_to_next_clinic
 
 
 class AnswerRefused(ValueError):
@@ -87,7 +88,13 @@ def record_view(session: Session, lead_id: int, user_id: int) -> Assignment:
         raise LookupError("no such lead for this clinic")
     if assignment.viewed_at is None:
         assignment.viewed_at = utcnow()
-    audit.record(session, audit.Actor.clinic_user(user), "lead.viewed", "lead", lead_id)
+    audit.record(
+        session,
+        actor=audit.Actor.clinic_user(user),
+        action="lead.viewed",
+        object_type="lead",
+        object_id=lead_id,
+    )
     session.commit()
     return assignment
 
@@ -98,7 +105,11 @@ def record_download(session: Session, lead_id: int, user_id: int) -> Assignment:
     if assignment is None or assignment.lead.attachment is None:
         raise LookupError("no such attachment for this clinic")
     audit.record(
-        session, audit.Actor.clinic_user(user), "lead.attachment_downloaded", "lead", lead_id
+        session,
+        actor=audit.Actor.clinic_user(user),
+        action="lead.attachment_downloaded",
+        object_type="lead",
+        object_id=lead_id,
     )
     session.commit()
     return assignment
@@ -150,7 +161,14 @@ def answer(
                 "note": bool(quote.note),
             }
         _advance_lead(session, lead, assignment, response, actor)
-    audit.record(session, actor, "lead.clinic_answered", "lead", lead.id, changes)
+    audit.record(
+        session,
+        actor=actor,
+        action="lead.clinic_answered",
+        object_type="lead",
+        object_id=lead.id,
+        changes=changes,
+    )
     session.commit()
     return assignment
 
@@ -171,6 +189,6 @@ def _advance_lead(
 ) -> None:
     """The lead moves forward with the first yes and the first quote; never back."""
     target = LeadStatus.QUOTED if response is ClinicResponse.QUOTED else LeadStatus.CONTACTED
-    if target in lead_lifecycle.TRANSITIONS[lead.status]:
-        lead_lifecycle.move(session, lead, target, actor)
-    lead_emails.tell_patient_clinic_answered(session, lead, assignment)
+    if target in lifecycle.TRANSITIONS[lead.status]:
+        lifecycle.move(session, lead, target, actor)
+    emails.tell_patient_clinic_answered(session, lead, assignment)

@@ -1,0 +1,70 @@
+"""Staff accounts: created by the CLI or an admin, deactivated, their passwords reset."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import StaffRole, StaffUser
+from app.services import audit
+from app.services.accounts.passwords import hash_password
+from app.services.accounts.sessions import end_all_sessions
+
+
+class StaffEmailTaken(ValueError):
+    pass
+
+
+def create_staff(
+    session: Session, email: str, role: StaffRole, password: str, by: StaffUser | None = None
+) -> StaffUser:
+    email = email.strip().lower()
+    if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
+        raise StaffEmailTaken(email)
+    user = StaffUser(email=email, role=role, password_hash=hash_password(password), active=True)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=audit.Actor.staff(by) if by else audit.Actor.system("cli"),
+        action="staff.created",
+        object_type="staff_user",
+        object_id=user.id,
+        changes={"role": role.value},
+    )
+    session.commit()
+    return user
+
+
+def set_active(session: Session, user_id: int, by: StaffUser, active: bool) -> StaffUser:
+    """Deactivating ends every session at its next request (the loader checks `active`)."""
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise LookupError("no such staff member")
+    user.active = active
+    audit.record(
+        session,
+        actor=audit.Actor.staff(by),
+        action="staff.activated" if active else "staff.deactivated",
+        object_type="staff_user",
+        object_id=user.id,
+    )
+    session.commit()
+    return user
+
+
+def reset_password(session: Session, user_id: int, by: StaffUser, password: str) -> StaffUser:
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise LookupError("no such staff member")
+    user.password_hash = hash_password(password)
+    end_all_sessions(session, user)
+    audit.record(
+        session,
+        actor=audit.Actor.staff(by),
+        action="staff.password_reset",
+        object_type="staff_user",
+        object_id=user.id,
+    )
+    session.commit()
+    return user
