@@ -1,4 +1,5 @@
-"""Command-line entry points (DESIGN §4): `flask --app app <group> <command>`."""
+"""Command-line entry points, `flask --app app <group> <command>`: their names and output
+are what operators' scripts call, so they stay stable."""
 
 from __future__ import annotations
 

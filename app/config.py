@@ -1,4 +1,5 @@
-"""Configuration from the environment (DESIGN §3).
+"""Configuration from the environment: the variable names are what operators set, so they
+stay as they are.
 
 Settings are read once per `create_app()` call into a plain dict, so tests build their own
 config without mutating a shared class. `CAREROUTE_ENV` defaults to development so that the

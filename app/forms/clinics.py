@@ -1,4 +1,5 @@
-"""The clinic application form (DESIGN §6: the field names are a contract)."""
+"""The clinic application form. Its field names stay as they are (partner sites and
+scripts post them): add fields, never rename one."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ class ListChoiceField(SelectField):
 
     def pre_validate(self, form: Form) -> None:
         """A set lookup: WTForms builds an option object per choice to compare, which for
-        the ~250 countries cost more than the rest of the inquiry's validation."""
+        every country in the list cost more than the rest of the inquiry's validation."""
         if self.choices is None:
             raise TypeError(f"{self.name}: choices are not set")
         if not self.validate_choice:

@@ -1,4 +1,5 @@
-"""The patient inquiry form (DESIGN §6: the field names are a contract)."""
+"""The patient inquiry form. Partner sites post it directly, so its field names stay as
+they are: add fields, never rename one."""
 
 from __future__ import annotations
 

@@ -112,9 +112,9 @@ class BusinessCalendar:
 
 @cache
 def _calendar(timezone: str, hours: str, country: str) -> BusinessCalendar:
-    """One calendar per setting: a process's first calendar and deadline took ~170 ms here
-    (holiday tables, lunar dates) and each later one ~0.7 ms, and a calendar never changes
-    while the process runs, so pages, emails and deadline checks share it."""
+    """One calendar per setting: building one (holiday tables, lunar dates) costs far more
+    than using it, and a calendar never changes while the process runs, so pages, emails
+    and deadline checks share it."""
     opens, closes = _parse_hours(hours)
     return BusinessCalendar(ZoneInfo(timezone), opens, closes, country)
 

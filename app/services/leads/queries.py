@@ -202,9 +202,9 @@ def list_leads(
     return Page(leads=rows, next_cursor=encode_cursor(rows[-1], filters.sort) if more else None)
 
 
-# Counting every lead under a broad filter costs a scan of them all (150 ms at a million).
-# The tabs count exactly when the filter matches at most this many leads (read newest first
-# through the filter's own index); beyond it, PostgreSQL's planner estimates each tab.
+# Counting every lead under a broad filter costs a scan of them all. The tabs count exactly
+# when the filter matches at most this many leads (read newest first through the filter's
+# own index); beyond it, PostgreSQL's planner estimates each tab.
 EXACT_UP_TO = 2000
 
 

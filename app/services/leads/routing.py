@@ -1,4 +1,4 @@
-"""Choosing the clinics a lead goes to (DESIGN §8).
+"""Choosing the clinics a lead goes to: up to ROUTING_MAX_CLINICS that fit, explained.
 
 Eligible: approved, offers the procedure, licence and insurance not lapsed, weekly capacity
 left, not already given this lead. Ranked by: the clinic the patient chose, speaks the
@@ -7,8 +7,8 @@ leads in the last 30 days), then clinic id so equal scores always break the same
 
 Capacity and fairness read each clinic's running counts of its assignments in the last 7
 and 30 days (`Clinic.week_leads`, `Clinic.month_leads`) instead of counting a month of
-assignments per lead: with 10,000 candidate clinics that count alone took ~17 ms a lead
-(bench/routing_alone.py). A new assignment adds to the counts in its own transaction; a
+assignments per lead, a count that grows with the clinics (bench/README.md has the
+figures). A new assignment adds to the counts in its own transaction; a
 revoked one is recounted at once; beat recounts every clinic every few minutes to age out
 the assignments that left the windows, so between recounts a clinic's capacity can only
 look smaller than it is, never larger.
@@ -170,7 +170,7 @@ def rank_clinics(session: Session, lead: Lead, limit: int, today: date) -> list[
 def lock_routing(session: Session) -> None:
     """Serialise the count-then-assign step across workers (PostgreSQL; SQLite has one writer).
 
-    Ranking and inserting take a few milliseconds; one transaction-scoped lock makes capacity
+    Ranking and inserting are short; one transaction-scoped lock makes capacity
     and fairness exact across every procedure, with no lock-ordering deadlocks. A wait longer
     than the lock timeout fails the attempt cleanly; the sweeper tries the lead again.
     """
@@ -205,8 +205,7 @@ def recount_loads(session: Session, now: datetime, clinic_ids: Iterable[int] | N
     lock_routing(session)
     which = None if clinic_ids is None else list(clinic_ids)
     # One grouped pass over a month of assignments, outer-joined to the clinics so that one
-    # with none counts 0. Correlated counts per clinic held the routing lock five times as
-    # long (10,000 clinics, nothing changed: ~270 ms against ~30-50 ms).
+    # with none counts 0: correlated counts per clinic held the routing lock far longer.
     live = (
         select(
             Assignment.clinic_id,
