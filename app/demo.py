@@ -6,9 +6,9 @@ Names, numbers and addresses are invented; the example.com addresses reach nobod
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from app.models import (
     Clinic,
@@ -23,7 +23,7 @@ from app.models import (
     StaffRole,
     StaffUser,
 )
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services.accounts.passwords import hash_password
 from app.services.accounts.staff import create_staff
 from app.services.clinics.onboarding import brn_check_digit
@@ -41,7 +41,7 @@ def _brn(first_nine: str) -> str:
     return first_nine + str(brn_check_digit(first_nine))
 
 
-DEMO_CLINICS = [
+DEMO_CLINICS: list[dict[str, Any]] = [
     {
         "slug": "seolleung-joint-regeneration-clinic",
         "name": "Seolleung Joint Regeneration Clinic",
@@ -113,7 +113,7 @@ DEMO_CLINICS = [
 ]
 
 
-def load_demo_clinics(session: Session, today: date | None = None) -> int:
+def load_demo_clinics(session: DbSession, today: date | None = None) -> int:
     """Add the demo clinics that are not there yet, approved and verified; return how many."""
     today = today or utcnow().date()
     procedures = {p.slug: p for p in session.scalars(select(Procedure))}
@@ -180,7 +180,7 @@ def load_demo_clinics(session: Session, today: date | None = None) -> int:
     return added
 
 
-def ensure_demo_admin(session: Session) -> StaffUser:
+def ensure_demo_admin(session: DbSession) -> StaffUser:
     user = session.scalar(select(StaffUser).where(StaffUser.email == DEMO_ADMIN_EMAIL))
     return user or create_staff(session, DEMO_ADMIN_EMAIL, StaffRole.ADMIN, DEMO_ADMIN_PASSWORD)
 
@@ -229,7 +229,7 @@ _DEMO_INQUIRIES = (
 )
 
 
-def load_demo_leads(session: Session, upload_dir: str, max_clinics: int) -> int:
+def load_demo_leads(session: DbSession, upload_dir: str, max_clinics: int) -> int:
     """A few fictional inquiries, routed at once, so the console has something to show."""
     if session.scalar(select(func.count(Lead.id))):
         return 0

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from celery import Celery
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+
+from app.models.base import DbSession
 
 
-def database_ok(session: Session) -> bool:
+def database_ok(session: DbSession) -> bool:
     try:
         session.execute(text("SELECT 1"))
         return True

@@ -18,7 +18,7 @@ def _maildir() -> mailbox.Maildir:
 
 
 def _parse(message: mailbox.Message) -> EmailMessage:
-    return message_from_bytes(message.as_bytes(), policy=default_policy)  # type: ignore[return-value]
+    return message_from_bytes(message.as_bytes(), policy=default_policy)
 
 
 def _part(message: EmailMessage, subtype: str) -> str:

@@ -17,11 +17,11 @@ from wtforms.i18n import messages_path
 
 
 @cache
-def _wtforms_messages(locale: str) -> support.Translations:
+def _wtforms_messages(locale: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class AppForm(FlaskForm):
     class Meta(FlaskForm.Meta):
-        def get_translations(self, form: Any) -> support.Translations:
+        def get_translations(self, form: Any) -> support.NullTranslations:
             return _wtforms_messages(str(get_locale()))

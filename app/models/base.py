@@ -1,9 +1,15 @@
 """Shared column helpers."""
 
 from datetime import UTC, datetime
+from typing import Any, TypeAlias, cast
 
-from sqlalchemy import DateTime
+from sqlalchemy import CursorResult, DateTime, Result, Table
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.types import TypeDecorator
+
+# What a service is handed: the app's scoped session (`db.session`, a proxy to the request's
+# or task's session) or a plain Session (scripts, tests, benchmarks).
+DbSession: TypeAlias = Session | scoped_session[Any]
 
 
 def utcnow() -> datetime:
@@ -32,3 +38,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None or value.tzinfo is not None:
             return value
         return value.replace(tzinfo=UTC)
+
+
+def table_of(model: type[Any]) -> Table:
+    """A model's table, for the Core INSERTs of hot paths (a mapped class's `__table__` is
+    typed as any FromClause, though declarative mapping always makes it a Table)."""
+    return cast(Table, model.__table__)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched (a DML statement's result is a
+    CursorResult, which the session's `execute` is not typed to say)."""
+    return cast(CursorResult[Any], result).rowcount

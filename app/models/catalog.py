@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import JSONDocument
 
 
-class Procedure(db.Model):
+class Procedure(Model):
     __tablename__ = "procedures"
 
     id: Mapped[int] = mapped_column(primary_key=True)

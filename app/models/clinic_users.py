@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import UTCDateTime, utcnow
 from app.models.clinics import Clinic
 
 
-class ClinicUser(db.Model):
+class ClinicUser(Model):
     __tablename__ = "clinic_users"
     __table_args__ = (
         # One active account per address; a rejected clinic's users are deactivated, so its

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import UTCDateTime, utcnow
 from app.models.catalog import Procedure
 from app.models.types import str_enum
@@ -37,7 +37,7 @@ class CredentialKind(enum.StrEnum):
     ACCREDITATION = "accreditation"
 
 
-class Clinic(db.Model):
+class Clinic(Model):
     __tablename__ = "clinics"
     __table_args__ = (
         # One live listing per address: a rejected clinic may apply again with the same email.
@@ -121,7 +121,7 @@ class Clinic(db.Model):
         return f"<Clinic {self.slug} {self.status}>"
 
 
-class ClinicLanguage(db.Model):
+class ClinicLanguage(Model):
     """A language the clinic's staff speak (a row each, so routing can match it in SQL)."""
 
     __tablename__ = "clinic_languages"
@@ -133,7 +133,7 @@ class ClinicLanguage(db.Model):
     clinic: Mapped[Clinic] = relationship(back_populates="languages")
 
 
-class Offering(db.Model):
+class Offering(Model):
     __tablename__ = "offerings"
     __table_args__ = (
         UniqueConstraint("clinic_id", "procedure_id"),
@@ -154,7 +154,7 @@ class Offering(db.Model):
     procedure: Mapped[Procedure] = relationship()
 
 
-class ClinicCredential(db.Model):
+class ClinicCredential(Model):
     """Licence, malpractice insurance or an accreditation, with the date it lapses."""
 
     __tablename__ = "clinic_credentials"

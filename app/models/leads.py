@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.encryption import data_keys
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import UTCDateTime, utcnow
 from app.models.catalog import Procedure
 from app.models.clinics import Clinic
@@ -48,7 +48,7 @@ class ClinicResponse(enum.StrEnum):
     DECLINED = "declined"
 
 
-class Lead(db.Model):
+class Lead(Model):
     __tablename__ = "leads"
     # The console lists leads newest first under any one filter; each filter has an index
     # that ends in (created_at, id), so PostgreSQL walks it in order and stops at a page.
@@ -145,7 +145,7 @@ class Lead(db.Model):
         return f"<Lead {self.reference} {self.status}>"
 
 
-class LeadAttachment(db.Model):
+class LeadAttachment(Model):
     """An MRI report or image, stored outside any served folder under a random name."""
 
     __tablename__ = "lead_attachments"
@@ -160,7 +160,7 @@ class LeadAttachment(db.Model):
     lead: Mapped[Lead] = relationship(back_populates="attachment")
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     __tablename__ = "assignments"
     __table_args__ = (
         UniqueConstraint("lead_id", "clinic_id"),
@@ -209,7 +209,7 @@ class Assignment(db.Model):
         return self.is_open and self.response is not ClinicResponse.DECLINED
 
 
-class Quote(db.Model):
+class Quote(Model):
     """A clinic's structured quote, so patient and staff can compare clinics side by side."""
 
     __tablename__ = "quotes"
@@ -235,7 +235,7 @@ class Quote(db.Model):
     assignment: Mapped[Assignment] = relationship(back_populates="quote")
 
 
-class LeadNote(db.Model):
+class LeadNote(Model):
     """A staff member's note on a lead (may hold health details: shown only in the console)."""
 
     __tablename__ = "lead_notes"

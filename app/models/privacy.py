@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import UTCDateTime, utcnow
 from app.models.leads import Lead
 from app.models.types import str_enum
@@ -19,7 +19,7 @@ class PrivacyRequestKind(enum.StrEnum):
     ERASE = "erase"
 
 
-class PrivacyRequest(db.Model):
+class PrivacyRequest(Model):
     __tablename__ = "privacy_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)

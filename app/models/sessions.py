@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import UTCDateTime, utcnow
 from app.models.clinic_users import ClinicUser
 from app.models.clinics import ClinicStatus
@@ -18,7 +18,7 @@ from app.models.staff import StaffUser
 PORTAL_STATUSES = (ClinicStatus.PENDING, ClinicStatus.APPROVED, ClinicStatus.SUSPENDED)
 
 
-class LoginSession(db.Model, UserMixin):
+class LoginSession(Model, UserMixin):
     """One sign-in. Its random id is what the cookie carries, so logout can end it for good.
 
     Flask-Login's "user" is this session: `get_id()` returns the session id, and the loader

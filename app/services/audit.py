@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, ClinicUser, StaffUser
+from app.models.base import DbSession, table_of
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Actor:
 
 
 def record(
-    session: Session,
+    session: DbSession,
     *,
     actor: Actor,
     action: str,
@@ -46,7 +46,7 @@ def record(
 ) -> None:
     """Write an audit event in the caller's transaction, so it commits with the change."""
     session.execute(
-        insert(AuditEvent.__table__).values(
+        insert(table_of(AuditEvent)).values(
             actor_type=actor.type,
             actor_id=actor.id,
             actor_label=actor.label,

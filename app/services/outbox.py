@@ -16,11 +16,10 @@ from typing import Any
 
 from kombu.exceptions import KombuError
 from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.orm import Session
 
 from app import task_names
 from app.models import EmailStatus, OutboundEmail, OutboxMessage
-from app.models.base import utcnow
+from app.models.base import DbSession, rows_changed, table_of, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +31,9 @@ Publisher = Callable[[], AbstractContextManager[Publish]]
 BROKER_DOWN = (KombuError, OSError, TimeoutError)
 
 
-def enqueue_task(session: Session, task: str, *args: Any) -> None:
+def enqueue_task(session: DbSession, task: str, *args: Any) -> None:
     """Record a task in the caller's transaction; it is published only once that commits."""
-    session.execute(insert(OutboxMessage.__table__).values(task=task, args=list(args)))
+    session.execute(insert(table_of(OutboxMessage)).values(task=task, args=list(args)))
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class RelayResult:
     waiting: int  # rows of this batch left unpublished because the broker failed
 
 
-def relay(session: Session, publisher: Publisher, batch_size: int = 200) -> RelayResult:
+def relay(session: DbSession, publisher: Publisher, batch_size: int = 200) -> RelayResult:
     """Publish unpublished outbox rows, oldest first.
 
     Rows are locked with SKIP LOCKED on PostgreSQL so several relays never publish the same
@@ -77,7 +76,7 @@ class SweepResult:
 
 
 def sweep(
-    session: Session,
+    session: DbSession,
     publisher: Publisher,
     stale_after: timedelta,
     now: datetime | None = None,
@@ -109,9 +108,11 @@ def sweep(
             .where(OutboundEmail.id.in_(stuck_ids), OutboundEmail.status == EmailStatus.PENDING)
             .values(next_attempt_at=now)
         )
-    purged = session.execute(
-        delete(OutboxMessage).where(OutboxMessage.published_at < now - keep_published)
-    ).rowcount
+    purged = rows_changed(
+        session.execute(
+            delete(OutboxMessage).where(OutboxMessage.published_at < now - keep_published)
+        )
+    )
     session.commit()
     if stuck_ids:
         relayed += relay(session, publisher).published

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.models import Clinic, ClinicUser
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.accounts.password_links import user_for_password_token
 from app.services.accounts.passwords import hash_password
@@ -18,7 +17,7 @@ class AccountRefused(ValueError):
     """The change does not apply (the address has an account, it is the user's own)."""
 
 
-def set_password(session: Session, token: str, password: str, max_age: int) -> ClinicUser:
+def set_password(session: DbSession, token: str, password: str, max_age: int) -> ClinicUser:
     user = user_for_password_token(session, token, max_age)
     user.password_hash = hash_password(password)
     user.password_set_at = utcnow()
@@ -34,14 +33,14 @@ def set_password(session: Session, token: str, password: str, max_age: int) -> C
     return user
 
 
-def add_primary_user(session: Session, clinic: Clinic) -> ClinicUser:
+def add_primary_user(session: DbSession, clinic: Clinic) -> ClinicUser:
     """The applicant's own account; its password is set from the verification email."""
     user = ClinicUser(clinic=clinic, email=clinic.email.lower(), active=True)
     session.add(user)
     return user
 
 
-def active_user(session: Session, email: str) -> ClinicUser | None:
+def active_user(session: DbSession, email: str) -> ClinicUser | None:
     return session.scalar(
         select(ClinicUser).where(
             ClinicUser.email == email.strip().lower(), ClinicUser.active.is_(True)
@@ -49,7 +48,7 @@ def active_user(session: Session, email: str) -> ClinicUser | None:
     )
 
 
-def _send_password_link(session: Session, user: ClinicUser, why: str) -> None:
+def _send_password_link(session: DbSession, user: ClinicUser, why: str) -> None:
     queue_email(
         session,
         key=f"clinic-password:{user.id}:{why}:{utcnow().isoformat()}",
@@ -59,7 +58,7 @@ def _send_password_link(session: Session, user: ClinicUser, why: str) -> None:
     )
 
 
-def request_password_link(session: Session, email: str) -> None:
+def request_password_link(session: DbSession, email: str) -> None:
     """Forgotten password: a link goes to the address if it has an account; the page says
     the same either way, so it does not tell who has one."""
     user = active_user(session, email)
@@ -76,7 +75,7 @@ def request_password_link(session: Session, email: str) -> None:
     session.commit()
 
 
-def invite_colleague(session: Session, by_user_id: int, email: str) -> ClinicUser:
+def invite_colleague(session: DbSession, by_user_id: int, email: str) -> ClinicUser:
     inviter = session.get(ClinicUser, by_user_id)
     if inviter is None:
         raise LookupError("no such clinic user")
@@ -108,7 +107,7 @@ def invite_colleague(session: Session, by_user_id: int, email: str) -> ClinicUse
     return user
 
 
-def deactivate_colleague(session: Session, by_user_id: int, user_id: int) -> ClinicUser:
+def deactivate_colleague(session: DbSession, by_user_id: int, user_id: int) -> ClinicUser:
     """Signed out at once; only a colleague of the same clinic may do it, never oneself."""
     by = session.get(ClinicUser, by_user_id)
     user = session.get(ClinicUser, user_id)
@@ -129,7 +128,7 @@ def deactivate_colleague(session: Session, by_user_id: int, user_id: int) -> Cli
     return user
 
 
-def deactivate_all(session: Session, clinic_id: int) -> None:
+def deactivate_all(session: DbSession, clinic_id: int) -> None:
     """A rejected clinic's accounts close, freeing the address for a new application."""
     for user in session.scalars(
         select(ClinicUser).where(ClinicUser.clinic_id == clinic_id, ClinicUser.active.is_(True))

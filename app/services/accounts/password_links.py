@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.models import ClinicUser
+from app.models.base import DbSession
 from app.services.links import InvalidLink, sign, unsign
 
 PURPOSE = "clinic-password"
@@ -25,7 +25,7 @@ def password_token(user: ClinicUser) -> str:
     return sign(PURPOSE, {"user": user.id, "fp": _fingerprint(user)})
 
 
-def user_for_password_token(session: Session, token: str, max_age: int) -> ClinicUser:
+def user_for_password_token(session: DbSession, token: str, max_age: int) -> ClinicUser:
     """The user a password link is for, or `InvalidLink` (expired, used, or not ours)."""
     payload = unsign(PURPOSE, token, max_age=max_age)
     user = session.get(ClinicUser, payload.get("user"))
@@ -36,7 +36,7 @@ def user_for_password_token(session: Session, token: str, max_age: int) -> Clini
     return user
 
 
-def primary_user(session: Session, clinic_id: int, email: str) -> ClinicUser | None:
+def primary_user(session: DbSession, clinic_id: int, email: str) -> ClinicUser | None:
     """The account behind the clinic's own address, which its emails go to."""
     return session.scalar(
         select(ClinicUser).where(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.models import PORTAL_STATUSES, ClinicUser, StaffUser
+from app.models.base import DbSession
 from app.services import audit
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def _may_sign_in(account: Account) -> bool:
 
 
 def authenticate(
-    session: Session, model: type[Account], email: str, password: str, client: str
+    session: DbSession, model: type[Account], email: str, password: str, client: str
 ) -> Account | None:
     """Check a sign-in; every attempt, good or bad, is an audit event.
 
@@ -69,7 +70,7 @@ def authenticate(
     query = select(model).where(model.email == email)
     if model is ClinicUser:
         query = query.where(ClinicUser.active.is_(True))
-    user = session.scalar(query)
+    user = cast(Account | None, session.scalar(query))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import LoginSession, StaffUser
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.accounts.passwords import Account, actor_of
 
@@ -27,7 +26,7 @@ def _kind(account: Account) -> str:
     return "staff" if isinstance(account, StaffUser) else "clinic_user"
 
 
-def start_session(session: Session, account: Account) -> LoginSession:
+def start_session(session: DbSession, account: Account) -> LoginSession:
     """A fresh random session id at every sign-in (no fixation)."""
     login = LoginSession(id=secrets.token_urlsafe(32))
     if isinstance(account, StaffUser):
@@ -40,7 +39,7 @@ def start_session(session: Session, account: Account) -> LoginSession:
     return login
 
 
-def end_session(session: Session, login_session_id: str) -> None:
+def end_session(session: DbSession, login_session_id: str) -> None:
     login = session.get(LoginSession, login_session_id)
     if login is not None and login.ended_at is None:
         login.ended_at = utcnow()
@@ -57,7 +56,7 @@ def end_session(session: Session, login_session_id: str) -> None:
 
 
 def find_live_session(
-    session: Session,
+    session: DbSession,
     login_session_id: str,
     staff: SessionLimits,
     portal: SessionLimits,
@@ -97,7 +96,7 @@ def load_login_session(login_session_id: str) -> LoginSession | None:
     )
 
 
-def end_all_sessions(session: Session, account: Account) -> None:
+def end_all_sessions(session: DbSession, account: Account) -> None:
     """After a password change or deactivation: every browser signed in as them is out."""
     column = (
         LoginSession.staff_user_id

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.models import StaffRole, StaffUser
+from app.models.base import DbSession
 from app.services import audit
 from app.services.accounts.passwords import hash_password
 from app.services.accounts.sessions import end_all_sessions
@@ -16,7 +16,7 @@ class StaffEmailTaken(ValueError):
 
 
 def create_staff(
-    session: Session, email: str, role: StaffRole, password: str, by: StaffUser | None = None
+    session: DbSession, email: str, role: StaffRole, password: str, by: StaffUser | None = None
 ) -> StaffUser:
     email = email.strip().lower()
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
@@ -36,7 +36,7 @@ def create_staff(
     return user
 
 
-def set_active(session: Session, user_id: int, by: StaffUser, active: bool) -> StaffUser:
+def set_active(session: DbSession, user_id: int, by: StaffUser, active: bool) -> StaffUser:
     """Deactivating ends every session at its next request (the loader checks `active`)."""
     user = session.get(StaffUser, user_id)
     if user is None:
@@ -53,7 +53,7 @@ def set_active(session: Session, user_id: int, by: StaffUser, active: bool) -> S
     return user
 
 
-def reset_password(session: Session, user_id: int, by: StaffUser, password: str) -> StaffUser:
+def reset_password(session: DbSession, user_id: int, by: StaffUser, password: str) -> StaffUser:
     user = session.get(StaffUser, user_id)
     if user is None:
         raise LookupError("no such staff member")

@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from app.models import Assignment, ClinicResponse, ClinicUser, Lead, LeadStatus, Quote
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.leads import emails, lifecycle
 from app.services.leads.processing import offer_to_next_clinic
@@ -35,7 +35,7 @@ class QuoteDetails:
     note: str = ""
 
 
-def open_assignment(session: Session, lead_id: int, clinic_id: int) -> Assignment | None:
+def open_assignment(session: DbSession, lead_id: int, clinic_id: int) -> Assignment | None:
     """The clinic's live hold on the lead, or None (never routed, revoked, expired, or
     declined: a clinic that said no needs the patient's details no more)."""
     return session.scalar(
@@ -51,7 +51,7 @@ def open_assignment(session: Session, lead_id: int, clinic_id: int) -> Assignmen
     )
 
 
-def inbox(session: Session, clinic_id: int, page: int, per_page: int) -> list[Assignment]:
+def inbox(session: DbSession, clinic_id: int, page: int, per_page: int) -> list[Assignment]:
     """The clinic's leads: those awaiting its answer first, then the rest, newest first.
 
     Revoked leads (withdrawn or settled) are gone; expired and declined ones stay as a line
@@ -73,14 +73,14 @@ def inbox(session: Session, clinic_id: int, page: int, per_page: int) -> list[As
     )
 
 
-def _user(session: Session, user_id: int) -> ClinicUser:
+def _user(session: DbSession, user_id: int) -> ClinicUser:
     user = session.get(ClinicUser, user_id)
     if user is None:
         raise LookupError("no such clinic user")
     return user
 
 
-def record_view(session: Session, lead_id: int, user_id: int) -> Assignment:
+def record_view(session: DbSession, lead_id: int, user_id: int) -> Assignment:
     """Every read of a patient's details is audited; the first one sets `viewed_at`."""
     user = _user(session, user_id)
     assignment = open_assignment(session, lead_id, user.clinic_id)
@@ -99,7 +99,7 @@ def record_view(session: Session, lead_id: int, user_id: int) -> Assignment:
     return assignment
 
 
-def record_download(session: Session, lead_id: int, user_id: int) -> Assignment:
+def record_download(session: DbSession, lead_id: int, user_id: int) -> Assignment:
     user = _user(session, user_id)
     assignment = open_assignment(session, lead_id, user.clinic_id)
     if assignment is None or assignment.lead.attachment is None:
@@ -116,7 +116,7 @@ def record_download(session: Session, lead_id: int, user_id: int) -> Assignment:
 
 
 def answer(
-    session: Session,
+    session: DbSession,
     lead_id: int,
     user_id: int,
     response: ClinicResponse,
@@ -173,7 +173,7 @@ def answer(
     return assignment
 
 
-def _save_quote(session: Session, assignment: Assignment, details: QuoteDetails) -> None:
+def _save_quote(session: DbSession, assignment: Assignment, details: QuoteDetails) -> None:
     quote = assignment.quote or Quote(assignment=assignment)
     for name, value in asdict(details).items():
         setattr(quote, name, value)
@@ -181,7 +181,7 @@ def _save_quote(session: Session, assignment: Assignment, details: QuoteDetails)
 
 
 def _advance_lead(
-    session: Session,
+    session: DbSession,
     lead: Lead,
     assignment: Assignment,
     response: ClinicResponse,

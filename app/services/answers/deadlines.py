@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead
+from app.models.base import DbSession, rows_changed
 from app.services import audit
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.leads import emails, lifecycle
@@ -28,7 +28,7 @@ BATCH = 500
 
 
 @when_sent("clinic_new_lead")
-def start_answer_clock(session: Session, sent_at: datetime, assignment_id: int) -> None:
+def start_answer_clock(session: DbSession, sent_at: datetime, assignment_id: int) -> None:
     """The clinic's deadline runs from the moment the mail server accepted its notice; a
     resent copy does not move it."""
     session.execute(
@@ -48,7 +48,7 @@ def _awaiting_answer() -> tuple[Any, ...]:
     )
 
 
-def _due(session: Session, sent_by: datetime, *extra: Any) -> list[tuple[int, int]]:
+def _due(session: DbSession, sent_by: datetime, *extra: Any) -> list[tuple[int, int]]:
     """Only leads still waiting on clinics are chased: a booked or settled one is not."""
     return [
         (row.id, row.lead_id)
@@ -67,22 +67,22 @@ def _due(session: Session, sent_by: datetime, *extra: Any) -> list[tuple[int, in
     ]
 
 
-def _claim(session: Session, assignment_id: int, *extra: Any, **values: Any) -> bool:
+def _claim(session: DbSession, assignment_id: int, *extra: Any, **values: Any) -> bool:
     result = session.execute(
         update(Assignment)
         .where(Assignment.id == assignment_id, *_awaiting_answer(), *extra)
         .values(**values)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return rows_changed(result) == 1
 
 
-def _locked_if_awaiting(session: Session, lead_id: int) -> Lead | None:
+def _locked_if_awaiting(session: DbSession, lead_id: int) -> Lead | None:
     """The lead, locked, if it still waits on clinics now that no one else can move it."""
     lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
     return lead if lead is not None and lead.status in lifecycle.AWAITING_CLINICS else None
 
 
-def expire_silent(session: Session, policy: DeadlinePolicy, now: datetime) -> int:
+def expire_silent(session: DbSession, policy: DeadlinePolicy, now: datetime) -> int:
     """Assignments past their deadline are marked expired and the lead offered onwards."""
     expired = 0
     sent_by = policy.calendar.subtract_hours(now, policy.reroute_after_hours)
@@ -108,7 +108,7 @@ def expire_silent(session: Session, policy: DeadlinePolicy, now: datetime) -> in
     return expired
 
 
-def send_reminders(session: Session, policy: DeadlinePolicy, now: datetime) -> int:
+def send_reminders(session: DbSession, policy: DeadlinePolicy, now: datetime) -> int:
     reminded = 0
     sent_by = policy.calendar.subtract_hours(now, policy.remind_after_hours)
     for assignment_id, lead_id in _due(session, sent_by, Assignment.reminded_at.is_(None)):
@@ -134,7 +134,7 @@ def send_reminders(session: Session, policy: DeadlinePolicy, now: datetime) -> i
     return reminded
 
 
-def check_deadlines(session: Session, policy: DeadlinePolicy, now: datetime) -> tuple[int, int]:
+def check_deadlines(session: DbSession, policy: DeadlinePolicy, now: datetime) -> tuple[int, int]:
     """Expire first: a lead past both limits (beat was down) moves on without a reminder."""
     expired = expire_silent(session, policy, now)
     reminded = send_reminders(session, policy, now)

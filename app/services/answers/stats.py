@@ -15,9 +15,9 @@ from statistics import median
 from typing import Any
 
 from sqlalchemy import Result, select
-from sqlalchemy.orm import Session
 
 from app.models import Assignment
+from app.models.base import DbSession
 from app.services.answers.business_hours import BusinessCalendar
 
 WINDOW = timedelta(days=90)
@@ -47,8 +47,8 @@ def answer_hours(calendar: BusinessCalendar, sent_at: datetime, responded_at: da
 
 
 def _sent_assignments(
-    session: Session, since: datetime, clinic_ids: list[int] | None
-) -> Result[Any]:
+    session: DbSession, since: datetime, clinic_ids: list[int] | None
+) -> Result[int, datetime, datetime | None, datetime | None]:
     """Leads sent since `since` that the patient did not take back (a withdrawn lead leaves
     the clinic's hands, so it says nothing about how the clinic answers)."""
     query = select(
@@ -63,7 +63,7 @@ def _sent_assignments(
 
 
 def answer_stats(
-    session: Session, clinic_ids: Iterable[int], calendar: BusinessCalendar, since: datetime
+    session: DbSession, clinic_ids: Iterable[int], calendar: BusinessCalendar, since: datetime
 ) -> dict[int, AnswerStats]:
     ids = list(clinic_ids)
     hours: dict[int, list[float]] = defaultdict(list)
@@ -84,7 +84,7 @@ def answer_stats(
 
 
 def median_answer_hours(
-    session: Session, calendar: BusinessCalendar, since: datetime
+    session: DbSession, calendar: BusinessCalendar, since: datetime
 ) -> float | None:
     """Every clinic's answers together, counted as each clinic's own stats count them, so
     the dashboard and a clinic's page never disagree about what an answer time is."""
@@ -97,7 +97,7 @@ def median_answer_hours(
 
 
 def recent_answer_stats(
-    session: Session, clinic_ids: Iterable[int], config: Mapping[str, Any], now: datetime
+    session: DbSession, clinic_ids: Iterable[int], config: Mapping[str, Any], now: datetime
 ) -> dict[int, AnswerStats]:
     """The last 90 days, on the configured business calendar."""
     return answer_stats(session, clinic_ids, BusinessCalendar.from_config(config), now - WINDOW)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.models import Procedure
+from app.models.base import DbSession
 from app.reference_data import PROCEDURES
 
 
@@ -17,7 +17,7 @@ class CatalogLoad:
     updated: int
 
 
-def load_catalog(session: Session) -> CatalogLoad:
+def load_catalog(session: DbSession) -> CatalogLoad:
     """Create or refresh every catalogue entry; running it again changes nothing."""
     existing = {p.slug: p for p in session.scalars(select(Procedure))}
     created = updated = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.models import (
     Clinic,
@@ -14,12 +14,13 @@ from app.models import (
     CredentialKind,
     StaffUser,
 )
+from app.models.base import DbSession
 from app.services import audit
 from app.services.mail.delivery import queue_email
 
 
 def set_credential(
-    session: Session,
+    session: DbSession,
     clinic_id: int,
     staff_user_id: int,
     code: str,
@@ -68,7 +69,7 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def remind_expiring_credentials(session: Session, today: date, days_ahead: int) -> int:
+def remind_expiring_credentials(session: DbSession, today: date, days_ahead: int) -> int:
     """Email each approved clinic once per credential expiry date, `days_ahead` before it.
 
     `reminded_for` remembers the date reminded about, and the email's idempotency key holds
@@ -89,7 +90,8 @@ def remind_expiring_credentials(session: Session, today: date, days_ahead: int) 
         .with_for_update(skip_locked=True, of=ClinicCredential)
     ).all()
     for credential in due:
-        expires = credential.expires_on.isoformat()  # type: ignore[union-attr]
+        assert credential.expires_on is not None  # the query asked for a date
+        expires = credential.expires_on.isoformat()
         queue_email(
             session,
             key=f"credential-expiring:{credential.id}:{expires}",

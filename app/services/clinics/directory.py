@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.models import (
     Clinic,
@@ -13,6 +13,7 @@ from app.models import (
     ClinicStatus,
     Offering,
 )
+from app.models.base import DbSession
 from app.services.clinics.credentials import has_lapsed_credential
 
 
@@ -21,7 +22,7 @@ def _listed(today: date) -> ColumnElement[bool]:
     return and_(Clinic.status == ClinicStatus.APPROVED, ~has_lapsed_credential(today))
 
 
-def public_clinics(session: Session, today: date) -> list[Clinic]:
+def public_clinics(session: DbSession, today: date) -> list[Clinic]:
     """The public directory: approved clinics whose licence and insurance are in date."""
     return list(
         session.scalars(
@@ -37,7 +38,7 @@ def public_clinics(session: Session, today: date) -> list[Clinic]:
     )
 
 
-def public_clinic(session: Session, slug: str, today: date) -> Clinic | None:
+def public_clinic(session: DbSession, slug: str, today: date) -> Clinic | None:
     """A listed clinic's profile, or None: its page, inquiry page and the inquiry form's
     `clinic` field all ask here, so they agree on which clinics take inquiries."""
     return session.scalar(select(Clinic).where(Clinic.slug == slug, _listed(today)))

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.models import Clinic, ClinicLanguage, ClinicUser, Offering, Procedure
+from app.models.base import DbSession
 from app.services import audit
 
 
@@ -40,7 +40,7 @@ def _snapshot(clinic: Clinic) -> dict[str, Any]:
     }
 
 
-def update_listing(session: Session, user_id: int, listing: Listing) -> Clinic:
+def update_listing(session: DbSession, user_id: int, listing: Listing) -> Clinic:
     """Replace the listing's editable parts; the audit event keeps what changed, before and
     after. Slugs outside the catalogue are ignored (the form offers only catalogue rows)."""
     user = session.get(ClinicUser, user_id)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from app.models import (
     Clinic,
@@ -19,7 +18,7 @@ from app.models import (
     Offering,
     Procedure,
 )
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.accounts import clinic_users
 from app.services.mail.delivery import queue_email
@@ -66,7 +65,7 @@ class ClinicApplication:
     weekly_capacity: int = 10
 
 
-def email_in_use(session: Session, email: str) -> bool:
+def email_in_use(session: DbSession, email: str) -> bool:
     return (
         session.scalar(
             select(Clinic.id).where(Clinic.email == email, Clinic.status.in_(LIVE_STATUSES))
@@ -76,7 +75,7 @@ def email_in_use(session: Session, email: str) -> bool:
 
 
 def registration_in_use(
-    session: Session,
+    session: DbSession,
     number: str,
     statuses: tuple[ClinicStatus, ...] = LIVE_STATUSES,
     excluding: int | None = None,
@@ -100,7 +99,7 @@ def _slugify(name: str) -> str:
 RESERVED_SLUGS = {"join", "verify"}
 
 
-def _unique_slug(session: Session, name: str) -> str:
+def _unique_slug(session: DbSession, name: str) -> str:
     base = _slugify(name)
     if base in RESERVED_SLUGS:
         base = f"{base}-clinic"
@@ -112,7 +111,7 @@ def _unique_slug(session: Session, name: str) -> str:
 
 
 def submit_application(
-    session: Session, application: ClinicApplication, staff_email: str
+    session: DbSession, application: ClinicApplication, staff_email: str
 ) -> Clinic:
     """Store a pending clinic and queue the verification email and the notice to
     `staff_email`, in one commit."""
@@ -185,7 +184,7 @@ def submit_application(
     return clinic
 
 
-def verify_email(session: Session, clinic_id: int, email: str) -> Clinic | None:
+def verify_email(session: DbSession, clinic_id: int, email: str) -> Clinic | None:
     """Mark the address verified if the link still matches the clinic's address."""
     clinic = session.get(Clinic, clinic_id)
     if clinic is None or clinic.email != email:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from app.models import (
     Clinic,
     ClinicStatus,
     StaffUser,
 )
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.accounts import clinic_users
 from app.services.clinics.onboarding import registration_in_use
@@ -33,7 +31,7 @@ class RegistrationNumberListed(ApprovalRefused):
     """Another approved or suspended clinic has the same business registration number."""
 
 
-def approval_obstacle(session: Session, clinic: Clinic) -> ApprovalRefused | None:
+def approval_obstacle(session: DbSession, clinic: Clinic) -> ApprovalRefused | None:
     """Why the clinic cannot be listed now, or None; the review page asks before offering
     approval, and `approve` asks again under the clinic's row lock."""
     if clinic.email_verified_at is None:
@@ -49,7 +47,7 @@ def approval_obstacle(session: Session, clinic: Clinic) -> ApprovalRefused | Non
 
 
 def _decide(
-    session: Session,
+    session: DbSession,
     clinic_id: int,
     staff_user_id: int,
     allowed_from: tuple[ClinicStatus, ...],
@@ -99,7 +97,7 @@ def _decide(
     return clinic
 
 
-def approve(session: Session, clinic_id: int, staff_user_id: int) -> Clinic:
+def approve(session: DbSession, clinic_id: int, staff_user_id: int) -> Clinic:
     """List the clinic (or list it again after a suspension). Refused with an
     `ApprovalRefused` while its email is unverified or another live listing has its
     registration number."""
@@ -114,7 +112,7 @@ def approve(session: Session, clinic_id: int, staff_user_id: int) -> Clinic:
     )
 
 
-def reject(session: Session, clinic_id: int, staff_user_id: int, reason: str) -> Clinic:
+def reject(session: DbSession, clinic_id: int, staff_user_id: int, reason: str) -> Clinic:
     return _decide(
         session,
         clinic_id,
@@ -126,7 +124,7 @@ def reject(session: Session, clinic_id: int, staff_user_id: int, reason: str) ->
     )
 
 
-def suspend(session: Session, clinic_id: int, staff_user_id: int, reason: str) -> Clinic:
+def suspend(session: DbSession, clinic_id: int, staff_user_id: int, reason: str) -> Clinic:
     """Take an approved clinic out of the directory and routing; the clinic is emailed the
     reason (the console's form promises it), in the same commit."""
     return _decide(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.models import Assignment, Clinic, Lead, LeadNote, LeadStatus, StaffUser
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.leads import emails, lifecycle, routing
 
@@ -16,21 +15,21 @@ from app.services.leads import emails, lifecycle, routing
 ActionRefused = lifecycle.TransitionRefused
 
 
-def _staff(session: Session, staff_id: int) -> StaffUser:
+def _staff(session: DbSession, staff_id: int) -> StaffUser:
     staff = session.get(StaffUser, staff_id)
     if staff is None:
         raise LookupError("no such staff member")
     return staff
 
 
-def _lead(session: Session, lead_id: int) -> Lead:
+def _lead(session: DbSession, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id, with_for_update=True)
     if lead is None:
         raise LookupError("no such lead")
     return lead
 
 
-def record_view(session: Session, lead_id: int, staff_id: int) -> None:
+def record_view(session: DbSession, lead_id: int, staff_id: int) -> None:
     """Who read whose health data, and when."""
     audit.record(
         session,
@@ -43,7 +42,7 @@ def record_view(session: Session, lead_id: int, staff_id: int) -> None:
 
 
 def change_status(
-    session: Session,
+    session: DbSession,
     lead_ids: Sequence[int],
     staff_id: int,
     status: LeadStatus,
@@ -67,7 +66,7 @@ def change_status(
 
 
 def assign_to(
-    session: Session, lead_ids: Sequence[int], staff_id: int, assignee_id: int | None
+    session: DbSession, lead_ids: Sequence[int], staff_id: int, assignee_id: int | None
 ) -> int:
     staff = _staff(session, staff_id)
     if assignee_id is not None:
@@ -90,7 +89,7 @@ def assign_to(
     return len(lead_ids)
 
 
-def add_note(session: Session, lead_id: int, staff_id: int, body: str) -> LeadNote:
+def add_note(session: DbSession, lead_id: int, staff_id: int, body: str) -> LeadNote:
     if not body.strip():
         raise ActionRefused("an empty note")
     staff = _staff(session, staff_id)
@@ -110,7 +109,7 @@ def add_note(session: Session, lead_id: int, staff_id: int, body: str) -> LeadNo
     return note
 
 
-def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[int]) -> int:
+def reroute(session: DbSession, lead_id: int, staff_id: int, clinic_ids: Sequence[int]) -> int:
     """Add clinics by hand; each gets the usual notification. Only clinics routing itself
     could choose (approved, credentials valid, offering the procedure, capacity left)."""
     staff = _staff(session, staff_id)
@@ -128,7 +127,7 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
         )
         raise ActionRefused(f"these clinics cannot take this lead: {', '.join(names)}")
     clinics = routing.count_new_assignments(session, wanted)
-    added = []
+    added: list[int] = []
     for clinic in clinics.values():
         assignment = Assignment(
             lead=lead,
@@ -158,7 +157,7 @@ def reroute(session: Session, lead_id: int, staff_id: int, clinic_ids: Sequence[
     return len(added)
 
 
-def resend_confirmation(session: Session, lead_id: int, staff_id: int) -> None:
+def resend_confirmation(session: DbSession, lead_id: int, staff_id: int) -> None:
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
     emails.confirm_to_patient(session, lead, resend_stamp=utcnow().isoformat())
@@ -172,7 +171,7 @@ def resend_confirmation(session: Session, lead_id: int, staff_id: int) -> None:
     session.commit()
 
 
-def mark_not_spam(session: Session, lead_id: int, staff_id: int) -> None:
+def mark_not_spam(session: DbSession, lead_id: int, staff_id: int) -> None:
     """A real patient caught by the spam trap: back to new, and routed like any other lead."""
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)

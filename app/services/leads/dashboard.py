@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.models import EmailStatus, Lead, OutboundEmail, Procedure
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services.answers.business_hours import BusinessCalendar
 from app.services.answers.stats import median_answer_hours
 
@@ -30,7 +31,7 @@ class Dashboard:
 
 
 def build_dashboard(
-    session: Session, now: datetime | None = None, calendar: BusinessCalendar | None = None
+    session: DbSession, now: datetime | None = None, calendar: BusinessCalendar | None = None
 ) -> Dashboard:
     """The calendar defaults to the app's configured one: the answer time must be counted on
     the same clock as the clinics' own stats and deadlines."""
@@ -45,7 +46,7 @@ def build_dashboard(
         if day in days:
             days[day] += 1
 
-    def grouped(column: object) -> list[tuple[str, int]]:
+    def grouped(column: InstrumentedAttribute[Any]) -> list[tuple[str, int]]:
         rows = session.execute(
             select(column, func.count())
             .select_from(Lead)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from app.models import Assignment, Lead
+from app.models.base import DbSession
 from app.services.mail.delivery import queue_email
 
 
-def notify_clinic(session: Session, assignment: Assignment) -> None:
+def notify_clinic(session: DbSession, assignment: Assignment) -> None:
     """The clinic hears of a new lead: a portal link, no health details."""
     queue_email(
         session,
@@ -26,7 +25,7 @@ def notify_clinic(session: Session, assignment: Assignment) -> None:
     )
 
 
-def remind_clinic(session: Session, assignment: Assignment, due_at: datetime) -> None:
+def remind_clinic(session: DbSession, assignment: Assignment, due_at: datetime) -> None:
     """Once per assignment, however often the deadline check runs."""
     queue_email(
         session,
@@ -38,7 +37,7 @@ def remind_clinic(session: Session, assignment: Assignment, due_at: datetime) ->
     )
 
 
-def tell_patient_clinic_answered(session: Session, lead: Lead, assignment: Assignment) -> None:
+def tell_patient_clinic_answered(session: DbSession, lead: Lead, assignment: Assignment) -> None:
     """Once per lead: the first clinic to answer is the one the patient hears about."""
     queue_email(
         session,
@@ -51,7 +50,7 @@ def tell_patient_clinic_answered(session: Session, lead: Lead, assignment: Assig
     )
 
 
-def tell_clinic_consent_withdrawn(session: Session, assignment: Assignment) -> None:
+def tell_clinic_consent_withdrawn(session: DbSession, assignment: Assignment) -> None:
     queue_email(
         session,
         key=f"consent-withdrawn:{assignment.id}",
@@ -62,7 +61,7 @@ def tell_clinic_consent_withdrawn(session: Session, assignment: Assignment) -> N
     )
 
 
-def confirm_to_patient(session: Session, lead: Lead, resend_stamp: str | None = None) -> None:
+def confirm_to_patient(session: DbSession, lead: Lead, resend_stamp: str | None = None) -> None:
     """The patient's confirmation, once per lead; a resend by staff gets its own key."""
     key = f"lead-confirmation:{lead.id}"
     if resend_stamp:

@@ -19,10 +19,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, String, case, cast, func, literal, select
-from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead, Procedure
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services.audit import Actor, record
 from app.services.leads.queries import LeadFilters, conditions, ordered
 
@@ -81,7 +80,7 @@ def _header() -> bytes:
     return buffer.getvalue().encode()
 
 
-def record_export(session: Session, filters: LeadFilters, staff: Actor) -> None:
+def record_export(session: DbSession, filters: LeadFilters, staff: Actor) -> None:
     """Names and emails leave the system in the file: who took which leads is on record.
     The search text is not kept (it may be a patient's phone number, encrypted elsewhere)."""
     described = {
@@ -102,7 +101,7 @@ def record_export(session: Session, filters: LeadFilters, staff: Actor) -> None:
     session.commit()
 
 
-def csv_chunks(session: Session, filters: LeadFilters, staff_id: int) -> Iterator[bytes]:
+def csv_chunks(session: DbSession, filters: LeadFilters, staff_id: int) -> Iterator[bytes]:
     yield _header()
     query = export_query(filters, staff_id)
     connection = session.connection()

@@ -9,12 +9,11 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from app import task_names
 from app.encryption import data_keys
 from app.models import Clinic, ClinicStatus, Lead, LeadAttachment, LeadStatus, Procedure
-from app.models.base import utcnow
+from app.models.base import DbSession, table_of, utcnow
 from app.services import audit
 from app.services.outbox import enqueue_task
 from app.services.privacy import attachments
@@ -65,7 +64,7 @@ class Submitted:
 
 
 def submit_inquiry(
-    session: Session, inquiry: Inquiry, upload: Upload | None, upload_dir: str
+    session: DbSession, inquiry: Inquiry, upload: Upload | None, upload_dir: str
 ) -> Submitted:
     """Store the lead with its processing task and its audit event, and commit.
 
@@ -86,7 +85,7 @@ def submit_inquiry(
         lead_id = session.execute(_INSERT_LEAD, _lead_row(inquiry, reference)).scalar_one()
         if stored_name:
             session.execute(
-                insert(LeadAttachment.__table__),
+                insert(table_of(LeadAttachment)),
                 {**attachment, "lead_id": lead_id, "size_bytes": size, "created_at": utcnow()},
             )
         if not spam:
@@ -124,7 +123,7 @@ def submit_inquiry(
 # unknown procedure leaves `procedure_id` NULL, which the database refuses (the form offers
 # only the catalogue's procedures); an unknown or unlisted clinic leaves no chosen clinic.
 _INSERT_LEAD = (
-    insert(Lead.__table__)
+    insert(table_of(Lead))
     .values(
         procedure_id=select(Procedure.id)
         .where(Procedure.slug == bindparam("procedure_slug"))

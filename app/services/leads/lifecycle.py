@@ -14,11 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from app import task_names
 from app.models import Lead, LeadStatus
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.leads import emails, routing
 from app.services.outbox import enqueue_task
@@ -68,7 +66,7 @@ def can_take_clinics(lead: Lead) -> bool:
 
 
 def move(
-    session: Session,
+    session: DbSession,
     lead: Lead,
     to: LeadStatus,
     actor: audit.Actor,
@@ -111,7 +109,7 @@ def move(
     return True
 
 
-def withdraw(session: Session, lead: Lead, actor: audit.Actor, now: datetime) -> None:
+def withdraw(session: DbSession, lead: Lead, actor: audit.Actor, now: datetime) -> None:
     """The patient's consent ends (their link, or their erasure request): an active lead
     moves to withdrawn and its clinics are told; a settled one keeps its status, and the
     consent recorded keeps it from ever being reopened."""
@@ -140,7 +138,7 @@ def withdraw(session: Session, lead: Lead, actor: audit.Actor, now: datetime) ->
     )
 
 
-def _settle(session: Session, lead: Lead, now: datetime) -> None:
+def _settle(session: DbSession, lead: Lead, now: datetime) -> None:
     """The clinics lose the lead: no reminders, no re-routing, gone from their inboxes. A
     withdrawal is the patient's: each clinic that had the details is told (PIPA)."""
     revoked = routing.revoke(session, lead.assignments, now)
@@ -150,7 +148,7 @@ def _settle(session: Session, lead: Lead, now: datetime) -> None:
             emails.tell_clinic_consent_withdrawn(session, assignment)
 
 
-def _reopen(session: Session, lead: Lead) -> None:
+def _reopen(session: DbSession, lead: Lead) -> None:
     """Staff found a real, distinct inquiry: it is processed again from the start, and the
     duplicate check, which staff just overruled, is not run on it again."""
     if lead.duplicate_of_id is not None:

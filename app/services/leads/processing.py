@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
 
 from app import task_names
 from app.encryption import data_keys
 from app.models import Lead, LeadStatus
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.leads import emails, lifecycle, routing
 from app.services.outbox import enqueue_task
@@ -28,7 +27,7 @@ class ProcessingPolicy:
     max_attempts: int = 3
 
 
-def find_duplicate(session: Session, lead: Lead) -> Lead | None:
+def find_duplicate(session: DbSession, lead: Lead) -> Lead | None:
     """The earliest live lead of the same person (email or phone) for the same procedure
     in the 30 days before this one. Only earlier leads count, so two leads processed at
     once never mark each other; only active ones with consent given, so a patient who
@@ -57,7 +56,7 @@ def _needs_processing(lead: Lead) -> bool:
     )
 
 
-def _count_attempt(session: Session, lead_id: int, max_attempts: int) -> bool:
+def _count_attempt(session: DbSession, lead_id: int, max_attempts: int) -> bool:
     """One conditional UPDATE: the lead still needs processing and has attempts left."""
     counted = session.execute(
         update(Lead)
@@ -76,7 +75,7 @@ def _count_attempt(session: Session, lead_id: int, max_attempts: int) -> bool:
     return counted is not None
 
 
-def _give_up_if_out_of_attempts(session: Session, lead_id: int, max_attempts: int) -> None:
+def _give_up_if_out_of_attempts(session: DbSession, lead_id: int, max_attempts: int) -> None:
     lead = session.get(Lead, lead_id, with_for_update=True)
     if lead is None or not _needs_processing(lead) or lead.processing_attempts < max_attempts:
         session.rollback()
@@ -95,7 +94,7 @@ def _give_up_if_out_of_attempts(session: Session, lead_id: int, max_attempts: in
 
 
 def process_lead(
-    session: Session, lead_id: int, policy: ProcessingPolicy, now: datetime | None = None
+    session: DbSession, lead_id: int, policy: ProcessingPolicy, now: datetime | None = None
 ) -> None:
     """Idempotent: a lead already processed, withdrawn, spam or given up on is left alone.
 
@@ -147,7 +146,7 @@ def process_lead(
 
 
 def offer_to_next_clinic(
-    session: Session, lead: Lead, max_clinics: int, now: datetime
+    session: DbSession, lead: Lead, max_clinics: int, now: datetime
 ) -> list[int]:
     """After a clinic declined or went silent: the next best clinics that have not had the
     lead take the free places (same ranking). With none left and no clinic holding the
@@ -162,7 +161,7 @@ def offer_to_next_clinic(
     return [a.clinic_id for a in added]
 
 
-def redrive_stuck_leads(session: Session, stale_after: timedelta, now: datetime) -> int:
+def redrive_stuck_leads(session: DbSession, stale_after: timedelta, now: datetime) -> int:
     """Queue processing again for leads whose message was lost (broker down, Redis emptied)."""
     cutoff = now - stale_after
     stuck = session.scalars(

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.encryption import data_keys
 from app.models import (
@@ -26,7 +26,7 @@ from app.models import (
     OutboundEmail,
     Procedure,
 )
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 
 SORTS = ("created", "activity", "status")
 FLAGS = ("no_match", "clinic_silent", "email_failed", "processing_failed")
@@ -184,7 +184,7 @@ def page_query(
 
 
 def list_leads(
-    session: Session,
+    session: DbSession,
     filters: LeadFilters,
     staff_id: int,
     cursor: str | None = None,
@@ -214,7 +214,7 @@ class TabCounts:
     estimated: bool
 
 
-def status_counts(session: Session, filters: LeadFilters, staff_id: int) -> TabCounts:
+def status_counts(session: DbSession, filters: LeadFilters, staff_id: int) -> TabCounts:
     """Counts per status under every filter but the status itself (the tabs)."""
     where = conditions(replace(filters, status=None), staff_id, utcnow())
     connection = session.connection()

@@ -32,7 +32,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session
 
 from app.models import (
     Assignment,
@@ -42,6 +41,7 @@ from app.models import (
     Lead,
     Offering,
 )
+from app.models.base import DbSession, rows_changed
 from app.services.clinics.credentials import has_lapsed_credential
 
 CAPACITY_WINDOW = timedelta(days=7)
@@ -78,7 +78,7 @@ def _remaining() -> ColumnElement[int]:
     return Clinic.weekly_capacity - Clinic.week_leads
 
 
-def _ranking_query(lead: Lead, today: date) -> Select[Any]:
+def _ranking_query(lead: Lead, today: date) -> Select[int, int, int]:
     """Eligible clinics in the order of the last ranking criteria.
 
     That order is an index, so each tier's first few clinics are read from it instead of
@@ -99,7 +99,7 @@ def _ranking_query(lead: Lead, today: date) -> Select[Any]:
     return query.where(Clinic.id.not_in(had)) if had else query
 
 
-def eligible(session: Session, lead: Lead, clinic_ids: Iterable[int], today: date) -> set[int]:
+def eligible(session: DbSession, lead: Lead, clinic_ids: Iterable[int], today: date) -> set[int]:
     """Which of these clinics routing itself could give the lead to now (a staff member
     choosing by hand is held to the same rules)."""
     ids = list(clinic_ids)
@@ -142,7 +142,7 @@ def _condition(lead: Lead, tier: _Tier) -> ColumnElement[bool]:
     return and_(*conditions)
 
 
-def rank_clinics(session: Session, lead: Lead, limit: int, today: date) -> list[RankedClinic]:
+def rank_clinics(session: DbSession, lead: Lead, limit: int, today: date) -> list[RankedClinic]:
     """The best `limit` eligible clinics for the lead, best first: one small query per tier,
     stopping once `limit` are found."""
     query = _ranking_query(lead, today)
@@ -167,7 +167,7 @@ def rank_clinics(session: Session, lead: Lead, limit: int, today: date) -> list[
     return ranked
 
 
-def lock_routing(session: Session) -> None:
+def lock_routing(session: DbSession) -> None:
     """Serialise the count-then-assign step across workers (PostgreSQL; SQLite has one writer).
 
     Ranking and inserting are short; one transaction-scoped lock makes capacity
@@ -181,7 +181,7 @@ def lock_routing(session: Session) -> None:
         )
 
 
-def count_new_assignments(session: Session, clinic_ids: Iterable[int]) -> dict[int, Clinic]:
+def count_new_assignments(session: DbSession, clinic_ids: Iterable[int]) -> dict[int, Clinic]:
     """Add one lead to each clinic's week and month counts; return the clinics by id, loaded
     by the same statement (their notices need their addresses next). The caller holds the
     routing lock and creates the assignments in the same transaction."""
@@ -198,7 +198,9 @@ def count_new_assignments(session: Session, clinic_ids: Iterable[int]) -> dict[i
     return {clinic.id: clinic for clinic in counted}
 
 
-def recount_loads(session: Session, now: datetime, clinic_ids: Iterable[int] | None = None) -> int:
+def recount_loads(
+    session: DbSession, now: datetime, clinic_ids: Iterable[int] | None = None
+) -> int:
     """Count each clinic's live assignments in the last 7 and 30 days exactly (all clinics,
     or those given); return how many counts changed. Beat runs it for every clinic to age
     out old assignments; revoking an assignment runs it for that clinic."""
@@ -235,10 +237,12 @@ def recount_loads(session: Session, now: datetime, clinic_ids: Iterable[int] | N
         .values(week_leads=fresh.c.week, month_leads=fresh.c.month)
         .execution_options(synchronize_session=False)
     )
-    return int(session.execute(recount).rowcount)  # type: ignore[attr-defined]
+    return rows_changed(session.execute(recount))
 
 
-def revoke(session: Session, assignments: Iterable[Assignment], now: datetime) -> list[Assignment]:
+def revoke(
+    session: DbSession, assignments: Iterable[Assignment], now: datetime
+) -> list[Assignment]:
     """Take a lead back from the clinics still holding it (consent withdrawn, erasure,
     retention); return those assignments. Their clinics' counts drop at once."""
     revoked = [a for a in assignments if a.revoked_at is None]
@@ -252,7 +256,7 @@ def revoke(session: Session, assignments: Iterable[Assignment], now: datetime) -
 
 
 def assign(
-    session: Session, lead: Lead, limit: int, today: date, now: datetime
+    session: DbSession, lead: Lead, limit: int, today: date, now: datetime
 ) -> list[Assignment]:
     """Fill the lead up to `limit` clinics holding it (without committing); return the new
     assignments. A clinic that declined or let its deadline pass frees its place for the

@@ -17,11 +17,10 @@ from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from app import task_names
 from app.models import EmailStatus, OutboundEmail
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services.mail import messages, smtp
 from app.services.outbox import enqueue_task
 
@@ -42,7 +41,7 @@ def when_sent(template: str) -> Callable[[AfterSent], AfterSent]:
 
 
 def queue_email(
-    session: Session,
+    session: DbSession,
     *,
     key: str,
     recipient: str,
@@ -98,7 +97,7 @@ class DeliveryPolicy:
         )
 
     def backoff(self, attempt: int) -> float:
-        return min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
+        return float(min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds))
 
 
 class Outcome(enum.Enum):
@@ -132,7 +131,9 @@ class Claim:
     attempts: int
 
 
-def _claim(session: Session, email_id: int, policy: DeliveryPolicy, now: datetime) -> Claim | None:
+def _claim(
+    session: DbSession, email_id: int, policy: DeliveryPolicy, now: datetime
+) -> Claim | None:
     """Take the lease and count the attempt in one conditional UPDATE, so two copies of the
     task never both send and the row is not loaded, locked and flushed separately."""
     row = session.execute(
@@ -164,7 +165,7 @@ def _claim(session: Session, email_id: int, policy: DeliveryPolicy, now: datetim
     return None if row is None else Claim(*row)
 
 
-def _settle(session: Session, email_id: int, **values: Any) -> None:
+def _settle(session: DbSession, email_id: int, **values: Any) -> None:
     session.execute(
         update(OutboundEmail)
         .where(OutboundEmail.id == email_id)
@@ -174,7 +175,7 @@ def _settle(session: Session, email_id: int, **values: Any) -> None:
 
 
 def deliver(
-    session: Session,
+    session: DbSession,
     email_id: int,
     settings: smtp.SmtpSettings,
     policy: DeliveryPolicy,
@@ -230,7 +231,9 @@ def deliver(
     return Delivery(Outcome.SENT)
 
 
-def _unclaimed(session: Session, email_id: int, policy: DeliveryPolicy, now: datetime) -> Delivery:
+def _unclaimed(
+    session: DbSession, email_id: int, policy: DeliveryPolicy, now: datetime
+) -> Delivery:
     """The claim matched nothing: the row is gone, settled, leased to a live send, or out of
     attempts (then it fails for good)."""
     email = session.get(OutboundEmail, email_id, with_for_update=True)
@@ -246,7 +249,7 @@ def _unclaimed(session: Session, email_id: int, policy: DeliveryPolicy, now: dat
     return Delivery(Outcome.SKIPPED)
 
 
-def _fail(session: Session, email_id: int, error: str) -> Delivery:
+def _fail(session: DbSession, email_id: int, error: str) -> Delivery:
     _settle(session, email_id, status=EmailStatus.FAILED, last_error=error[:2000])
     session.commit()
     log.error("email %s failed for good: %s", email_id, error)

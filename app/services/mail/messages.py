@@ -16,7 +16,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from app.models import (
     Assignment,
@@ -26,7 +26,7 @@ from app.models import (
     Lead,
     PrivacyRequest,
 )
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services.accounts.password_links import password_token, primary_user
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.links import external_url, sign
@@ -66,7 +66,7 @@ def is_for_patient(template: str) -> bool:
 
 
 def render(
-    session: Session, template: str, context: dict[str, Any], language: str
+    session: DbSession, template: str, context: dict[str, Any], language: str
 ) -> RenderedEmail:
     """`context` is the outbox row's ids; the builder loads what they point at."""
     builder = _BUILDERS[template]
@@ -80,7 +80,7 @@ def render(
         )
 
 
-def _clinic(session: Session, clinic_id: int) -> Clinic:
+def _clinic(session: DbSession, clinic_id: int) -> Clinic:
     clinic = session.get(Clinic, clinic_id)
     if clinic is None:
         raise MissingSubject(f"clinic {clinic_id} is gone")
@@ -93,7 +93,7 @@ def clinic_verification_token(clinic: Clinic) -> str:
 
 
 @email_template("clinic_verify")
-def _clinic_verify(session: Session, clinic_id: int) -> tuple[str, dict[str, Any]]:
+def _clinic_verify(session: DbSession, clinic_id: int) -> tuple[str, dict[str, Any]]:
     clinic = _clinic(session, clinic_id)
     url = external_url("clinics.verify_email", token=clinic_verification_token(clinic))
     return _("Please confirm the email address for %(name)s", name=clinic.name), {
@@ -103,7 +103,7 @@ def _clinic_verify(session: Session, clinic_id: int) -> tuple[str, dict[str, Any
 
 
 @email_template("staff_new_clinic")
-def _staff_new_clinic(session: Session, clinic_id: int) -> tuple[str, dict[str, Any]]:
+def _staff_new_clinic(session: DbSession, clinic_id: int) -> tuple[str, dict[str, Any]]:
     clinic = _clinic(session, clinic_id)
     return _("New clinic application: %(name)s", name=clinic.name), {
         "clinic": clinic,
@@ -112,7 +112,7 @@ def _staff_new_clinic(session: Session, clinic_id: int) -> tuple[str, dict[str, 
 
 
 @email_template("clinic_approved")
-def _clinic_approved(session: Session, clinic_id: int) -> tuple[str, dict[str, Any]]:
+def _clinic_approved(session: DbSession, clinic_id: int) -> tuple[str, dict[str, Any]]:
     clinic = _clinic(session, clinic_id)
     return _("%(name)s is now listed on CareRoute", name=clinic.name), {
         "clinic": clinic,
@@ -121,13 +121,15 @@ def _clinic_approved(session: Session, clinic_id: int) -> tuple[str, dict[str, A
 
 
 @email_template("clinic_rejected")
-def _clinic_rejected(session: Session, clinic_id: int) -> tuple[str, dict[str, Any]]:
+def _clinic_rejected(session: DbSession, clinic_id: int) -> tuple[str, dict[str, Any]]:
     clinic = _clinic(session, clinic_id)
     return _("Your CareRoute application for %(name)s", name=clinic.name), {"clinic": clinic}
 
 
 @email_template("clinic_suspended")
-def _clinic_suspended(session: Session, clinic_id: int, reason: str) -> tuple[str, dict[str, Any]]:
+def _clinic_suspended(
+    session: DbSession, clinic_id: int, reason: str
+) -> tuple[str, dict[str, Any]]:
     # Only the clinic and the staff member's reason: nothing about any patient or lead.
     clinic = _clinic(session, clinic_id)
     return _("The CareRoute listing of %(name)s is suspended", name=clinic.name), {
@@ -138,7 +140,7 @@ def _clinic_suspended(session: Session, clinic_id: int, reason: str) -> tuple[st
 
 @email_template("credential_expiring")
 def _credential_expiring(
-    session: Session, credential_id: int, expires_on: str
+    session: DbSession, credential_id: int, expires_on: str
 ) -> tuple[str, dict[str, Any]]:
     credential = session.get(ClinicCredential, credential_id)
     if credential is None:
@@ -150,14 +152,14 @@ def _credential_expiring(
     }
 
 
-def _lead(session: Session, lead_id: int, *load: Any) -> Lead:
+def _lead(session: DbSession, lead_id: int, *load: Any) -> Lead:
     lead = session.get(Lead, lead_id, options=[joinedload(Lead.procedure), *load])
     if lead is None:
         raise MissingSubject(f"lead {lead_id} is gone")
     return lead
 
 
-def _assignment(session: Session, assignment_id: int) -> Assignment:
+def _assignment(session: DbSession, assignment_id: int) -> Assignment:
     """With its lead, the lead's procedure and the clinic: what every email about it shows."""
     assignment = session.scalar(
         select(Assignment)
@@ -181,7 +183,7 @@ def privacy_token(lead: Lead) -> str:
 
 
 @email_template("patient_confirmation", for_patient=True)
-def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str, Any]]:
+def _patient_confirmation(session: DbSession, lead_id: int) -> tuple[str, dict[str, Any]]:
     lead = _lead(session, lead_id, joinedload(Lead.assignments).joinedload(Assignment.clinic))
     # A duplicate went nowhere new: the patient hears where their first inquiry went.
     routed = lead.duplicate_of if lead.duplicate_of is not None else lead
@@ -195,7 +197,7 @@ def _patient_confirmation(session: Session, lead_id: int) -> tuple[str, dict[str
     }
 
 
-def _portal_links(session: Session, assignment: Assignment) -> dict[str, Any]:
+def _portal_links(session: DbSession, assignment: Assignment) -> dict[str, Any]:
     """The lead's portal page, and a password link while the clinic has not set one."""
     user = primary_user(session, assignment.clinic_id, assignment.clinic.email)
     return {
@@ -211,7 +213,7 @@ def _portal_links(session: Session, assignment: Assignment) -> dict[str, Any]:
 
 
 @email_template("clinic_new_lead")
-def _clinic_new_lead(session: Session, assignment_id: int) -> tuple[str, dict[str, Any]]:
+def _clinic_new_lead(session: DbSession, assignment_id: int) -> tuple[str, dict[str, Any]]:
     assignment = _assignment(session, assignment_id)
     # No health details here: the patient's message stays in the portal, behind sign-in.
     # Rendered just before the send that starts the answer clock, so the deadline it
@@ -226,7 +228,7 @@ def _clinic_new_lead(session: Session, assignment_id: int) -> tuple[str, dict[st
 
 @email_template("clinic_reminder")
 def _clinic_reminder(
-    session: Session, assignment_id: int, due_at: str
+    session: DbSession, assignment_id: int, due_at: str
 ) -> tuple[str, dict[str, Any]]:
     assignment = _assignment(session, assignment_id)
     return _(
@@ -241,7 +243,7 @@ def _clinic_reminder(
 
 @email_template("patient_clinic_answered", for_patient=True)
 def _patient_clinic_answered(
-    session: Session, lead_id: int, assignment_id: int
+    session: DbSession, lead_id: int, assignment_id: int
 ) -> tuple[str, dict[str, Any]]:
     assignment = _assignment(session, assignment_id)
     return _("%(clinic)s will contact you about your question", clinic=assignment.clinic.name), {
@@ -251,7 +253,7 @@ def _patient_clinic_answered(
 
 
 @email_template("staff_privacy_request")
-def _staff_privacy_request(session: Session, request_id: int) -> tuple[str, dict[str, Any]]:
+def _staff_privacy_request(session: DbSession, request_id: int) -> tuple[str, dict[str, Any]]:
     request = session.get(PrivacyRequest, request_id)
     if request is None:
         raise MissingSubject(f"privacy request {request_id} is gone")
@@ -263,7 +265,7 @@ def _staff_privacy_request(session: Session, request_id: int) -> tuple[str, dict
 
 
 @email_template("patient_data_copy", for_patient=True)
-def _patient_data_copy(session: Session, request_id: int) -> tuple[str, dict[str, Any]]:
+def _patient_data_copy(session: DbSession, request_id: int) -> tuple[str, dict[str, Any]]:
     request = session.get(PrivacyRequest, request_id)
     if request is None or not request.email or request.handled_at is None:
         raise MissingSubject(f"privacy request {request_id} is gone or erased")
@@ -277,7 +279,7 @@ def _patient_data_copy(session: Session, request_id: int) -> tuple[str, dict[str
 
 
 @email_template("clinic_password")
-def _clinic_password(session: Session, user_id: int, why: str) -> tuple[str, dict[str, Any]]:
+def _clinic_password(session: DbSession, user_id: int, why: str) -> tuple[str, dict[str, Any]]:
     user = session.get(ClinicUser, user_id)
     if user is None or not user.active:
         raise MissingSubject(f"clinic user {user_id} is gone")
@@ -295,7 +297,7 @@ def _clinic_password(session: Session, user_id: int, why: str) -> tuple[str, dic
 
 
 @email_template("clinic_consent_withdrawn")
-def _clinic_consent_withdrawn(session: Session, assignment_id: int) -> tuple[str, dict[str, Any]]:
+def _clinic_consent_withdrawn(session: DbSession, assignment_id: int) -> tuple[str, dict[str, Any]]:
     assignment = _assignment(session, assignment_id)
     return _("Inquiry %(ref)s was withdrawn", ref=assignment.lead.reference), {
         "clinic": assignment.clinic,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from app.models import Lead
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.leads import lifecycle
 
 
-def withdraw_consent(session: Session, lead_id: int) -> Lead | None:
+def withdraw_consent(session: DbSession, lead_id: int) -> Lead | None:
     """Stop further routing, take the lead back from its clinics, and tell them.
 
     A duplicate's confirmation named the clinics of the inquiry it repeats, so withdrawing

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy.orm import Session
-
 from app.models import PrivacyRequest, PrivacyRequestKind
+from app.models.base import DbSession
 from app.services.links import InvalidLink, sign, unsign
 
 PURPOSE = "data-copy"
@@ -25,7 +24,7 @@ def data_copy_token(request: PrivacyRequest) -> str:
     return sign(PURPOSE, {"request": request.id, "fp": _fingerprint(request)})
 
 
-def request_for_data_copy_token(session: Session, token: str, max_age: int) -> PrivacyRequest:
+def request_for_data_copy_token(session: DbSession, token: str, max_age: int) -> PrivacyRequest:
     """The fulfilled copy request a link is for, or `InvalidLink` (expired, erased, not ours)."""
     payload = unsign(PURPOSE, token, max_age=max_age)
     request = session.get(PrivacyRequest, payload.get("request"))

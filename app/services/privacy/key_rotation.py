@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, Row, String, TableClause, Text, column, select, table
-from sqlalchemy.orm import Session
 
 from app.encryption import data_keys
 from app.models import LeadAttachment
+from app.models.base import DbSession
 from app.services.privacy import attachments
 
 # The raw columns, without the EncryptedText type: the tokens themselves. Every column the
@@ -45,7 +45,7 @@ class Rotated:
 
 
 def _rotate_table(
-    session: Session,
+    session: DbSession,
     rows_of: TableClause,
     batch: int,
     count: Callable[[], None],
@@ -78,7 +78,7 @@ def _rotate_table(
 
 
 def rotate_keys(
-    session: Session,
+    session: DbSession,
     upload_dir: str,
     batch: int = 500,
     progress: Callable[[Rotated], None] = lambda _: None,

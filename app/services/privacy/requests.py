@@ -10,11 +10,10 @@ email, none written to disk, each download audited.
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from app.models import (
     AuditEvent,
@@ -24,7 +23,7 @@ from app.models import (
     PrivacyRequestKind,
     StaffUser,
 )
-from app.models.base import utcnow
+from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.mail.delivery import queue_email
 from app.services.privacy import attachments
@@ -36,7 +35,7 @@ class RequestClosed(ValueError):
 
 
 def open_request(
-    session: Session, lead_id: int, kind: PrivacyRequestKind, staff_email: str
+    session: DbSession, lead_id: int, kind: PrivacyRequestKind, staff_email: str
 ) -> PrivacyRequest:
     """Record the patient's request once (asking twice finds the open one) and tell staff."""
     lead = session.get(Lead, lead_id)
@@ -73,11 +72,11 @@ def open_request(
     return request
 
 
-def _iso(value: datetime | None) -> str | None:
+def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _lead_record(session: Session, lead: Lead, upload_dir: str) -> dict[str, Any]:
+def _lead_record(session: DbSession, lead: Lead, upload_dir: str) -> dict[str, Any]:
     events = session.scalars(
         select(AuditEvent)
         .where(AuditEvent.object_type == "lead", AuditEvent.object_id == lead.id)
@@ -99,8 +98,8 @@ def _lead_record(session: Session, lead: Lead, upload_dir: str) -> dict[str, Any
         "procedure": lead.procedure.name,
         "message": lead.message,
         "budget_usd": lead.budget_usd,
-        "travel_from": _iso(lead.travel_from),  # type: ignore[arg-type]
-        "travel_to": _iso(lead.travel_to),  # type: ignore[arg-type]
+        "travel_from": _iso(lead.travel_from),
+        "travel_to": _iso(lead.travel_to),
         "needs": {
             "interpreter": lead.needs_interpreter,
             "visa_letter": lead.needs_visa_letter,
@@ -151,7 +150,7 @@ def _lead_record(session: Session, lead: Lead, upload_dir: str) -> dict[str, Any
     }
 
 
-def _document(session: Session, email: str, upload_dir: str) -> tuple[dict[str, Any], list[str]]:
+def _document(session: DbSession, email: str, upload_dir: str) -> tuple[dict[str, Any], list[str]]:
     """Every record about the address, built from the database when asked for: the copy is
     never stored, so it is never on disk in clear and always current."""
     leads = session.scalars(select(Lead).where(Lead.email == email).order_by(Lead.id)).all()
@@ -168,7 +167,7 @@ def _document(session: Session, email: str, upload_dir: str) -> tuple[dict[str, 
 
 
 def export_data(
-    session: Session, request_id: int, staff_id: int, upload_dir: str
+    session: DbSession, request_id: int, staff_id: int, upload_dir: str
 ) -> dict[str, Any]:
     """Every record about the request's address, as one JSON-ready document, for staff.
 
@@ -192,7 +191,7 @@ def export_data(
     return document
 
 
-def _queue_copy_link(session: Session, request: PrivacyRequest, key: str) -> None:
+def _queue_copy_link(session: DbSession, request: PrivacyRequest, key: str) -> None:
     """The email holds a link only: the data is fetched through it, never mailed."""
     queue_email(
         session,
@@ -205,7 +204,7 @@ def _queue_copy_link(session: Session, request: PrivacyRequest, key: str) -> Non
     )
 
 
-def send_copy(session: Session, request_id: int, staff_id: int) -> None:
+def send_copy(session: DbSession, request_id: int, staff_id: int) -> None:
     """Answer a request for a copy: the patient is emailed a link to download it."""
     request = session.get(PrivacyRequest, request_id, with_for_update=True)
     staff = session.get(StaffUser, staff_id)
@@ -230,7 +229,7 @@ def send_copy(session: Session, request_id: int, staff_id: int) -> None:
     session.commit()
 
 
-def patient_copy(session: Session, request: PrivacyRequest, upload_dir: str) -> dict[str, Any]:
+def patient_copy(session: DbSession, request: PrivacyRequest, upload_dir: str) -> dict[str, Any]:
     """The patient's own download through their link; each one is audited, as staff's are."""
     document, references = _document(session, request.email, upload_dir)
     audit.record(
@@ -245,7 +244,7 @@ def patient_copy(session: Session, request: PrivacyRequest, upload_dir: str) -> 
     return document
 
 
-def send_copy_again(session: Session, email: str) -> None:
+def send_copy_again(session: DbSession, email: str) -> None:
     """A fresh link for an address whose copy was already sent, e.g. after the first expired.
 
     It goes only to that address, so asking reveals nothing to whoever asks; at most one an
@@ -275,7 +274,7 @@ def send_copy_again(session: Session, email: str) -> None:
     session.commit()
 
 
-def erase(session: Session, request_id: int, staff_id: int, upload_dir: str) -> int:
+def erase(session: DbSession, request_id: int, staff_id: int, upload_dir: str) -> int:
     """Anonymise every lead of the address at once; clinics holding one lose it and are told.
 
     The address itself goes too: the request keeps only that it was done, and by whom.

@@ -12,9 +12,10 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.models import Lead, LeadNote, OutboundEmail, PrivacyRequest
+from app.models.base import DbSession, rows_changed
 from app.services import audit
 from app.services.leads import lifecycle
 from app.services.privacy import attachments
@@ -27,7 +28,7 @@ WHAT_ANONYMISING_TOUCHES = (selectinload(Lead.assignments), selectinload(Lead.at
 
 
 def anonymise(
-    session: Session, lead: Lead, now: datetime, erased_by: audit.Actor | None
+    session: DbSession, lead: Lead, now: datetime, erased_by: audit.Actor | None
 ) -> str | None:
     """Scrub one lead in the caller's transaction; return the stored file to remove after
     the commit. A lead erased at the patient's request (`erased_by`) is withdrawn first, so
@@ -62,7 +63,7 @@ def remove_files(upload_dir: str, stored_names: list[str | None]) -> int:
 
 
 def anonymise_expired(
-    session: Session, retention_days: int, upload_dir: str, now: datetime
+    session: DbSession, retention_days: int, upload_dir: str, now: datetime
 ) -> tuple[int, int]:
     """Leads in a final state with no change for `retention_days`; returns (leads, files).
 
@@ -89,11 +90,13 @@ def anonymise_expired(
         session.commit()
         leads += len(batch)
         files += remove_files(upload_dir, stored)
-    requests = session.execute(
-        delete(PrivacyRequest).where(
-            PrivacyRequest.handled_at.is_not(None), PrivacyRequest.handled_at < cutoff
+    requests = rows_changed(
+        session.execute(
+            delete(PrivacyRequest).where(
+                PrivacyRequest.handled_at.is_not(None), PrivacyRequest.handled_at < cutoff
+            )
         )
-    ).rowcount  # type: ignore[attr-defined]
+    )
     audit.record(
         session,
         actor=audit.Actor.system("retention"),
