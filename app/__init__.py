@@ -57,7 +57,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     login_manager.init_app(app)
-    login_manager.login_view = "staff.login"
+    login_manager.login_view = "staff.sign_in.login"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_login_session)
     celery_init_app(app)
@@ -66,32 +66,20 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.blueprints import (
-        clinics,
-        devmail,
-        inquiries,
-        portal,
-        public,
-        staff,
-        staff_leads,
-        staff_privacy,
-        staff_users,
-    )
+    from app.blueprints import clinics, devmail, inquiries, portal, public, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(inquiries.bp)
     app.register_blueprint(clinics.bp)
+    # Each of these two registers its own sections under it, behind its sign-in check.
     app.register_blueprint(portal.bp)
     app.register_blueprint(staff.bp)
-    app.register_blueprint(staff_leads.bp)
-    app.register_blueprint(staff_users.bp)
-    app.register_blueprint(staff_privacy.bp)
     if app.config["DEV_MAIL_VIEWER"]:
         app.register_blueprint(devmail.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from app.blueprints.errors import register
+    from app.web.errors import register
 
     register(app)
 

@@ -70,7 +70,7 @@ def verify_email(token: str) -> ResponseReturnValue:
     # The link proved the address: its portal account may choose a password next.
     user = primary_user(db.session, clinic.id, clinic.email)
     password_url = (
-        url_for("portal.set_password", token=password_token(user))
+        url_for("portal.passwords.set_password", token=password_token(user))
         if user is not None and user.password_hash is None
         else None
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from app.models import AuditEvent, ClinicUser, StaffUser
 from app.models.base import DbSession, table_of
@@ -54,5 +54,20 @@ def record(
             object_type=object_type,
             object_id=object_id,
             changes=changes or {},
+        )
+    )
+
+
+def events_for(
+    session: DbSession, object_type: str, object_id: int, newest_first: bool = False
+) -> list[AuditEvent]:
+    """One object's trail (a lead's timeline, a clinic's review history), in the order the
+    page reads it."""
+    order = AuditEvent.id.desc() if newest_first else AuditEvent.id
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+            .order_by(order)
         )
     )

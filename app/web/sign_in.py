@@ -1,17 +1,40 @@
-"""Signing in and out, shared by the staff console and the clinic portal."""
+"""Signing in and out, and who is signed in: shared by the staff console and the clinic
+portal, whose sign-in pages differ only in their layout, heading and where they lead."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db
 from app.forms.common import LoginForm
+from app.models import ClinicUser, StaffUser
 from app.services.accounts import passwords, sessions
+
+
+def current_staff() -> StaffUser:
+    """The staff member behind this request (the console's guard has checked there is one)."""
+    return current_user.staff_user
+
+
+def current_clinic_user() -> ClinicUser:
+    """The clinic user behind this request (the portal's guard has checked there is one)."""
+    return current_user.clinic_user
+
+
+def login_limit() -> str:
+    """Rate limit on every form that takes a password or sends one (Flask-Limiter reads it
+    per request, so tests and operators can set LOGIN_RATE_LIMIT)."""
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def sign_in_first(login_endpoint: str) -> ResponseReturnValue:
+    """Send a visitor who is not signed in to the sign-in page, and back here after it."""
+    return redirect(url_for(login_endpoint, next=request.full_path.rstrip("?")))
 
 
 def safe_next(target: str | None, fallback: str) -> str:

@@ -48,6 +48,18 @@ def active_user(session: DbSession, email: str) -> ClinicUser | None:
     )
 
 
+def active_colleagues(session: DbSession, clinic_id: int) -> list[ClinicUser]:
+    """A clinic's accounts that can sign in, by email: its team page, and what closes when
+    the clinic is rejected."""
+    return list(
+        session.scalars(
+            select(ClinicUser)
+            .where(ClinicUser.clinic_id == clinic_id, ClinicUser.active.is_(True))
+            .order_by(ClinicUser.email)
+        )
+    )
+
+
 def _send_password_link(session: DbSession, user: ClinicUser, why: str) -> None:
     queue_email(
         session,
@@ -130,8 +142,6 @@ def deactivate_colleague(session: DbSession, by_user_id: int, user_id: int) -> C
 
 def deactivate_all(session: DbSession, clinic_id: int) -> None:
     """A rejected clinic's accounts close, freeing the address for a new application."""
-    for user in session.scalars(
-        select(ClinicUser).where(ClinicUser.clinic_id == clinic_id, ClinicUser.active.is_(True))
-    ):
+    for user in active_colleagues(session, clinic_id):
         user.active = False
         end_all_sessions(session, user)

@@ -15,6 +15,20 @@ class StaffEmailTaken(ValueError):
     pass
 
 
+def all_staff(session: DbSession) -> list[StaffUser]:
+    """Every account, deactivated ones included, by email: the admins' accounts page."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.email)))
+
+
+def active_staff(session: DbSession) -> list[StaffUser]:
+    """Who a lead can be assigned to (and filtered by), by email."""
+    return list(
+        session.scalars(
+            select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.email)
+        )
+    )
+
+
 def create_staff(
     session: DbSession, email: str, role: StaffRole, password: str, by: StaffUser | None = None
 ) -> StaffUser:

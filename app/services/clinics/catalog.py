@@ -1,4 +1,4 @@
-"""The procedure catalogue: loading and refreshing it."""
+"""The procedure catalogue: loading and refreshing it, and reading it."""
 
 from __future__ import annotations
 
@@ -33,3 +33,8 @@ def load_catalog(session: DbSession) -> CatalogLoad:
             updated += 1
     session.commit()
     return CatalogLoad(created=created, updated=updated)
+
+
+def procedures_by_name(session: DbSession) -> list[Procedure]:
+    """The whole catalogue in alphabetical order, for a pick list."""
+    return list(session.scalars(select(Procedure).order_by(Procedure.name)))

@@ -1,4 +1,5 @@
-"""The clinics patients are shown and may choose: approved, nothing lapsed."""
+"""The clinics patients are shown and may choose (approved, nothing lapsed), and the wider
+list staff choose from."""
 
 from __future__ import annotations
 
@@ -48,3 +49,13 @@ def current_accreditations(clinic: Clinic, today: date) -> list[ClinicCredential
     """The accreditations a patient may be shown: an expired one is no longer a claim we
     can make for the clinic."""
     return [c for c in clinic.accreditations if not c.is_lapsed(today)]
+
+
+def approved_clinics(session: DbSession) -> list[Clinic]:
+    """Every approved clinic by name, a lapsed credential or not: what staff filter leads by
+    and may send a lead to (re-routing still checks each clinic's eligibility)."""
+    return list(
+        session.scalars(
+            select(Clinic).where(Clinic.status == ClinicStatus.APPROVED).order_by(Clinic.name)
+        )
+    )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.models import Clinic, ClinicLanguage, ClinicUser, Offering, Procedure
 from app.models.base import DbSession
@@ -26,6 +27,20 @@ class Listing:
     weekly_capacity: int
     languages: list[str]
     offerings: list[OfferedProcedure]
+
+
+def clinic_with_offerings(session: DbSession, clinic_id: int) -> Clinic | None:
+    """The clinic with each offering's procedure loaded with it: its listing as the portal
+    edits it and as staff review it, without a query per row."""
+    return session.get(
+        Clinic, clinic_id, options=[selectinload(Clinic.offerings).selectinload(Offering.procedure)]
+    )
+
+
+def listing_catalogue(session: DbSession) -> list[Procedure]:
+    """Every catalogue procedure, by category then name: the listing page has a row for each,
+    offered or not, so a clinic can add one it did not list when it applied."""
+    return list(session.scalars(select(Procedure).order_by(Procedure.category, Procedure.name)))
 
 
 def _snapshot(clinic: Clinic) -> dict[str, Any]:

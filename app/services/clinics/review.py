@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
 from app.models import (
     Clinic,
     ClinicStatus,
@@ -29,6 +32,26 @@ class EmailNotVerified(ApprovalRefused):
 
 class RegistrationNumberListed(ApprovalRefused):
     """Another approved or suspended clinic has the same business registration number."""
+
+
+def clinics_in_status(session: DbSession, status: ClinicStatus) -> list[Clinic]:
+    """The review list's tab: newest application first, with the credentials and languages
+    the list shows loaded alongside."""
+    return list(
+        session.scalars(
+            select(Clinic)
+            .where(Clinic.status == status)
+            .order_by(Clinic.created_at.desc())
+            .options(selectinload(Clinic.credentials), selectinload(Clinic.languages))
+        )
+    )
+
+
+def count_by_status(session: DbSession) -> dict[ClinicStatus, int]:
+    """How many clinics are in each status, every status present (zero if none)."""
+    query = select(Clinic.status, func.count()).group_by(Clinic.status)
+    counts = {status: n for status, n in session.execute(query)}
+    return {status: counts.get(status, 0) for status in ClinicStatus}
 
 
 def approval_obstacle(session: DbSession, clinic: Clinic) -> ApprovalRefused | None:

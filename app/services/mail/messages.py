@@ -107,7 +107,7 @@ def _staff_new_clinic(session: DbSession, clinic_id: int) -> tuple[str, dict[str
     clinic = _clinic(session, clinic_id)
     return _("New clinic application: %(name)s", name=clinic.name), {
         "clinic": clinic,
-        "review_url": external_url("staff.clinic_detail", clinic_id=clinic.id),
+        "review_url": external_url("staff.clinics.clinic_detail", clinic_id=clinic.id),
     }
 
 
@@ -202,11 +202,11 @@ def _portal_links(session: DbSession, assignment: Assignment) -> dict[str, Any]:
     user = primary_user(session, assignment.clinic_id, assignment.clinic.email)
     return {
         "portal_url": external_url(
-            "portal.lead",
+            "portal.leads.lead",
             lead_id=assignment.lead_id,
             t=sign("portal-lead", {"assignment": assignment.id}),
         ),
-        "password_url": external_url("portal.set_password", token=password_token(user))
+        "password_url": external_url("portal.passwords.set_password", token=password_token(user))
         if user is not None and user.password_hash is None
         else None,
     }
@@ -260,7 +260,7 @@ def _staff_privacy_request(session: DbSession, request_id: int) -> tuple[str, di
     # The address is not in the email: staff open the console to see whose request it is.
     return _("A patient asked for their data (%(kind)s)", kind=request.kind.value), {
         "request": request,
-        "console_url": external_url("staff_privacy.requests"),
+        "console_url": external_url("staff.privacy.requests"),
     }
 
 
@@ -292,7 +292,7 @@ def _clinic_password(session: DbSession, user_id: int, why: str) -> tuple[str, d
         "user": user,
         "clinic": user.clinic,
         "invited": why == "invite",
-        "password_url": external_url("portal.set_password", token=password_token(user)),
+        "password_url": external_url("portal.passwords.set_password", token=password_token(user)),
     }
 
 

@@ -34,6 +34,29 @@ class RequestClosed(ValueError):
     """The request was already handled."""
 
 
+def waiting_requests(session: DbSession) -> list[PrivacyRequest]:
+    """Requests nobody has handled yet, oldest first: the legal clock runs from asking."""
+    return list(
+        session.scalars(
+            select(PrivacyRequest)
+            .where(PrivacyRequest.handled_at.is_(None))
+            .order_by(PrivacyRequest.created_at)
+        )
+    )
+
+
+def recently_handled(session: DbSession, limit: int = 50) -> list[PrivacyRequest]:
+    """The last requests handled, newest first, so staff can see what was done lately."""
+    return list(
+        session.scalars(
+            select(PrivacyRequest)
+            .where(PrivacyRequest.handled_at.is_not(None))
+            .order_by(PrivacyRequest.handled_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def open_request(
     session: DbSession, lead_id: int, kind: PrivacyRequestKind, staff_email: str
 ) -> PrivacyRequest:

@@ -1,0 +1,169 @@
+"""A clinic's inquiries in the portal: the list, one lead, and the clinic's answer to it
+(contacted, quoted or declined), and the patient's file.
+
+Every lead page goes through `answering.open_assignment`: a lead that was never routed
+to the signed-in user's clinic (or was withdrawn or moved on) is a 404, the same as a lead
+that does not exist.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.forms.common import ConfirmForm
+from app.forms.portal import DeclineForm, QuoteForm
+from app.models import Assignment, ClinicResponse
+from app.models.base import utcnow
+from app.services.answers import answering
+from app.services.answers.business_hours import DeadlinePolicy
+from app.services.answers.stats import recent_answer_stats
+from app.services.links import InvalidLink, unsign
+from app.web.downloads import send_attachment
+from app.web.sign_in import current_clinic_user
+
+bp = Blueprint("leads", __name__)
+
+PER_PAGE = 50
+# How long an email's lead link can still explain why the lead is no longer there.
+LINK_EXPLAINS_FOR = 90 * 24 * 3600
+
+
+def _policy() -> DeadlinePolicy:
+    return DeadlinePolicy.from_config(current_app.config)
+
+
+@bp.get("/")
+def leads() -> ResponseReturnValue:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    clinic_id = current_clinic_user().clinic_id
+    rows = answering.inbox(db.session, clinic_id, page, PER_PAGE)
+    stats = recent_answer_stats(db.session, [clinic_id], current_app.config, utcnow())[clinic_id]
+    return render_template(
+        "portal/leads.html",
+        assignments=rows[:PER_PAGE],
+        next_page=page + 1 if len(rows) > PER_PAGE else None,
+        page=page,
+        policy=_policy(),
+        stats=stats,
+        clinic=current_clinic_user().clinic,
+    )
+
+
+def _lead_page(
+    lead_id: int,
+    quote_form: QuoteForm | None = None,
+    decline_form: DeclineForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    try:
+        assignment = answering.record_view(db.session, lead_id, current_clinic_user().id)
+    except LookupError:
+        return _gone_or_missing(lead_id)
+    quote = assignment.quote
+    return render_template(
+        "portal/lead.html",
+        assignment=assignment,
+        lead=assignment.lead,
+        policy=_policy(),
+        contacted_form=ConfirmForm(),
+        quote_form=quote_form or QuoteForm(prefix="quote", obj=quote),
+        decline_form=decline_form or DeclineForm(prefix="decline"),
+    ), status
+
+
+def _gone_or_missing(lead_id: int) -> ResponseReturnValue:
+    """A clinic following its own email link to a lead that moved on learns why; anyone
+    else (no link, another clinic's link) gets the plain 404."""
+    try:
+        payload = unsign("portal-lead", request.args.get("t", ""), max_age=LINK_EXPLAINS_FOR)
+    except InvalidLink:
+        abort(404)
+    assignment = db.session.get(Assignment, payload.get("assignment"))
+    if (
+        assignment is None
+        or assignment.lead_id != lead_id
+        or assignment.clinic_id != current_clinic_user().clinic_id
+    ):
+        abort(404)
+    return render_template("portal/lead_gone.html", assignment=assignment, policy=_policy()), 410
+
+
+@bp.get("/leads/<int:lead_id>")
+def lead(lead_id: int) -> ResponseReturnValue:
+    return _lead_page(lead_id)
+
+
+def _answer(
+    lead_id: int, response: ClinicResponse, done: str, **details: object
+) -> ResponseReturnValue:
+    try:
+        answering.answer(
+            db.session,
+            lead_id,
+            current_clinic_user().id,
+            response,
+            max_clinics=current_app.config["ROUTING_MAX_CLINICS"],
+            **details,  # type: ignore[arg-type]
+        )
+    except LookupError:
+        abort(404)
+    except answering.AnswerRefused:
+        abort(400)  # the forms ask for what an answer needs before it gets here
+    flash(done)
+    if response is ClinicResponse.DECLINED:
+        return redirect(url_for("portal.leads.leads"))  # the lead is no longer the clinic's to see
+    return redirect(url_for("portal.leads.lead", lead_id=lead_id))
+
+
+@bp.post("/leads/<int:lead_id>/contacted")
+def contacted(lead_id: int) -> ResponseReturnValue:
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _answer(
+        lead_id, ClinicResponse.CONTACTED, _("Thank you. We told the patient you will be in touch.")
+    )
+
+
+@bp.post("/leads/<int:lead_id>/quote")
+def quote(lead_id: int) -> ResponseReturnValue:
+    form = QuoteForm(prefix="quote")
+    if not form.validate_on_submit():
+        return _lead_page(lead_id, quote_form=form, status=422)
+    return _answer(lead_id, ClinicResponse.QUOTED, _("Your quote is saved."), quote=form.details())
+
+
+@bp.post("/leads/<int:lead_id>/decline")
+def decline(lead_id: int) -> ResponseReturnValue:
+    form = DeclineForm(prefix="decline")
+    if not form.validate_on_submit():
+        return _lead_page(lead_id, decline_form=form, status=422)
+    return _answer(
+        lead_id,
+        ClinicResponse.DECLINED,
+        _("Thank you for telling us. The inquiry goes to another clinic."),
+        reason=form.reason.data,
+    )
+
+
+@bp.get("/leads/<int:lead_id>/attachment")
+def attachment(lead_id: int) -> ResponseReturnValue:
+    try:
+        assignment = answering.record_download(db.session, lead_id, current_clinic_user().id)
+    except LookupError:
+        abort(404)
+    lead = assignment.lead
+    assert lead.attachment is not None
+    return send_attachment(current_app.config["UPLOAD_DIR"], lead.attachment, lead.reference)

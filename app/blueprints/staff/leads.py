@@ -1,0 +1,266 @@
+"""The staff console's leads: list, detail, actions, the CSV export and the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.forms.common import ConfirmForm
+from app.models import Lead, LeadStatus
+from app.services import audit
+from app.services.accounts.staff import active_staff
+from app.services.clinics.catalog import procedures_by_name
+from app.services.clinics.directory import approved_clinics
+from app.services.leads import actions, lifecycle
+from app.services.leads.dashboard import build_dashboard
+from app.services.leads.detail import lead_history
+from app.services.leads.export import csv_chunks, record_export
+from app.services.leads.queries import (
+    FLAGS,
+    SORTS,
+    LeadFilters,
+    list_leads,
+    status_counts,
+)
+from app.web.downloads import send_attachment
+from app.web.sign_in import current_staff, safe_next
+
+bp = Blueprint("leads", __name__)
+
+
+def filters_from(args: MultiDict[str, str]) -> LeadFilters:
+    """Read the query string; a value that makes no sense is ignored, not an error page."""
+
+    def one_of(name: str, allowed: tuple[str, ...] | set[str]) -> str | None:
+        value = args.get(name) or None
+        return value if value in allowed else None
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
+
+    clinic = args.get("clinic", "")
+    return LeadFilters(
+        status=one_of("status", {s.value for s in LeadStatus}),
+        procedure=args.get("procedure") or None,
+        country=(args.get("country") or "").upper()[:2] or None,
+        language=args.get("language") or None,
+        clinic_id=int(clinic) if clinic.isdigit() else None,
+        assignee=args.get("assignee") or None,
+        created_from=day("from"),
+        created_to=day("to"),
+        flags=tuple(flag for flag in args.getlist("flag") if flag in FLAGS),
+        search=(args.get("q") or "").strip() or None,
+        sort=one_of("sort", SORTS) or "created",
+    )
+
+
+@bp.get("/leads")
+def leads() -> ResponseReturnValue:
+    filters = filters_from(request.args)
+    staff = current_staff()
+    page = list_leads(db.session, filters, staff.id, cursor=request.args.get("after"))
+    args = request.args.to_dict(flat=False)
+    args.pop("after", None)
+    return render_template(
+        "staff/leads.html",
+        page=page,
+        filters=filters,
+        tabs=status_counts(db.session, filters, staff.id),
+        tab_args={k: v for k, v in args.items() if k != "status"},
+        query_args=args,
+        procedures=procedures_by_name(db.session),
+        clinics=approved_clinics(db.session),
+        staff_users=active_staff(db.session),
+        statuses=[s.value for s in LeadStatus],
+        bulk_statuses=[s.value for s in LeadStatus if s not in lifecycle.NOT_CHOSEN_BY_STAFF],
+        flags=FLAGS,
+        form=ConfirmForm(),
+    )
+
+
+@bp.get("/leads/<int:lead_id>")
+def lead_detail(lead_id: int) -> ResponseReturnValue:
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        abort(404)
+    actions.record_view(db.session, lead.id, current_staff().id)
+    return render_template(
+        "staff/lead_detail.html",
+        lead=lead,
+        history=lead_history(db.session, lead.id),
+        statuses=[s.value for s in lifecycle.staff_choices(lead)],
+        can_reroute=lifecycle.can_take_clinics(lead),
+        clinics=approved_clinics(db.session),
+        staff_users=active_staff(db.session),
+        form=ConfirmForm(),
+    )
+
+
+def _act(
+    lead_id: int | None, do: Callable[[int], Any], done: Callable[[Any], str]
+) -> ResponseReturnValue:
+    """Run one staff action (`do` gets the staff id), flash `done(result)`, go back."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        message = done(do(current_staff().id))
+    except LookupError:
+        abort(404)
+    except actions.ActionRefused as exc:
+        db.session.rollback()
+        flash(_("That could not be done: %(why)s.", why=str(exc)), "error")
+    else:
+        flash(message)
+    if lead_id is None:
+        return redirect(safe_next(request.form.get("back"), url_for("staff.leads.leads")))
+    return redirect(url_for("staff.leads.lead_detail", lead_id=lead_id))
+
+
+def _assignee() -> int | None:
+    value = request.form.get("assignee", "")
+    return int(value) if value.isdigit() else None
+
+
+def _status() -> LeadStatus:
+    try:
+        return LeadStatus(request.form.get("status", ""))
+    except ValueError:
+        abort(400)
+
+
+@bp.post("/leads/<int:lead_id>/status")
+def set_status(lead_id: int) -> ResponseReturnValue:
+    status = _status()
+    return _act(
+        lead_id,
+        lambda staff: actions.change_status(
+            db.session, [lead_id], staff, status, request.form.get("reason")
+        ),
+        lambda _n: _("Status changed."),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/assign")
+def assign(lead_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: actions.assign_to(db.session, [lead_id], staff, _assignee()),
+        lambda _n: _("Assigned."),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/notes")
+def add_note(lead_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: actions.add_note(db.session, lead_id, staff, request.form.get("body", "")),
+        lambda _note: _("Note added."),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/reroute")
+def reroute(lead_id: int) -> ResponseReturnValue:
+    clinic_ids = [int(v) for v in request.form.getlist("clinic") if v.isdigit()]
+    return _act(
+        lead_id,
+        lambda staff: actions.reroute(db.session, lead_id, staff, clinic_ids),
+        lambda n: ngettext("%(num)d clinic added.", "%(num)d clinics added.", n),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/resend-confirmation")
+def resend_confirmation(lead_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: actions.resend_confirmation(db.session, lead_id, staff),
+        lambda _none: _("The confirmation will be sent again."),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/not-spam")
+def not_spam(lead_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: actions.mark_not_spam(db.session, lead_id, staff),
+        lambda _none: _("Marked as a real inquiry; it will be routed."),
+    )
+
+
+@bp.post("/leads/bulk")
+def bulk() -> ResponseReturnValue:
+    """Assign, change status or mark spam for the leads ticked in the list."""
+    lead_ids = [int(v) for v in request.form.getlist("lead") if v.isdigit()]
+    action = request.form.get("action")
+    if action == "assign":
+        return _act(
+            None,
+            lambda staff: actions.assign_to(db.session, lead_ids, staff, _assignee()),
+            lambda n: ngettext("%(num)d lead assigned.", "%(num)d leads assigned.", n),
+        )
+    if action in ("spam", "status"):
+        status = LeadStatus.SPAM if action == "spam" else _status()
+        return _act(
+            None,
+            lambda staff: actions.change_status(
+                db.session, lead_ids, staff, status, request.form.get("reason")
+            ),
+            lambda n: ngettext("%(num)d lead changed.", "%(num)d leads changed.", n),
+        )
+    abort(400)
+
+
+@bp.get("/leads/<int:lead_id>/attachment")
+def lead_attachment(lead_id: int) -> ResponseReturnValue:
+    """Staff download of a patient's file; every download is an audit event."""
+    lead = db.session.get(Lead, lead_id)
+    if lead is None or lead.attachment is None:
+        abort(404)
+    audit.record(
+        db.session,
+        actor=audit.Actor.staff(current_staff()),
+        action="lead.attachment_downloaded",
+        object_type="lead",
+        object_id=lead.id,
+    )
+    db.session.commit()
+    return send_attachment(current_app.config["UPLOAD_DIR"], lead.attachment, lead.reference)
+
+
+@bp.get("/leads.csv")
+def leads_csv() -> ResponseReturnValue:
+    """Streamed as the database produces it: memory stays flat however many leads match."""
+    filters = filters_from(request.args)
+    staff = current_staff()
+    record_export(db.session, filters, audit.Actor.staff(staff))
+    chunks = csv_chunks(db.session, filters, staff.id)
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=careroute-leads.csv"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/dashboard")
+def dashboard() -> ResponseReturnValue:
+    return render_template("staff/dashboard.html", board=build_dashboard(db.session))

@@ -1,0 +1,88 @@
+"""Patients' requests for a copy of their data or its erasure, handled by staff."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from app.extensions import db
+from app.forms.common import ConfirmForm
+from app.services.privacy import requests as privacy
+from app.web.sign_in import current_staff
+
+bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+
+
+@bp.get("")
+def requests() -> ResponseReturnValue:
+    return render_template(
+        "staff/privacy.html",
+        waiting=privacy.waiting_requests(db.session),
+        handled=privacy.recently_handled(db.session),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/<int:request_id>/send")
+def send(request_id: int) -> ResponseReturnValue:
+    """Answer a request for a copy: the patient is emailed a link to download it."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        privacy.send_copy(db.session, request_id, current_staff().id)
+    except LookupError:
+        abort(404)
+    except privacy.RequestClosed:
+        flash(_("That request was already handled."), "error")
+    else:
+        flash(_("The patient is emailed a link to download their information."))
+    return redirect(url_for("staff.privacy.requests"))
+
+
+@bp.post("/<int:request_id>/export")
+def export(request_id: int) -> ResponseReturnValue:
+    """A JSON file of every record about the address, for staff to check; the patient gets
+    their own copy through `send`."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        document = privacy.export_data(
+            db.session, request_id, current_staff().id, current_app.config["UPLOAD_DIR"]
+        )
+    except LookupError:
+        abort(404)
+    response = Response(
+        json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json"
+    )
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=careroute-data-request-{request_id}.json"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<int:request_id>/erase")
+def erase(request_id: int) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        erased = privacy.erase(
+            db.session, request_id, current_staff().id, current_app.config["UPLOAD_DIR"]
+        )
+    except LookupError:
+        abort(404)
+    except privacy.RequestClosed:
+        flash(_("That request was already handled."), "error")
+    else:
+        flash(
+            ngettext(
+                "%(num)d lead anonymised; the clinics that had it are told.",
+                "%(num)d leads anonymised; the clinics that had them are told.",
+                erased,
+            )
+        )
+    return redirect(url_for("staff.privacy.requests"))
