@@ -63,10 +63,10 @@ def verify_email(token: str) -> ResponseReturnValue:
     try:
         payload = unsign("clinic-email", token)
     except InvalidLink as exc:
-        return render_template("clinics/verify_failed.html", expired=exc.expired), 400
+        return render_template("link_invalid.html", link="clinic_email", expired=exc.expired), 400
     clinic = onboarding.verify_email(db.session, payload["clinic"], payload["email"])
     if clinic is None:
-        return render_template("clinics/verify_failed.html", expired=False), 400
+        return render_template("link_invalid.html", link="clinic_email", expired=False), 400
     # The link proved the address: its portal account may choose a password next.
     user = primary_user(db.session, clinic.id, clinic.email)
     password_url = (

@@ -81,10 +81,10 @@ def withdraw(token: str) -> ResponseReturnValue:
     try:
         payload = unsign("consent-withdraw", token, max_age=WITHDRAW_LINK_MAX_AGE)
     except InvalidLink as exc:
-        return render_template("inquiries/withdraw_invalid.html", expired=exc.expired), 400
+        return render_template("link_invalid.html", link="withdraw", expired=exc.expired), 400
     lead = db.session.get(Lead, payload["lead"])
     if lead is None or lead.reference != payload.get("ref"):
-        return render_template("inquiries/withdraw_invalid.html", expired=False), 400
+        return render_template("link_invalid.html", link="withdraw", expired=False), 400
     form = ConfirmForm()
     if form.validate_on_submit():
         withdraw_consent(db.session, lead.id)
@@ -102,10 +102,10 @@ def privacy(token: str) -> ResponseReturnValue:
             "privacy", token, max_age=current_app.config["PRIVACY_LINK_MAX_AGE_SECONDS"]
         )
     except InvalidLink as exc:
-        return render_template("inquiries/privacy_invalid.html", expired=exc.expired), 400
+        return render_template("link_invalid.html", link="privacy", expired=exc.expired), 400
     lead = db.session.get(Lead, payload["lead"])
     if lead is None or lead.reference != payload.get("ref") or lead.anonymised_at is not None:
-        return render_template("inquiries/privacy_invalid.html", expired=False), 400
+        return render_template("link_invalid.html", link="privacy", expired=False), 400
     form = PrivacyRequestForm()
     if form.validate_on_submit():
         kind = PrivacyRequestKind(form.kind.data)
@@ -120,7 +120,7 @@ def privacy(token: str) -> ResponseReturnValue:
 def _copy_link_refused(expired: bool) -> ResponseReturnValue:
     """Never a bare error: the page says what happened and offers a fresh link."""
     form = DataCopyLinkForm(formdata=None)
-    return render_template("inquiries/data_copy_invalid.html", expired=expired, form=form), 400
+    return render_template("link_invalid.html", link="data_copy", expired=expired, form=form), 400
 
 
 @bp.get("/inquire/my-data/<token>")

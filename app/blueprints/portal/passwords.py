@@ -18,7 +18,13 @@ bp = Blueprint("passwords", __name__, url_prefix="/password")
 
 
 def _link_refused(exc: InvalidLink) -> ResponseReturnValue:
-    return render_template("portal/link_refused.html", expired=exc.expired, used=exc.used), 410
+    return render_template(
+        "link_invalid.html",
+        link="password",
+        layout="portal/base.html",
+        expired=exc.expired,
+        used=exc.used,
+    ), 410
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
