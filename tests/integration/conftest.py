@@ -7,33 +7,26 @@ CAREROUTE_REQUIRE_SERVICES=1 (CI), where they fail instead.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 import redis
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
 from app.relay import run_relay
 from app.services.clinics.catalog import load_catalog
-from tests.conftest import FreshContextClient, app_settings
+from tests.support.application import FreshContextClient, app_settings
 from tests.support.smtp_server import SmtpServer
+from tests.support.stack import PG_ADMIN_URL, WorkerProcess, truncate_all
 
-PG_ADMIN_URL = os.environ.get("CAREROUTE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CAREROUTE_TEST_REDIS", "redis://127.0.0.1:6379/13")
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _unavailable(reason: str) -> None:
@@ -103,73 +96,6 @@ def stack_app(stack_settings: dict[str, str]) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def truncate_all() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables if t.name != "procedures")
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    db.session.commit()
-
-
-class WorkerProcess:
-    """`celery -A workers worker` as its own process group, killable like a crashed host."""
-
-    def __init__(self, settings: dict[str, str], log_path: Path) -> None:
-        self.settings = settings
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 30.0) -> WorkerProcess:
-        env = {**os.environ, **self.settings, "PYTHONUNBUFFERED": "1"}
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if " ready." in self.log_path.read_text(errors="replace").split("--- restart ---")[-1]:
-                return self
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker exited:\n{self.log()}")
-            time.sleep(0.1)
-        raise AssertionError(f"worker not ready in {timeout}s:\n{self.log()}")
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: no graceful shutdown, no acknowledgements."""
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-        with self.log_path.open("a") as log:
-            log.write("\n--- restart ---\n")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 @pytest.fixture
 def worker(stack_settings: dict[str, str], tmp_path: Path) -> Iterator[WorkerProcess]:
     process = WorkerProcess(stack_settings, tmp_path / "worker.log").start()
@@ -186,12 +112,3 @@ def relay_thread(stack_app: Flask) -> Iterator[None]:
     yield
     stop.set()
     thread.join(10)
-
-
-def wait_until(condition: Any, timeout: float = 30.0, message: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")

@@ -17,12 +17,12 @@ from app.models import Assignment, AuditEvent, EmailStatus, Lead, LeadStatus, Ou
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.answers.deadlines import check_deadlines
 from app.task_queue import celery_publisher
-from tests.integration.conftest import WorkerProcess, wait_until
 from tests.support.data import inquiry
+from tests.support.factories import make_clinic, make_clinic_user
 from tests.support.forms import csrf_token, submit
-from tests.support.portal import clinic_user, sign_in
+from tests.support.portal import sign_in
 from tests.support.smtp_server import SmtpServer
-from tests.unit.test_routing import make_clinic
+from tests.support.stack import WorkerProcess, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +117,7 @@ def test_reminder_reroute_and_patient_email_each_happen_once(
     ).all()
     assert len(expired) == 2
 
-    clinic_user(charlie)
+    make_clinic_user(charlie)
     first, second = (sign_in(stack_app.test_client(), charlie.email) for _ in range(2))
     page = f"/portal/leads/{lead.id}"
     barrier = threading.Barrier(2)

@@ -10,12 +10,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import StaffRole, StaffUser
-from app.services.accounts.staff import create_staff
+from app.models import StaffUser
 from app.services.leads.processing import process_lead
-from tests.conftest import STAFF_PASSWORD
+from tests.support.clock import NOW
+from tests.support.factories import STAFF_PASSWORD, make_clinic, make_lead, make_staff
 from tests.support.forms import submit
-from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
+from tests.support.policies import PROCESSING
 
 pytestmark = pytest.mark.integration
 
@@ -23,9 +23,9 @@ pytestmark = pytest.mark.integration
 def test_copy_export_filters_neutralises_formulas_and_lists_clinics(stack_app: Flask):
     alpha, bravo = make_clinic("Alpha"), make_clinic("Bravo")
     routed = make_lead(full_name="=HYPERLINK(evil)", email="-x@example.com", created_at=NOW)
-    process_lead(db.session, routed.id, POLICY, now=NOW)
+    process_lead(db.session, routed.id, PROCESSING, now=NOW)
     make_lead(email="other@example.com", phone="+77015550999", country="MN")
-    create_staff(db.session, "csv@careroute.test", StaffRole.TRIAGER, STAFF_PASSWORD)
+    make_staff("csv@careroute.test")
     client = stack_app.test_client()
     submit(client, "/staff/login", {"email": "csv@careroute.test", "password": STAFF_PASSWORD})
 

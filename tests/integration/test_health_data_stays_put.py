@@ -10,12 +10,10 @@ import pytest
 import redis
 from flask import Flask
 
-from app.demo import load_demo_clinics
-from app.extensions import db
 from app.models import EmailStatus
-from tests.integration.conftest import WorkerProcess, wait_until
-from tests.integration.test_inquiry_stack import emails, send_inquiry
+from tests.support.factories import directory_clinics, send_inquiry
 from tests.support.smtp_server import SmtpServer
+from tests.support.stack import WorkerProcess, emails, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +61,7 @@ def test_a_canary_in_the_message_is_found_nowhere_in_clear(
     caplog: pytest.LogCaptureFixture,
 ):
     caplog.set_level(logging.DEBUG)
-    load_demo_clinics(db.session)
+    directory_clinics()
     send_inquiry(stack_app, message=f"{CANARY}. It has been like this for two years.")
     wait_until(
         lambda: len(emails()) == 3 and all(e.status is EmailStatus.SENT for e in emails()),

@@ -18,18 +18,18 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import create_app
-from app.demo import load_demo_clinics
 from app.extensions import db
-from app.models import Assignment, EmailStatus, Lead, LeadStatus, OutboundEmail
+from app.models import Assignment, EmailStatus, Lead, LeadStatus
 from app.models.base import utcnow
 from app.services.leads.processing import redrive_stuck_leads
 from app.services.leads.routing import ROUTING_LOCK_KEY
 from app.services.outbox import relay, sweep
 from app.task_queue import celery_publisher
-from tests.integration.conftest import PG_ADMIN_URL, WorkerProcess, wait_until
 from tests.support.data import inquiry
+from tests.support.factories import directory_clinics, send_inquiry
 from tests.support.forms import submit
 from tests.support.smtp_server import SmtpServer
+from tests.support.stack import PG_ADMIN_URL, WorkerProcess, emails, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -38,11 +38,6 @@ PATIENT = "aigerim.testova@example.com"
 
 def publisher(app: Flask):  # type: ignore[no-untyped-def]
     return lambda: celery_publisher(app.extensions["celery"])
-
-
-def emails() -> list[OutboundEmail]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.id)))
 
 
 def sweep_now(app: Flask) -> None:
@@ -54,14 +49,7 @@ def sweep_now(app: Flask) -> None:
 
 @pytest.fixture
 def clinics(stack_app: Flask) -> None:
-    load_demo_clinics(db.session)
-
-
-def send_inquiry(app: Flask, **changes: str) -> Lead:
-    response = submit(app.test_client(), "/inquire", inquiry(**changes))
-    assert response.status_code == 302, response.text
-    db.session.expire_all()
-    return db.session.scalars(select(Lead).order_by(Lead.id.desc())).first()
+    directory_clinics()
 
 
 def test_an_inquiry_reaches_the_patient_and_each_routed_clinic_once(
@@ -81,7 +69,7 @@ def test_an_inquiry_reaches_the_patient_and_each_routed_clinic_once(
     assignments = db.session.scalars(
         select(Assignment).where(Assignment.lead_id == lead.id).order_by(Assignment.rank)
     ).all()
-    assert len(assignments) == 2  # the two demo clinics offering autologous MSC injection
+    assert len(assignments) == 2  # the two clinics offering autologous MSC injection
     assert all({"speaks_language", "budget_fits"} <= a.score.keys() for a in assignments)
     messages = smtp_server.wait_for(3, timeout=20)
     time.sleep(1.0)

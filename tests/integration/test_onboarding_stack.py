@@ -11,24 +11,18 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Clinic, EmailStatus, OutboundEmail, OutboxMessage, StaffRole
-from app.services.accounts.staff import create_staff
+from app.models import Clinic, EmailStatus, OutboxMessage
 from app.services.outbox import relay, sweep
 from app.task_queue import celery_publisher
-from tests.conftest import STAFF_PASSWORD
-from tests.integration.conftest import WorkerProcess, wait_until
 from tests.support.data import clinic_application
+from tests.support.factories import STAFF_PASSWORD, make_staff
 from tests.support.forms import submit
 from tests.support.smtp_server import SmtpServer
+from tests.support.stack import WorkerProcess, emails, wait_until
 
 pytestmark = pytest.mark.integration
 
 CLINIC_EMAIL = "apply@bukhansan-test.example.com"
-
-
-def emails() -> list[OutboundEmail]:
-    db.session.expire_all()
-    return list(db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.id)))
 
 
 def publisher(app: Flask):  # type: ignore[no-untyped-def]
@@ -62,7 +56,7 @@ def test_approval_sends_the_approval_email_and_lists_the_clinic(
     text = verify.get_body(("plain",)).get_content()
     link = re.search(r"https?://[^/\s]+(/clinics/verify/\S+)", text)
     assert link and client.get(link.group(1)).status_code == 200
-    create_staff(db.session, "reviewer@careroute.test", StaffRole.TRIAGER, STAFF_PASSWORD)
+    make_staff("reviewer@careroute.test")
     submit(client, "/staff/login", {"email": "reviewer@careroute.test", "password": STAFF_PASSWORD})
     clinic = db.session.scalar(select(Clinic))
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Assignment
 from app.services.leads.processing import ProcessingPolicy, process_lead
-from tests.unit.test_routing import make_clinic, make_lead
+from tests.support.factories import make_clinic, make_lead
 
 pytestmark = pytest.mark.integration
 

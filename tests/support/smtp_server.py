@@ -19,6 +19,13 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from app.services.mail import smtp
+
+
+def settings_for(url: str, timeout: float = 2.0) -> smtp.SmtpSettings:
+    """What the sender connects with to the server at `url`, with a short timeout."""
+    return smtp.SmtpSettings.from_url(url, timeout=timeout)
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -8,10 +8,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboundEmail
-from app.services.leads.processing import process_lead
-from tests.conftest import make_app
-from tests.support.portal import rendered
-from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
+from tests.support.application import make_app
+from tests.support.emails import rendered
+from tests.support.factories import make_clinic, routed_lead
 
 
 @pytest.mark.parametrize(
@@ -32,7 +31,7 @@ def test_patients_are_promised_the_answer_time_clinics_are_held_to(
         client = app.test_client()
         pages = [client.get(path).get_data(as_text=True) for path in ("/", "/inquire/thanks")]
         make_clinic("Alpha")
-        process_lead(db.session, make_lead().id, POLICY, now=NOW)
+        routed_lead()
         confirmation = rendered(
             db.session.scalar(
                 select(OutboundEmail).where(OutboundEmail.template == "patient_confirmation")

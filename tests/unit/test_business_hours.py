@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.services.answers.business_hours import BusinessCalendar
-
-SEOUL = ZoneInfo("Asia/Seoul")
-CALENDAR = BusinessCalendar.from_config(
-    {"BUSINESS_TIMEZONE": "Asia/Seoul", "BUSINESS_HOURS": "09:00-18:00", "BUSINESS_COUNTRY": "KR"}
-)
+from tests.support.clock import CALENDAR, SEOUL
 
 
 def seoul(*parts: int) -> datetime:

@@ -4,7 +4,6 @@ rotate without losing a thing."""
 from __future__ import annotations
 
 import sqlite3
-from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,14 @@ from sqlalchemy import select
 from app import create_app
 from app.config import ConfigError, load_config
 from app.extensions import db
-from app.models import Lead, LeadAttachment, LeadNote, LeadStatus, StaffRole, StaffUser
+from app.models import Lead, LeadNote, LeadStatus, StaffRole, StaffUser
 from app.services.clinics.catalog import load_catalog
 from app.services.leads.processing import ProcessingPolicy, process_lead
 from app.services.leads.queries import LeadFilters, list_leads
 from app.services.privacy import attachments
-from tests.conftest import app_settings, make_app
+from tests.support.application import app_settings, make_app
 from tests.support.data import PDF_BYTES
-from tests.unit.test_routing import make_clinic, make_lead
+from tests.support.factories import attach_pdf, make_clinic, make_lead
 
 MESSAGE = "My left knee locks on stairs; MRI shows a meniscus tear."
 PHONE = "+77015550177"
@@ -40,13 +39,7 @@ def raw_rows(settings: dict[str, str]) -> list[tuple[str, str, str]]:
 def write_lead_with_file(app: Flask) -> int:
     with app.app_context():
         lead = make_lead(message=MESSAGE, phone=PHONE, full_name="Dana Rotationova")
-        stored, size = attachments.store(BytesIO(PDF_BYTES), app.config["UPLOAD_DIR"])
-        db.session.add(
-            LeadAttachment(
-                lead=lead, stored_name=stored, content_type="application/pdf", size_bytes=size
-            )
-        )
-        db.session.commit()
+        attach_pdf(lead, app.config["UPLOAD_DIR"])
         return lead.id
 
 

@@ -13,20 +13,15 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Assignment, AuditEvent, Lead, LeadStatus, OutboundEmail
 from app.models.base import utcnow
-from app.services.answers.business_hours import DeadlinePolicy
 from app.services.answers.deadlines import check_deadlines
 from app.services.leads.processing import ProcessingPolicy, process_lead
 from app.services.mail.delivery import deliver
 from app.services.privacy.consent import withdraw_consent
-from tests.support.portal import clinic_user, sign_in
-from tests.support.smtp_server import SmtpServer
-from tests.unit.test_business_hours import CALENDAR, SEOUL
-from tests.unit.test_email_delivery import POLICY as MAIL_POLICY
-from tests.unit.test_email_delivery import settings_for
-from tests.unit.test_routing import make_clinic, make_lead
-
-FRIDAY_NIGHT = datetime(2026, 11, 20, 21, 0, tzinfo=SEOUL)
-POLICY = DeadlinePolicy(CALENDAR, remind_after_hours=24, reroute_after_hours=48, max_clinics=1)
+from tests.support.clock import CALENDAR, FRIDAY_NIGHT, SEOUL, at
+from tests.support.factories import make_clinic, make_clinic_user, make_lead
+from tests.support.policies import DEADLINES, DELIVERY
+from tests.support.portal import sign_in
+from tests.support.smtp_server import SmtpServer, settings_for
 
 
 def emails(template: str) -> list[OutboundEmail]:
@@ -46,11 +41,6 @@ def sent_lead(app: Flask) -> Lead:
     return lead
 
 
-def at(hours: float) -> datetime:
-    """`hours` business hours after Friday night's notice."""
-    return CALENDAR.add_hours(FRIDAY_NIGHT, hours)
-
-
 def test_the_clock_starts_when_the_mail_server_accepts_the_notice(
     app: Flask, smtp_server: SmtpServer
 ):
@@ -61,7 +51,7 @@ def test_the_clock_starts_when_the_mail_server_accepts_the_notice(
     assert assignment.sent_at is None  # queued, not sent
 
     [notice] = emails("clinic_new_lead")
-    deliver(db.session, notice.id, settings_for(smtp_server.url), MAIL_POLICY)
+    deliver(db.session, notice.id, settings_for(smtp_server.url), DELIVERY)
 
     db.session.expire_all()
     assert db.session.get(Assignment, assignment.id).sent_at == notice.sent_at
@@ -69,15 +59,15 @@ def test_the_clock_starts_when_the_mail_server_accepts_the_notice(
 
 def test_nothing_happens_over_the_weekend(sent_lead: Lead):
     sunday = datetime(2026, 11, 22, 23, 0, tzinfo=SEOUL)
-    assert check_deadlines(db.session, POLICY, sunday) == (0, 0)
+    assert check_deadlines(db.session, DEADLINES, sunday) == (0, 0)
     assert not emails("clinic_reminder")
 
 
 def test_one_reminder_after_24_business_hours_however_often_the_check_runs(sent_lead: Lead):
-    assert check_deadlines(db.session, POLICY, at(24) - timedelta(minutes=1)) == (0, 0)
-    assert check_deadlines(db.session, POLICY, at(24)) == (1, 0)
+    assert check_deadlines(db.session, DEADLINES, at(24) - timedelta(minutes=1)) == (0, 0)
+    assert check_deadlines(db.session, DEADLINES, at(24)) == (1, 0)
     for hours in (25, 30, 47):
-        assert check_deadlines(db.session, POLICY, at(hours)) == (0, 0)
+        assert check_deadlines(db.session, DEADLINES, at(hours)) == (0, 0)
 
     [reminder] = emails("clinic_reminder")
     assert reminder.recipient == sent_lead.assignments[0].clinic.email
@@ -85,9 +75,9 @@ def test_one_reminder_after_24_business_hours_however_often_the_check_runs(sent_
 
 
 def test_after_48_business_hours_the_lead_goes_to_the_next_clinic_once(sent_lead: Lead):
-    check_deadlines(db.session, POLICY, at(24))
-    assert check_deadlines(db.session, POLICY, at(48)) == (0, 1)
-    assert check_deadlines(db.session, POLICY, at(60)) == (0, 0)
+    check_deadlines(db.session, DEADLINES, at(24))
+    assert check_deadlines(db.session, DEADLINES, at(48)) == (0, 1)
+    assert check_deadlines(db.session, DEADLINES, at(60)) == (0, 0)
 
     db.session.expire_all()
     lead = db.session.get(Lead, sent_lead.id)
@@ -106,7 +96,7 @@ def test_after_48_business_hours_the_lead_goes_to_the_next_clinic_once(sent_lead
 
 
 def test_a_lead_past_both_limits_moves_on_without_a_late_reminder(sent_lead: Lead):
-    assert check_deadlines(db.session, POLICY, at(50)) == (0, 1)
+    assert check_deadlines(db.session, DEADLINES, at(50)) == (0, 1)
     assert not emails("clinic_reminder")
 
 
@@ -117,7 +107,7 @@ def test_with_no_clinic_left_staff_see_the_lead_at_once(app: Flask):
     lead.assignments[0].sent_at = FRIDAY_NIGHT
     db.session.commit()
 
-    check_deadlines(db.session, POLICY, at(48))
+    check_deadlines(db.session, DEADLINES, at(48))
 
     db.session.expire_all()
     lead = db.session.get(Lead, lead.id)
@@ -132,12 +122,12 @@ def test_answered_and_withdrawn_leads_are_never_chased(sent_lead: Lead, app: Fla
     db.session.commit()
     withdraw_consent(db.session, other.id)
 
-    assert check_deadlines(db.session, POLICY, at(100)) == (0, 0)
+    assert check_deadlines(db.session, DEADLINES, at(100)) == (0, 0)
     assert not emails("clinic_reminder")
 
 
 def test_staff_find_the_lead_whose_clinic_went_silent(sent_lead: Lead, staff_client: FlaskClient):
-    check_deadlines(db.session, POLICY, at(48))
+    check_deadlines(db.session, DEADLINES, at(48))
 
     listed = staff_client.get("/staff/leads?flag=clinic_silent").get_data(as_text=True)
     detail = staff_client.get(f"/staff/leads/{sent_lead.id}").get_data(as_text=True)
@@ -165,7 +155,7 @@ def test_answer_time_and_rate_are_shown_to_staff_and_to_the_clinic(
             )
         )
     db.session.commit()
-    clinic_client = sign_in(app.test_client(), clinic_user(alpha).email)
+    clinic_client = sign_in(app.test_client(), make_clinic_user(alpha).email)
 
     expected = "Answers 2 of 3 leads (67%); median answer time 4.0 business hours."
     assert expected in staff_client.get(f"/staff/clinics/{alpha.id}").get_data(as_text=True)

@@ -13,20 +13,13 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import EmailStatus, OutboundEmail
 from app.services.mail import smtp
-from app.services.mail.delivery import DeliveryPolicy, Outcome, deliver, queue_email
+from app.services.mail.delivery import Outcome, deliver, queue_email
 from app.services.outbox import sweep
-from tests.conftest import CollectingPublisher
+from tests.support.broker import CollectingPublisher
 from tests.support.data import SECOND_BRN, clinic_application
 from tests.support.forms import submit
-from tests.support.smtp_server import SilentServer, SmtpServer
-
-POLICY = DeliveryPolicy(
-    sender="CareRoute <no-reply@careroute.test>",
-    max_attempts=3,
-    retry_base_seconds=0.1,
-    retry_max_seconds=1.0,
-    lease_seconds=30,
-)
+from tests.support.policies import DELIVERY
+from tests.support.smtp_server import SilentServer, SmtpServer, settings_for
 
 
 @pytest.fixture
@@ -35,15 +28,11 @@ def queued_email(app: Flask) -> OutboundEmail:
     return db.session.scalar(select(OutboundEmail).order_by(OutboundEmail.id))
 
 
-def settings_for(url: str, timeout: float = 2.0) -> smtp.SmtpSettings:
-    return smtp.SmtpSettings.from_url(url, timeout=timeout)
-
-
 def test_email_is_sent_multipart_dated_with_a_stable_message_id(
     queued_email: OutboundEmail, smtp_server: SmtpServer
 ):
     before = datetime.now(UTC).replace(microsecond=0)
-    result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+    result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), DELIVERY)
 
     assert result.outcome is Outcome.SENT
     [message] = smtp_server.wait_for(1)
@@ -67,8 +56,8 @@ def test_emails_in_a_row_share_one_connection(
     app: Flask, queued_email: OutboundEmail, smtp_server: SmtpServer
 ):
     settings = settings_for(smtp_server.url)
-    first = deliver(db.session, queued_email.id, settings, POLICY)
-    second = deliver(db.session, second_email(app).id, settings, POLICY)
+    first = deliver(db.session, queued_email.id, settings, DELIVERY)
+    second = deliver(db.session, second_email(app).id, settings, DELIVERY)
 
     assert first.outcome is second.outcome is Outcome.SENT
     assert len(smtp_server.wait_for(2)) == 2
@@ -79,12 +68,12 @@ def test_a_kept_connection_the_server_dropped_is_replaced_without_a_retry(
     app: Flask, queued_email: OutboundEmail, smtp_server: SmtpServer
 ):
     settings = settings_for(smtp_server.url)
-    deliver(db.session, queued_email.id, settings, POLICY)
+    deliver(db.session, queued_email.id, settings, DELIVERY)
     smtp_server.stop()  # closes the connection the sender kept
     restarted = SmtpServer(port=smtp_server.port).start()
     try:
         email = second_email(app)
-        result = deliver(db.session, email.id, settings, POLICY)
+        result = deliver(db.session, email.id, settings, DELIVERY)
         [message] = restarted.wait_for(1)
     finally:
         restarted.stop()
@@ -96,8 +85,8 @@ def test_a_kept_connection_the_server_dropped_is_replaced_without_a_retry(
 
 
 def test_a_sent_email_is_not_sent_again(queued_email: OutboundEmail, smtp_server: SmtpServer):
-    deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
-    again = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+    deliver(db.session, queued_email.id, settings_for(smtp_server.url), DELIVERY)
+    again = deliver(db.session, queued_email.id, settings_for(smtp_server.url), DELIVERY)
 
     assert again.outcome is Outcome.SKIPPED
     time.sleep(0.2)
@@ -110,7 +99,7 @@ def test_451_is_retried_with_backoff_then_delivered_once(
     smtp_server.handler.replies.extend(["451 4.3.0 Try again later"] * 2)
     outcomes = []
     for _ in range(3):
-        result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+        result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), DELIVERY)
         outcomes.append((result.outcome, result.retry_in))
 
     assert outcomes == [(Outcome.RETRY, 0.1), (Outcome.RETRY, 0.2), (Outcome.SENT, None)]
@@ -122,14 +111,14 @@ def test_451_is_retried_with_backoff_then_delivered_once(
 def test_550_fails_at_once_without_retry(queued_email: OutboundEmail, smtp_server: SmtpServer):
     smtp_server.handler.replies.append("550 5.1.1 No such user")
 
-    result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+    result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), DELIVERY)
 
     assert result.outcome is Outcome.FAILED
     db.session.refresh(queued_email)
     assert queued_email.status is EmailStatus.FAILED
     assert "550" in queued_email.last_error
     assert (
-        deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY).outcome
+        deliver(db.session, queued_email.id, settings_for(smtp_server.url), DELIVERY).outcome
         is Outcome.SKIPPED
     )
     assert smtp_server.handler.attempts == 1
@@ -140,7 +129,7 @@ def test_transient_failures_stop_after_the_attempt_limit(
 ):
     smtp_server.handler.replies.extend(["451 4.3.0 Busy"] * 10)
     results = [
-        deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY).outcome
+        deliver(db.session, queued_email.id, settings_for(smtp_server.url), DELIVERY).outcome
         for _ in range(4)
     ]
 
@@ -153,7 +142,9 @@ def test_a_server_that_never_answers_times_out_as_transient(queued_email: Outbou
     silent = SilentServer()
     started = time.monotonic()
     try:
-        result = deliver(db.session, queued_email.id, settings_for(silent.url, timeout=0.5), POLICY)
+        result = deliver(
+            db.session, queued_email.id, settings_for(silent.url, timeout=0.5), DELIVERY
+        )
     finally:
         silent.close()
 
@@ -170,7 +161,7 @@ def test_a_leased_email_is_left_to_the_worker_holding_it(
     queued_email.lease_until = queued_email.created_at.replace(year=2999)
     db.session.commit()
 
-    result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), POLICY)
+    result = deliver(db.session, queued_email.id, settings_for(smtp_server.url), DELIVERY)
 
     assert result.outcome is Outcome.SKIPPED
     assert smtp_server.messages == []

@@ -10,11 +10,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Lead, OutboundEmail
-from app.services.leads.processing import process_lead
 from app.services.privacy.consent import withdraw_consent
+from tests.support.emails import rendered as render_row
+from tests.support.factories import make_clinic, routed_lead
 from tests.support.forms import submit
-from tests.support.portal import rendered as render_row
-from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
 
 CANARY = "CANARY-7f3a9 my left knee grade four"
 
@@ -31,8 +30,7 @@ def rendered(template: str) -> list[str]:
 def test_confirmation_names_every_clinic_and_no_email_carries_the_message(app: Flask):
     make_clinic("Alpha")
     make_clinic("Bravo")
-    lead = make_lead(message=f"{CANARY} and more words to pass the minimum")
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    lead = routed_lead(message=f"{CANARY} and more words to pass the minimum")
 
     [confirmation] = rendered("patient_confirmation")
     assert "Alpha" in confirmation and "Bravo" in confirmation
@@ -47,8 +45,7 @@ def test_confirmation_names_every_clinic_and_no_email_carries_the_message(app: F
 
 def test_patient_text_is_escaped_in_the_html_email(app: Flask):
     make_clinic("Alpha")
-    lead = make_lead(full_name="<script>alert(1)</script>")
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    routed_lead(full_name="<script>alert(1)</script>")
     [confirmation] = rendered("patient_confirmation")
     html = confirmation.split("<!doctype html>", 1)[1]
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -64,8 +61,7 @@ def test_withdrawing_consent_revokes_assignments_tells_clinics_and_is_audited(
 ):
     make_clinic("Alpha")
     make_clinic("Bravo")
-    lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    lead = routed_lead()
     link = withdraw_link(lead)
 
     page = client.get(link)
@@ -93,8 +89,7 @@ def test_withdrawing_consent_revokes_assignments_tells_clinics_and_is_audited(
 
 def test_a_tampered_withdrawal_link_is_refused(client: FlaskClient, app: Flask):
     make_clinic("Alpha")
-    lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    lead = routed_lead()
     link = withdraw_link(lead)
     response = client.get(link[:-3] + "xyz")
     assert response.status_code == 400

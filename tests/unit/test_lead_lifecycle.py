@@ -33,11 +33,12 @@ from app.services.leads import actions, lifecycle
 from app.services.leads.processing import process_lead
 from app.services.privacy.consent import withdraw_consent
 from app.services.privacy.retention import anonymise_expired
-from tests.support.forms import submit
-from tests.support.portal import clinic_user, path_of, rendered, sign_in
-from tests.unit.test_deadlines import POLICY as DEADLINES
-from tests.unit.test_deadlines import at
-from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
+from tests.support.clock import NOW, at
+from tests.support.emails import path_of, rendered
+from tests.support.factories import make_clinic, make_clinic_user, make_lead, routed_lead
+from tests.support.forms import post, submit
+from tests.support.policies import DEADLINES, PROCESSING
+from tests.support.portal import sign_in
 
 S = LeadStatus
 ENDINGS = [S.CLOSED, S.LOST, S.SPAM, S.DUPLICATE, S.WITHDRAWN]
@@ -50,12 +51,6 @@ def emails(template: str) -> list[OutboundEmail]:
 def reload(lead: Lead) -> Lead:
     db.session.expire_all()
     return db.session.get(Lead, lead.id)
-
-
-def routed(**changes: object) -> Lead:
-    lead = make_lead(**changes)
-    process_lead(db.session, lead.id, POLICY, now=changes.get("created_at", NOW))  # type: ignore[arg-type]
-    return reload(lead)
 
 
 def end(lead: Lead, status: LeadStatus, staff: StaffUser) -> None:
@@ -125,8 +120,6 @@ def test_staff_are_offered_only_the_moves_allowed_from_where_the_lead_is(
 def test_a_refused_move_by_staff_is_a_clear_message_and_changes_nothing(
     app: Flask, staff_client: FlaskClient
 ):
-    from tests.unit.test_staff_console import post
-
     lead = make_lead(status=S.CLOSED)
     response = post(staff_client, f"/staff/leads/{lead.id}/status", {"status": "new"})
     assert "could not be done" in staff_client.get(response.location).text
@@ -137,8 +130,8 @@ def test_a_refused_move_by_staff_is_a_clear_message_and_changes_nothing(
 def test_withdrawing_from_a_duplicates_confirmation_stops_the_first_inquirys_sharing(
     client: FlaskClient, two_clinics: tuple[Clinic, Clinic]
 ):
-    first = routed()
-    second = routed(created_at=NOW + timedelta(hours=1))
+    first = routed_lead()
+    second = routed_lead(created_at=NOW + timedelta(hours=1))
     assert second.status is S.DUPLICATE
     [_, confirmation] = emails("patient_confirmation")
     text = rendered(confirmation).text
@@ -158,9 +151,9 @@ def test_withdrawing_from_a_duplicates_confirmation_stops_the_first_inquirys_sha
 def test_asking_again_after_an_ended_inquiry_is_routed_not_a_duplicate(
     two_clinics: tuple[Clinic, Clinic], staff_user: StaffUser, ending: LeadStatus
 ):
-    first = routed()
+    first = routed_lead()
     end(first, ending, staff_user)
-    second = routed(created_at=NOW + timedelta(days=2))
+    second = routed_lead(created_at=NOW + timedelta(days=2))
     assert second.status is S.ROUTED and second.duplicate_of_id is None
     assert {a.clinic.name for a in second.assignments} == {"Alpha", "Bravo"}
 
@@ -173,12 +166,12 @@ def test_an_ended_lead_leaves_the_clinics_and_nothing_follows(
     staff_user: StaffUser,
     ending: LeadStatus,
 ):
-    lead = routed()
+    lead = routed_lead()
     make_clinic("Charlie", capacity=50)  # free to take a place a silent clinic leaves
     for assignment in lead.assignments:
         assignment.sent_at = at(0)
     db.session.commit()
-    alpha = clinic_user(two_clinics[0])
+    alpha = make_clinic_user(two_clinics[0])
 
     end(lead, ending, staff_user)
 
@@ -195,7 +188,7 @@ def test_an_ended_lead_leaves_the_clinics_and_nothing_follows(
 
 
 def test_a_booked_lead_is_not_chased_or_offered_onwards(two_clinics: tuple[Clinic, Clinic]):
-    lead = routed()
+    lead = routed_lead()
     make_clinic("Charlie", capacity=50)
     for assignment in lead.assignments:
         assignment.sent_at = at(0)
@@ -207,13 +200,13 @@ def test_a_booked_lead_is_not_chased_or_offered_onwards(two_clinics: tuple[Clini
 
 # Defect 4 and its twin: back to new means routed for real.
 def test_not_spam_routes_a_lead_that_was_already_processed(app: Flask, staff_user: StaffUser):
-    lead = routed()
+    lead = routed_lead()
     assert lead.no_matching_clinic and lead.processed_at is not None
     actions.change_status(db.session, [lead.id], staff_user.id, S.SPAM)
     make_clinic("Alpha")
 
     actions.mark_not_spam(db.session, lead.id, staff_user.id)
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
 
     lead = reload(lead)
     assert lead.status is S.ROUTED and not lead.no_matching_clinic
@@ -224,13 +217,13 @@ def test_not_spam_routes_a_lead_that_was_already_processed(app: Flask, staff_use
 def test_undoing_a_duplicate_routes_it_and_it_is_not_marked_again(
     two_clinics: tuple[Clinic, Clinic], staff_user: StaffUser
 ):
-    routed()
+    routed_lead()
     make_clinic("Charlie", capacity=50)
-    second = routed(created_at=NOW + timedelta(hours=1))
+    second = routed_lead(created_at=NOW + timedelta(hours=1))
     assert second.status is S.DUPLICATE
 
     actions.change_status(db.session, [second.id], staff_user.id, S.NEW)
-    process_lead(db.session, second.id, POLICY, now=NOW + timedelta(hours=2))
+    process_lead(db.session, second.id, PROCESSING, now=NOW + timedelta(hours=2))
 
     second = reload(second)
     assert second.status is S.ROUTED and second.duplicate_of_id is None
@@ -252,7 +245,7 @@ def test_undoing_a_duplicate_routes_it_and_it_is_not_marked_again(
 def test_staff_cannot_send_a_lead_to_a_clinic_that_does_not_fit(
     app: Flask, staff_user: StaffUser, unfit: dict[str, object]
 ):
-    lead = routed()
+    lead = routed_lead()
     clinic = make_clinic("Unfit", **unfit)  # type: ignore[arg-type]
     with pytest.raises(actions.ActionRefused, match="Unfit"):
         actions.reroute(db.session, lead.id, staff_user.id, [clinic.id])
@@ -262,7 +255,7 @@ def test_staff_cannot_send_a_lead_to_a_clinic_that_does_not_fit(
 
 
 def test_staff_can_send_a_lead_to_a_clinic_that_fits(app: Flask, staff_user: StaffUser):
-    lead = routed()
+    lead = routed_lead()
     clinic = make_clinic("Fits")
     assert actions.reroute(db.session, lead.id, staff_user.id, [clinic.id]) == 1
     assert reload(lead).status is S.ROUTED
@@ -272,7 +265,7 @@ def test_staff_can_send_a_lead_to_a_clinic_that_fits(app: Flask, staff_user: Sta
 def test_a_withdrawn_lead_is_anonymised_when_its_time_comes(
     app: Flask, two_clinics: tuple[Clinic, Clinic]
 ):
-    lead = routed()
+    lead = routed_lead()
     withdraw_consent(db.session, lead.id)
     assert (
         anonymise_expired(db.session, 30, app.config["UPLOAD_DIR"], NOW + timedelta(days=400))[0]
@@ -285,8 +278,8 @@ def test_a_withdrawn_lead_is_anonymised_when_its_time_comes(
 def test_a_clinic_that_declined_loses_the_patients_details(
     client: FlaskClient, two_clinics: tuple[Clinic, Clinic]
 ):
-    lead = routed(full_name="Dana Declinova")
-    user = clinic_user(two_clinics[0])
+    lead = routed_lead(full_name="Dana Declinova")
+    user = make_clinic_user(two_clinics[0])
     sign_in(client, user.email)
     assert "Dana Declinova" in client.get(f"/portal/leads/{lead.id}").text
 
@@ -312,8 +305,6 @@ def test_the_csv_export_is_audited(app: Flask, staff_client: FlaskClient, staff_
 def test_the_bulk_action_returns_only_to_this_site(
     app: Flask, staff_client: FlaskClient, back: str
 ):
-    from tests.unit.test_staff_console import post
-
     lead = make_lead()
     response = post(
         staff_client, "/staff/leads/bulk", {"action": "spam", "lead": lead.id, "back": back}
@@ -326,8 +317,8 @@ def test_the_bulk_action_returns_only_to_this_site(
 def test_notes_quote_notes_and_reasons_are_encrypted_at_rest(
     app: Flask, settings: dict[str, str], two_clinics: tuple[Clinic, Clinic], staff_user
 ):
-    lead = routed()
-    alpha, bravo = (clinic_user(c) for c in two_clinics)
+    lead = routed_lead()
+    alpha, bravo = (make_clinic_user(c) for c in two_clinics)
     actions.add_note(db.session, lead.id, staff_user.id, "She mentioned diabetes.")
     answering.answer(
         db.session,

@@ -16,7 +16,8 @@ from app.config import ConfigError
 from app.extensions import db
 from app.models import OutboxMessage
 from app.services.outbox import enqueue_task, relay
-from tests.conftest import CollectingPublisher, app_settings, make_app
+from tests.support.application import app_settings, make_app
+from tests.support.broker import CollectingPublisher
 
 
 def test_relay_publishes_in_order_and_marks_rows(app: Flask, publisher: CollectingPublisher):

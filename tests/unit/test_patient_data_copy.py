@@ -13,12 +13,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Lead, OutboundEmail, PrivacyRequest, StaffUser
-from app.services.leads.processing import process_lead
 from app.services.mail.messages import privacy_token
-from tests.conftest import make_app
+from tests.support.application import make_app
+from tests.support.emails import links_in, path_of, rendered
+from tests.support.factories import make_clinic, routed_lead
 from tests.support.forms import submit
-from tests.support.portal import links_in, path_of, rendered
-from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
 
 CANARY = "COPY-CANARY-41c2 my right knee locks when I kneel"
 PATIENT = "dana@example.com"
@@ -27,9 +26,7 @@ PATIENT = "dana@example.com"
 @pytest.fixture
 def lead(app: Flask, staff_user: StaffUser) -> Lead:
     make_clinic("Alpha")
-    lead = make_lead(email=PATIENT, message=f"{CANARY} and more words for the minimum")
-    process_lead(db.session, lead.id, POLICY, now=NOW)
-    return lead
+    return routed_lead(email=PATIENT, message=f"{CANARY} and more words for the minimum")
 
 
 def ask_for_a_copy(app: Flask, lead: Lead) -> PrivacyRequest:

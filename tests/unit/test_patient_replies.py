@@ -13,12 +13,11 @@ from app.config import ConfigError
 from app.extensions import db
 from app.models import OutboundEmail
 from app.services.leads.emails import tell_patient_clinic_answered
-from app.services.leads.processing import process_lead
 from app.services.mail import messages, smtp
 from app.services.mail.delivery import DeliveryPolicy, deliver
-from tests.conftest import app_settings, make_app
+from tests.support.application import app_settings, make_app
+from tests.support.factories import make_clinic, routed_lead
 from tests.support.smtp_server import SmtpServer
-from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
 
 REPLY_TO = "CareRoute patient care <care@careroute.example>"
 EMAIL_TEMPLATES = Path(__file__).parents[2] / "templates" / "email"
@@ -44,8 +43,7 @@ def sent(app: Flask, server: SmtpServer, template: str) -> Any:
 
 def test_patient_emails_send_replies_to_the_configured_mailbox(app: Flask, smtp_server: SmtpServer):
     make_clinic("Alpha")
-    lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    lead = routed_lead()
     tell_patient_clinic_answered(db.session, lead, lead.assignments[0])
     db.session.commit()
 
@@ -62,7 +60,7 @@ def test_a_clinic_notice_does_not_send_replies_to_the_patients_mailbox(
     app: Flask, smtp_server: SmtpServer
 ):
     make_clinic("Alpha")
-    process_lead(db.session, make_lead().id, POLICY, now=NOW)
+    routed_lead()
 
     notice = sent(app, smtp_server, "clinic_new_lead")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from io import BytesIO
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from app.models import (
     ClinicResponse,
     ClinicUser,
     Lead,
-    LeadAttachment,
     LeadStatus,
     OutboundEmail,
     Quote,
@@ -30,20 +28,23 @@ from app.models.base import utcnow
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.leads.processing import process_lead
 from app.services.mail.messages import clinic_verification_token
-from app.services.privacy import attachments
-from tests.conftest import STAFF_PASSWORD, make_app
+from tests.support.application import make_app
 from tests.support.checks import count, field_error
+from tests.support.clock import NOW
 from tests.support.data import PDF_BYTES, clinic_application
-from tests.support.forms import filled_in, submit
-from tests.support.portal import (
+from tests.support.emails import links_in, path_of, rendered
+from tests.support.factories import (
     CLINIC_PASSWORD,
-    clinic_user,
-    links_in,
-    path_of,
-    rendered,
-    sign_in,
+    STAFF_PASSWORD,
+    attach_pdf,
+    make_clinic,
+    make_clinic_user,
+    make_lead,
+    routed_lead,
 )
-from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
+from tests.support.forms import filled_in, submit
+from tests.support.policies import PROCESSING
+from tests.support.portal import sign_in
 
 PATIENT = "Aigerim Routedova"
 DASH = "\N{EN DASH}"  # price ranges are printed with it
@@ -63,16 +64,10 @@ def routed(app: Flask) -> Routed:
     alpha, bravo = make_clinic("Alpha"), make_clinic("Bravo")
     outsider = make_clinic("Charlie", offers="prp-knee")
     for clinic in (alpha, bravo, outsider):
-        clinic_user(clinic)
+        make_clinic_user(clinic)
     lead = make_lead(full_name=PATIENT)
-    stored, _ = attachments.store(BytesIO(PDF_BYTES), app.config["UPLOAD_DIR"])
-    db.session.add(
-        LeadAttachment(
-            lead=lead, stored_name=stored, content_type="application/pdf", size_bytes=len(PDF_BYTES)
-        )
-    )
-    db.session.commit()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    attach_pdf(lead, app.config["UPLOAD_DIR"])
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     return Routed(lead, alpha, bravo, outsider)
 
 
@@ -146,7 +141,7 @@ def test_an_expired_password_link_is_refused_with_a_way_to_get_a_new_one(
     with app.app_context():
         client = app.test_client()
         submit(client, "/portal/password", {"email": "nobody@example.com"})
-        user = clinic_user(make_clinic("Alpha"))
+        user = make_clinic_user(make_clinic("Alpha"))
         submit(client, "/portal/password", {"email": user.email})
         [link] = links_in("clinic_password")
 
@@ -175,7 +170,7 @@ def test_wrong_passwords_get_one_message_and_sign_in_is_rate_limited(
 ):
     app = make_app(settings, LOGIN_RATE_LIMIT="3 per minute")
     with app.app_context():
-        user = clinic_user(make_clinic("Alpha"))
+        user = make_clinic_user(make_clinic("Alpha"))
         client = app.test_client()
         for _ in range(3):
             response = submit(client, "/portal/login", {"email": user.email, "password": "wrong"})
@@ -445,10 +440,8 @@ def test_a_lead_that_moved_on_explains_itself_from_the_email_link_only(
 
 def test_the_new_lead_email_offers_a_password_link_until_one_is_set(app: Flask):
     alpha = make_clinic("Alpha")
-    user = ClinicUser(clinic=alpha, email=alpha.email)
-    db.session.add(user)
-    db.session.commit()
-    process_lead(db.session, make_lead().id, POLICY, now=NOW)
+    user = make_clinic_user(alpha, with_password=False)
+    routed_lead()
 
     assert any("/portal/password/" in u for u in links_in("clinic_new_lead"))
     user.password_hash = "set"
@@ -458,7 +451,7 @@ def test_the_new_lead_email_offers_a_password_link_until_one_is_set(app: Flask):
 
 def test_the_new_lead_email_states_the_deadline_the_clinic_is_held_to(app: Flask):
     make_clinic("Alpha")
-    process_lead(db.session, make_lead().id, POLICY, now=NOW)
+    routed_lead()
     [notice] = db.session.scalars(
         select(OutboundEmail).where(OutboundEmail.template == "clinic_new_lead")
     )

@@ -6,7 +6,6 @@ import base64
 import json
 import sqlite3
 from datetime import timedelta
-from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from app.models import (
     OutboundEmail,
     PrivacyRequest,
     PrivacyRequestKind,
-    Quote,
     StaffUser,
 )
 from app.models.base import utcnow
@@ -34,44 +32,35 @@ from app.services.leads import lifecycle
 from app.services.leads.dashboard import build_dashboard
 from app.services.leads.processing import process_lead
 from app.services.mail.messages import privacy_token
-from app.services.privacy import attachments
 from app.services.privacy.retention import anonymise_expired
-from tests.conftest import make_app
+from tests.support.application import make_app
+from tests.support.clock import NOW
 from tests.support.data import PDF_BYTES
+from tests.support.factories import (
+    add_note,
+    add_quote,
+    attach_pdf,
+    make_clinic,
+    make_clinic_user,
+    make_lead,
+    make_privacy_request,
+)
 from tests.support.forms import submit
-from tests.support.portal import clinic_user, sign_in
-from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead
+from tests.support.policies import PROCESSING
+from tests.support.portal import sign_in
 
 MESSAGE = "RETENTION-CANARY my knee gives way on stairs"
 
 
-def routed_lead(app: Flask, email: str, status: LeadStatus | None = None) -> Lead:
+def routed_lead_with_records(app: Flask, email: str, status: LeadStatus | None = None) -> Lead:
     """A lead routed to the clinics there are (or a duplicate of the address's first), with
     a file, a note, emails and a quote; then moved to `status` through the life cycle."""
     lead = make_lead(email=email, phone=f"+7701555{abs(hash(email)) % 10000:04d}", message=MESSAGE)
-    stored, size = attachments.store(BytesIO(PDF_BYTES), app.config["UPLOAD_DIR"])
-    db.session.add(
-        LeadAttachment(
-            lead=lead, stored_name=stored, content_type="application/pdf", size_bytes=size
-        )
-    )
-    db.session.flush()
-    staff_id = db.session.scalar(select(StaffUser.id))
-    db.session.add(LeadNote(lead_id=lead.id, staff_user_id=staff_id, body="Pain 7/10 on stairs."))
-    db.session.commit()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    attach_pdf(lead, app.config["UPLOAD_DIR"])
+    add_note(lead, db.session.scalar(select(StaffUser.id)), "Pain 7/10 on stairs.")
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     for assignment in lead.assignments:
-        db.session.add(
-            Quote(
-                assignment=assignment,
-                price_min=9000,
-                price_max=12000,
-                currency="USD",
-                includes="Injection and MRI",
-                stay_nights=7,
-                valid_until=NOW.date() + timedelta(days=30),
-            )
-        )
+        add_quote(assignment)
     if status is not None:
         lifecycle.move(db.session, lead, status, Actor.system("test"))
     db.session.commit()
@@ -107,23 +96,18 @@ def clinics(app: Flask, staff_user: StaffUser) -> None:
 def test_retention_destroys_old_settled_leads_and_keeps_the_aggregates(
     app: Flask, settings: dict[str, str], clinics: None
 ):
-    old_closed = routed_lead(app, "old.closed@example.com", LeadStatus.CLOSED)
-    old_open = routed_lead(app, "old.open@example.com")
-    new_closed = routed_lead(app, "new.closed@example.com", LeadStatus.CLOSED)
+    old_closed = routed_lead_with_records(app, "old.closed@example.com", LeadStatus.CLOSED)
+    old_open = routed_lead_with_records(app, "old.open@example.com")
+    new_closed = routed_lead_with_records(app, "new.closed@example.com", LeadStatus.CLOSED)
     age(old_closed, 400)
     age(old_open, 400)
     age(new_closed, 30)
-    db.session.add_all(
-        [
-            PrivacyRequest(
-                kind=PrivacyRequestKind.EXPORT,
-                email="old.request@example.com",
-                handled_at=utcnow() - timedelta(days=400),
-            ),
-            PrivacyRequest(kind=PrivacyRequestKind.ERASE, email="open.request@example.com"),
-        ]
+    make_privacy_request(
+        PrivacyRequestKind.EXPORT,
+        "old.request@example.com",
+        handled_at=utcnow() - timedelta(days=400),
     )
-    db.session.commit()
+    make_privacy_request(PrivacyRequestKind.ERASE, "open.request@example.com")
     old_file, kept_files = (
         file_of(app, old_closed),
         [file_of(app, old_open), file_of(app, new_closed)],
@@ -174,7 +158,7 @@ def test_retention_destroys_old_settled_leads_and_keeps_the_aggregates(
 def test_the_confirmation_link_files_a_request_once_and_staff_are_told(
     app: Flask, client: FlaskClient, clinics: None
 ):
-    lead = routed_lead(app, "dana@example.com")
+    lead = routed_lead_with_records(app, "dana@example.com")
     page = f"/inquire/privacy/{privacy_token(lead)}"
     assert "Delete my information" in client.get(page).get_data(as_text=True)
 
@@ -196,7 +180,7 @@ def test_the_confirmation_link_files_a_request_once_and_staff_are_told(
 def test_a_tampered_or_expired_privacy_link_is_refused_clearly(
     settings: dict[str, str], client: FlaskClient, clinics: None, app: Flask
 ):
-    lead = routed_lead(app, "dana@example.com")
+    lead = routed_lead_with_records(app, "dana@example.com")
     tampered = client.get(f"/inquire/privacy/{privacy_token(lead)}x")
     assert tampered.status_code == 400
     assert "not valid" in tampered.get_data(as_text=True)
@@ -218,9 +202,9 @@ def ask(client: FlaskClient, lead: Lead, kind: str) -> PrivacyRequest:
 def test_the_export_holds_every_record_of_the_address(
     app: Flask, client: FlaskClient, staff_client: FlaskClient, clinics: None
 ):
-    first = routed_lead(app, "dana@example.com")
-    second = routed_lead(app, "dana@example.com")
-    routed_lead(app, "someone.else@example.com")
+    first = routed_lead_with_records(app, "dana@example.com")
+    second = routed_lead_with_records(app, "dana@example.com")
+    routed_lead_with_records(app, "someone.else@example.com")
     request = ask(app.test_client(), first, "export")
 
     response = submit(
@@ -245,12 +229,12 @@ def test_the_export_holds_every_record_of_the_address(
 def test_erasure_anonymises_every_lead_of_the_address_and_the_clinics_are_told(
     app: Flask, settings: dict[str, str], staff_client: FlaskClient, clinics: None
 ):
-    first = routed_lead(app, "dana@example.com")
-    second = routed_lead(app, "dana@example.com")
-    other = routed_lead(app, "someone.else@example.com")
+    first = routed_lead_with_records(app, "dana@example.com")
+    second = routed_lead_with_records(app, "dana@example.com")
+    other = routed_lead_with_records(app, "someone.else@example.com")
     files = [file_of(app, first), file_of(app, second)]
     request = ask(app.test_client(), first, "erase")
-    alpha_portal = sign_in(app.test_client(), clinic_user(first.assignments[0].clinic).email)
+    alpha_portal = sign_in(app.test_client(), make_clinic_user(first.assignments[0].clinic).email)
     assert alpha_portal.get(f"/portal/leads/{first.id}").status_code == 200
 
     response = submit(
@@ -286,8 +270,8 @@ def test_erasure_anonymises_every_lead_of_the_address_and_the_clinics_are_told(
 
 
 def test_the_lead_page_shows_who_has_read_it(app: Flask, staff_client: FlaskClient, clinics: None):
-    lead = routed_lead(app, "dana@example.com")
-    clinic = sign_in(app.test_client(), clinic_user(lead.assignments[0].clinic).email)
+    lead = routed_lead_with_records(app, "dana@example.com")
+    clinic = sign_in(app.test_client(), make_clinic_user(lead.assignments[0].clinic).email)
     clinic.get(f"/portal/leads/{lead.id}")
     clinic.get(f"/portal/leads/{lead.id}/attachment")
 

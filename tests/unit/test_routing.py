@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -13,93 +13,19 @@ from app.extensions import db
 from app.models import (
     Assignment,
     Clinic,
-    ClinicCredential,
-    ClinicLanguage,
     ClinicStatus,
-    CredentialKind,
     Lead,
     LeadStatus,
-    Offering,
     OutboundEmail,
-    Procedure,
 )
 from app.models.base import utcnow
 from app.services.leads import routing
-from app.services.leads.intake import CONSENT_VERSION, new_reference
-from app.services.leads.processing import ProcessingPolicy, process_lead
+from app.services.leads.intake import new_reference
+from app.services.leads.processing import process_lead
 from app.services.privacy.consent import withdraw_consent
-
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-POLICY = ProcessingPolicy(max_clinics=3, max_attempts=3)
-
-
-def procedure(slug: str = "autologous-msc-injection") -> Procedure:
-    return db.session.scalar(select(Procedure).where(Procedure.slug == slug))
-
-
-def make_clinic(
-    name: str,
-    *,
-    languages: tuple[str, ...] = ("ko",),
-    price_min: int | None = 8000,
-    capacity: int = 10,
-    status: ClinicStatus = ClinicStatus.APPROVED,
-    offers: str = "autologous-msc-injection",
-    licence_expires: date | None = None,
-) -> Clinic:
-    clinic = Clinic(
-        slug=name.lower().replace(" ", "-"),
-        name=name,
-        contact_name="Test Contact",
-        email=f"{name.lower().replace(' ', '.')}@clinic.example.com",
-        phone="+8225550100",
-        address="1 Test-ro",
-        district="Gangnam-gu",
-        city="Seoul",
-        registration_number="0",
-        weekly_capacity=capacity,
-        status=status,
-        languages=[ClinicLanguage(language=code) for code in languages],
-        offerings=[
-            Offering(
-                procedure=procedure(offers),
-                price_min_usd=price_min,
-                price_max_usd=None if price_min is None else price_min + 5000,
-            )
-        ],
-        credentials=[
-            ClinicCredential(
-                kind=CredentialKind.LICENCE,
-                code="licence",
-                reference="L",
-                expires_on=licence_expires,
-            )
-        ],
-    )
-    db.session.add(clinic)
-    db.session.commit()
-    return clinic
-
-
-def make_lead(**changes: Any) -> Lead:
-    values: dict[str, Any] = {
-        "reference": new_reference(),
-        "full_name": "Test Patient",
-        "email": "patient@example.com",
-        "phone": "+77015550101",
-        "country": "KZ",
-        "language": "ru",
-        "procedure": procedure(),
-        "message": "knee " * 10,
-        "budget_usd": 10000,
-        "consent_version": CONSENT_VERSION,
-        "created_at": NOW,
-    }
-    values.update(changes)
-    lead = Lead(**values)
-    db.session.add(lead)
-    db.session.commit()
-    return lead
+from tests.support.clock import NOW
+from tests.support.factories import make_clinic, make_lead, procedure
+from tests.support.policies import PROCESSING
 
 
 def routed_to(lead: Lead) -> list[str]:
@@ -127,7 +53,7 @@ def test_clinic_speaking_the_patients_language_ranks_first(app: Flask):
     make_clinic("Alpha", languages=("ko", "en"))
     make_clinic("Bravo", languages=("ko", "ru"))
     lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     assert routed_to(lead) == ["Bravo", "Alpha"]
 
 
@@ -136,7 +62,7 @@ def test_price_within_budget_ranks_before_price_above_it(app: Flask):
     make_clinic("Bravo", price_min=9000)
     make_clinic("Charlie", price_min=None)
     lead = make_lead(budget_usd=10000)
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     assert routed_to(lead) == ["Bravo", "Charlie", "Alpha"]
 
 
@@ -147,7 +73,7 @@ def test_more_remaining_capacity_ranks_higher_and_a_full_clinic_gets_nothing(app
     give_recent_leads(full, 2)
     give_recent_leads(busy, 3)
     lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     assert routed_to(lead) == ["Charlie", "Bravo"]
 
 
@@ -157,7 +83,7 @@ def test_fairness_breaks_ties_by_fewest_recent_leads(app: Flask):
     give_recent_leads(alpha, 3, days_ago=20)
     give_recent_leads(bravo, 1, days_ago=20)
     lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     assert routed_to(lead) == ["Bravo", "Alpha"]
 
 
@@ -166,8 +92,8 @@ def test_a_clinic_is_full_once_routing_has_given_it_its_weekly_capacity(app: Fla
     make_clinic("Bravo", capacity=10)
     first = make_lead()
     second = make_lead(email="second@example.com", phone="+77015550102")
-    process_lead(db.session, first.id, POLICY, now=NOW)
-    process_lead(db.session, second.id, POLICY, now=NOW)
+    process_lead(db.session, first.id, PROCESSING, now=NOW)
+    process_lead(db.session, second.id, PROCESSING, now=NOW)
     assert routed_to(first) == ["Alpha", "Bravo"]
     assert routed_to(second) == ["Bravo"]
 
@@ -178,10 +104,10 @@ def test_leads_older_than_a_week_free_capacity_at_the_next_recount(app: Flask):
     before = make_lead()
     after = make_lead(email="after@example.com", phone="+77015550102")
 
-    process_lead(db.session, before.id, POLICY, now=NOW)
+    process_lead(db.session, before.id, PROCESSING, now=NOW)
     routing.recount_loads(db.session, NOW + timedelta(days=2))
     db.session.commit()
-    process_lead(db.session, after.id, POLICY, now=NOW + timedelta(days=2))
+    process_lead(db.session, after.id, PROCESSING, now=NOW + timedelta(days=2))
 
     assert routed_to(before) == []
     assert routed_to(after) == ["Alpha"]
@@ -211,9 +137,9 @@ def test_withdrawn_consent_gives_the_clinic_its_capacity_back_at_once(app: Flask
     make_clinic("Alpha", capacity=1)
     first = make_lead()
     second = make_lead(email="second@example.com", phone="+77015550102")
-    process_lead(db.session, first.id, POLICY, now=NOW)
+    process_lead(db.session, first.id, PROCESSING, now=NOW)
     withdraw_consent(db.session, first.id)
-    process_lead(db.session, second.id, POLICY, now=NOW)
+    process_lead(db.session, second.id, PROCESSING, now=NOW)
     assert routed_to(second) == ["Alpha"]
 
 
@@ -221,7 +147,7 @@ def test_the_chosen_clinic_comes_first_when_it_qualifies(app: Flask):
     make_clinic("Alpha", languages=("ru",))
     chosen = make_clinic("Bravo", languages=("ko",), price_min=50000)
     lead = make_lead(chosen_clinic=chosen)
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     assert routed_to(lead) == ["Bravo", "Alpha"]
 
 
@@ -229,7 +155,7 @@ def test_only_up_to_the_maximum_number_of_clinics(app: Flask):
     for name in ("Alpha", "Bravo", "Charlie", "Delta"):
         make_clinic(name)
     lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     assert routed_to(lead) == ["Alpha", "Bravo", "Charlie"]
 
 
@@ -247,14 +173,14 @@ def test_ineligible_clinics_are_never_routed_to(app: Flask, excluded: dict[str, 
     make_clinic("Alpha", **excluded)
     make_clinic("Bravo", licence_expires=date(2027, 1, 1))
     lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     assert routed_to(lead) == ["Bravo"]
 
 
 def test_no_match_leaves_the_lead_new_and_flagged_with_a_confirmation(app: Flask):
     make_clinic("Alpha", offers="prp-knee")
     lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
 
     db.session.refresh(lead)
     assert lead.status is LeadStatus.NEW and lead.no_matching_clinic
@@ -266,7 +192,7 @@ def test_no_match_leaves_the_lead_new_and_flagged_with_a_confirmation(app: Flask
 def test_each_assignment_stores_its_score_breakdown(app: Flask):
     make_clinic("Alpha", languages=("ru",))
     lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     [assignment] = db.session.scalars(select(Assignment).where(Assignment.lead_id == lead.id))
     assert assignment.score == {
         "rank": 1,
@@ -282,8 +208,8 @@ def test_routing_queues_one_notice_per_clinic_and_one_confirmation(app: Flask):
     make_clinic("Alpha")
     make_clinic("Bravo")
     lead = make_lead()
-    process_lead(db.session, lead.id, POLICY, now=NOW)
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
 
     templates = sorted(e.template for e in db.session.scalars(select(OutboundEmail)))
     assert templates == ["clinic_new_lead", "clinic_new_lead", "patient_confirmation"]
@@ -295,11 +221,11 @@ def test_routing_queues_one_notice_per_clinic_and_one_confirmation(app: Flask):
 def test_the_same_person_and_procedure_within_30_days_is_a_duplicate(app: Flask, same: str):
     make_clinic("Alpha")
     first = make_lead(created_at=NOW - timedelta(days=10))
-    process_lead(db.session, first.id, POLICY, now=NOW)
+    process_lead(db.session, first.id, PROCESSING, now=NOW)
     other = {"email": "new@example.com", "phone": "+77015559999"}
     other.pop(same)
     second = make_lead(**other)
-    process_lead(db.session, second.id, POLICY, now=NOW)
+    process_lead(db.session, second.id, PROCESSING, now=NOW)
 
     db.session.expire_all()
     second = db.session.get(Lead, second.id)
@@ -318,13 +244,13 @@ def test_older_than_30_days_or_another_procedure_is_not_a_duplicate(app: Flask):
     other_procedure = make_lead(procedure=procedure("prp-knee"))
     lead = make_lead()
     for item in (old, other_procedure, lead):
-        process_lead(db.session, item.id, POLICY, now=NOW)
+        process_lead(db.session, item.id, PROCESSING, now=NOW)
     assert db.session.get(Lead, lead.id).status is LeadStatus.ROUTED
 
 
 def test_processing_stops_after_the_attempt_limit_and_flags_the_lead(app: Flask):
     lead = make_lead(processing_attempts=3)
-    process_lead(db.session, lead.id, POLICY, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW)
     db.session.refresh(lead)
     assert lead.processing_failed and lead.processed_at is None
     assert routed_to(lead) == []
@@ -335,5 +261,5 @@ def test_spam_and_withdrawn_leads_are_never_routed(app: Flask):
     spam = make_lead(status=LeadStatus.SPAM)
     withdrawn = make_lead(email="w@example.com", phone="+77015550202", consent_withdrawn_at=NOW)
     for lead in (spam, withdrawn):
-        process_lead(db.session, lead.id, POLICY, now=NOW)
+        process_lead(db.session, lead.id, PROCESSING, now=NOW)
         assert routed_to(lead) == []

@@ -15,14 +15,12 @@ from app.extensions import db
 from app.models import AuditEvent, Lead, LeadNote, LeadStatus, OutboundEmail, StaffUser
 from app.services.leads.processing import process_lead
 from app.services.leads.queries import SORTS, LeadFilters, list_leads
-from tests.support.forms import csrf_token
-from tests.unit.test_routing import NOW, POLICY, make_clinic, make_lead, procedure
+from tests.support.clock import NOW
+from tests.support.factories import make_clinic, make_lead, procedure
+from tests.support.forms import post
+from tests.support.policies import PROCESSING
 
 SCRIPT = "<script>alert('x')</script>"
-
-
-def post(client: FlaskClient, url: str, data: dict, page: str = "/staff/leads"):  # type: ignore[no-untyped-def]
-    return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
 
 
 @pytest.fixture
@@ -86,7 +84,7 @@ def test_search_by_reference(staff_client: FlaskClient, leads: list[Lead]):
 
 def test_routed_clinic_filter(staff_client: FlaskClient, leads: list[Lead]):
     clinic = make_clinic("Alpha")
-    process_lead(db.session, leads[0].id, POLICY, now=NOW)
+    process_lead(db.session, leads[0].id, PROCESSING, now=NOW)
     assert refs(staff_client, f"clinic={clinic.id}") == {leads[0].reference}
 
 
@@ -237,7 +235,7 @@ def test_a_failed_routing_email_flags_its_lead_and_shows_on_its_timeline(
     from app.services.privacy.consent import withdraw_consent
 
     make_clinic("Alpha")
-    process_lead(db.session, leads[0].id, POLICY, now=NOW)
+    process_lead(db.session, leads[0].id, PROCESSING, now=NOW)
     withdraw_consent(db.session, leads[0].id)
     notice = db.session.scalar(
         select(OutboundEmail).where(OutboundEmail.template == "clinic_new_lead")

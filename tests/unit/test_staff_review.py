@@ -10,10 +10,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Clinic, ClinicStatus, OutboundEmail, StaffUser
 from app.services.clinics import onboarding, review
-from tests.conftest import STAFF_PASSWORD, make_app
+from tests.support.application import make_app
 from tests.support.data import clinic_application
+from tests.support.emails import rendered
+from tests.support.factories import STAFF_PASSWORD
 from tests.support.forms import csrf_token, submit
-from tests.support.portal import rendered
 
 
 def pending_clinic(client: FlaskClient) -> Clinic:

@@ -12,8 +12,7 @@ from app.extensions import db
 from app.models import AuditEvent, LoginSession, StaffRole, StaffUser
 from app.models.base import utcnow
 from app.services.accounts.sessions import SessionLimits, find_live_session
-from app.services.accounts.staff import create_staff
-from tests.conftest import STAFF_PASSWORD
+from tests.support.factories import STAFF_PASSWORD, make_staff
 from tests.support.forms import submit
 
 
@@ -23,7 +22,7 @@ def sign_in(client: FlaskClient, email: str, password: str = STAFF_PASSWORD) -> 
 
 
 def make_admin() -> StaffUser:
-    return create_staff(db.session, "admin@careroute.test", StaffRole.ADMIN, STAFF_PASSWORD)
+    return make_staff("admin@careroute.test", StaffRole.ADMIN)
 
 
 def test_a_triager_cannot_manage_accounts(staff_client: FlaskClient):
