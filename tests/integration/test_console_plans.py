@@ -12,12 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from app import create_app
-from app.demo import load_demo_clinics
 from app.extensions import db
 from app.services.leads.queries import LeadFilters, page_query, status_counts
 from bench.generated_leads import generate_leads
-from tests.conftest import app_settings
-from tests.integration.conftest import truncate_all
+from tests.support.application import app_settings
+from tests.support.factories import directory_clinics
+from tests.support.stack import truncate_all
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +50,7 @@ def leads_table(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     app = create_app(app_settings(tmp_path_factory.mktemp("plans"), DATABASE_URL=pg_url))
     with app.app_context():
         truncate_all()
-        load_demo_clinics(db.session)
+        directory_clinics()
         generate_leads(db.session, 30000)
         db.session.execute(text("ANALYZE"))
         db.session.commit()

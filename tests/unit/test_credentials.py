@@ -10,7 +10,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.demo import load_demo_clinics
 from app.extensions import db
 from app.models import Clinic, Lead, LeadStatus, OutboundEmail, StaffUser
 from app.models.base import utcnow
@@ -18,14 +17,27 @@ from app.reference_data import CREDENTIAL_LABELS
 from app.services.clinics import credentials
 from tests.support.checks import count, field_error
 from tests.support.data import inquiry
+from tests.support.factories import make_clinic
 from tests.support.forms import submit
 
 TODAY = date(2026, 11, 25)
 
 
-def demo_clinic() -> Clinic:
-    load_demo_clinics(db.session, today=TODAY)
-    return db.session.scalar(select(Clinic).order_by(Clinic.id))
+def credentialed_clinic(
+    name: str, today: date, accreditations: tuple[str, ...] = ("foreign-patient-provider",)
+) -> Clinic:
+    """A listed clinic whose licence, insurance and `accreditations` are good for months
+    after `today`."""
+    return make_clinic(
+        name,
+        licence_expires=today + timedelta(days=700),
+        insured_until=today + timedelta(days=200),
+        accreditations={code: today + timedelta(days=900) for code in accreditations},
+    )
+
+
+def listed_clinic() -> Clinic:
+    return credentialed_clinic("Alpha", TODAY)
 
 
 def reminders() -> list[OutboundEmail]:
@@ -37,7 +49,7 @@ def reminders() -> list[OutboundEmail]:
 
 
 def test_reminder_goes_once_per_expiry_date(app: Flask, staff_user: StaffUser):
-    clinic = demo_clinic()
+    clinic = listed_clinic()
     credentials.set_credential(
         db.session, clinic.id, staff_user.id, "insurance", "P-1", TODAY + timedelta(days=20)
     )
@@ -55,12 +67,12 @@ def test_reminder_goes_once_per_expiry_date(app: Flask, staff_user: StaffUser):
 
 
 def test_no_reminder_for_far_expiries_or_unlisted_clinics(app: Flask):
-    demo_clinic()
+    listed_clinic()
     assert credentials.remind_expiring_credentials(db.session, TODAY, 30) == 0
 
 
 def test_lapsed_licence_is_flagged_in_the_console(staff_client: FlaskClient, staff_user: StaffUser):
-    clinic = demo_clinic()
+    clinic = listed_clinic()
     page = f"/staff/clinics/{clinic.id}"
     submit(
         staff_client,
@@ -77,7 +89,7 @@ def test_lapsed_licence_is_flagged_in_the_console(staff_client: FlaskClient, sta
 
 
 def test_a_bad_expiry_date_is_refused(staff_client: FlaskClient, staff_user: StaffUser):
-    clinic = demo_clinic()
+    clinic = listed_clinic()
     page = f"/staff/clinics/{clinic.id}"
     response = submit(
         staff_client,
@@ -90,9 +102,10 @@ def test_a_bad_expiry_date_is_refused(staff_client: FlaskClient, staff_user: Sta
 
 
 def listed_clinics(today: date) -> tuple[Clinic, Clinic]:
-    """Two demo clinics listed as of `today`: the first is about to lapse, the other not."""
-    load_demo_clinics(db.session, today=today)
-    first, other = db.session.scalars(select(Clinic).order_by(Clinic.id).limit(2))
+    """Two clinics listed as of `today`: the first is about to lapse, the other not (and holds
+    three accreditations)."""
+    first = credentialed_clinic("Alpha", today)
+    other = credentialed_clinic("Bravo", today, ("koiha", "jci", "foreign-patient-provider"))
     return first, other
 
 

@@ -15,20 +15,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.demo import load_demo_clinics
 from app.extensions import db
 from app.models import (
     AuditEvent,
-    Clinic,
     ClinicStatus,
     Lead,
     LeadAttachment,
     LeadStatus,
     OutboxMessage,
 )
-from tests.conftest import make_app
+from tests.support.application import make_app
 from tests.support.checks import count, field_error
 from tests.support.data import PDF_BYTES, PNG_BYTES, inquiry
+from tests.support.factories import make_clinic
 from tests.support.forms import submit
 
 
@@ -111,8 +110,7 @@ def test_bad_input_gets_its_message_keeps_other_answers_and_stores_nothing(
 
 
 def test_an_unapproved_chosen_clinic_is_refused(client: FlaskClient):
-    load_demo_clinics(db.session)
-    clinic = db.session.scalar(select(Clinic))
+    clinic = make_clinic("Alpha")
     clinic.status = ClinicStatus.SUSPENDED
     db.session.commit()
 
@@ -124,8 +122,7 @@ def test_an_unapproved_chosen_clinic_is_refused(client: FlaskClient):
 
 
 def test_inquiry_from_a_clinic_page_records_the_chosen_clinic(client: FlaskClient):
-    load_demo_clinics(db.session)
-    clinic = db.session.scalar(select(Clinic))
+    clinic = make_clinic("Alpha")
     page = f"/clinics/{clinic.slug}/inquire"
     html = client.get(page).get_data(as_text=True)
     assert hidden(html, "clinic") == clinic.slug
