@@ -15,14 +15,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d app/translations -f
+DOMAINS := messages console
 
-# After changing user-facing text: refresh the template and every language's catalogue.
+translations: $(STAMP)
+	for domain in $(DOMAINS); do \
+		$(BIN)/pybabel compile -d app/translations -D $$domain || exit 1; done
+
+# After changing user-facing text: refresh both domains' templates and every catalogue.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --omit-header \
-		-o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
+	for domain in $(DOMAINS); do \
+		$(BIN)/pybabel extract -F app/translations/$$domain.cfg -k _l -k lazy_gettext \
+			--add-comments=TRANSLATORS: --omit-header -o app/translations/$$domain.pot . \
+		&& $(BIN)/pybabel update -i app/translations/$$domain.pot -d app/translations \
+			-D $$domain --ignore-obsolete || exit 1; done
 
 run: $(STAMP) translations
 	$(FLASK) db upgrade

@@ -45,7 +45,7 @@ def create_app(settings: Mapping[str, str] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.i18n import select_locale
+    from app.i18n import money, page_language, select_locale
     from app.services.accounts.sessions import load_login_session
 
     app.extensions["data_keys"] = DataKeys(app.config["DATA_KEYS"])
@@ -56,6 +56,8 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.context_processor(page_language)
+    app.add_template_filter(money)
     login_manager.init_app(app)
     login_manager.login_view = "staff.sign_in.login"
     login_manager.session_protection = "basic"

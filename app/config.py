@@ -205,7 +205,12 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         # Times on pages are Seoul times, the clinics' clock and the deadlines'.
         "BABEL_DEFAULT_TIMEZONE": env.get("BUSINESS_TIMEZONE", "Asia/Seoul"),
         # Catalogues found here are the languages offered; a new folder needs no code change.
-        "BABEL_TRANSLATION_DIRECTORIES": env.get("TRANSLATION_DIRECTORIES", "translations"),
+        # Two gettext domains in it: `messages` (what patients read, every patient language)
+        # and `console` (portal, console and clinic emails, Korean and English).
+        "BABEL_TRANSLATION_DIRECTORIES": ";".join(
+            [env.get("TRANSLATION_DIRECTORIES", "translations")] * 2
+        ),
+        "BABEL_DOMAIN": "messages;console",
         "CELERY": {
             "broker_url": broker_url,
             "broker_connection_retry_on_startup": True,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 
 class ProcedureSeed(NamedTuple):
     slug: str
-    name: str
+    # Translated like any message: patients read the name in their language.
+    name: LazyString
     category: str
-    synonyms: tuple[str, ...]
+    # Other names patients and clinics search for, comma-separated, per language.
+    synonyms: LazyString
 
 
 KNEE = "knee-cartilage"
@@ -22,98 +25,108 @@ CATEGORY_LABELS = {
     REGENERATIVE: _l("Regenerative and aesthetic"),
 }
 
+# TRANSLATORS: each procedure has a name and, after it, the other names patients search for
+# (comma-separated): write the words patients who speak your language use for it.
 PROCEDURES: tuple[ProcedureSeed, ...] = (
     ProcedureSeed(
         "autologous-msc-injection",
-        "Autologous stem cell (MSC) injection for the knee",
+        _l("Autologous stem cell (MSC) injection for the knee"),
         KNEE,
-        (
-            "MSC injection",
-            "stem cell knee injection",
-            "cartilage repair",
-            "BMAC",
-            "bone marrow aspirate concentrate",
-            "adipose stem cells",
+        _l(
+            "MSC injection, stem cell knee injection, cartilage repair, BMAC, "
+            "bone marrow aspirate concentrate, adipose stem cells"
         ),
     ),
     ProcedureSeed(
         "allogeneic-cell-therapy",
-        "Allogeneic cord-blood cell therapy with rehabilitation",
+        _l("Allogeneic cord-blood cell therapy with rehabilitation"),
         KNEE,
-        (
-            "Cartistem",
-            "umbilical cord blood stem cells",
-            "donor stem cells",
-            "cartilage regeneration",
-        ),
+        _l("Cartistem, umbilical cord blood stem cells, donor stem cells, cartilage regeneration"),
     ),
     ProcedureSeed(
         "stem-cell-prp",
-        "Stem cell injection combined with PRP",
+        _l("Stem cell injection combined with PRP"),
         KNEE,
-        ("stem cell + PRP", "MSC and platelet-rich plasma", "combined regenerative injection"),
+        _l("stem cell + PRP, MSC and platelet-rich plasma, combined regenerative injection"),
     ),
     ProcedureSeed(
         "aci",
-        "Autologous chondrocyte implantation (ACI)",
+        _l("Autologous chondrocyte implantation (ACI)"),
         KNEE,
-        ("ACI", "chondrocyte transplant", "cartilage cell implantation", "cartilage repair"),
+        _l("ACI, chondrocyte transplant, cartilage cell implantation, cartilage repair"),
     ),
     ProcedureSeed(
         "maci",
-        "Matrix-induced autologous chondrocyte implantation (MACI)",
+        _l("Matrix-induced autologous chondrocyte implantation (MACI)"),
         KNEE,
-        ("MACI", "matrix chondrocyte implant", "cartilage repair"),
+        _l("MACI, matrix chondrocyte implant, cartilage repair"),
     ),
     ProcedureSeed(
         "microfracture",
-        "Microfracture",
+        _l("Microfracture"),
         KNEE,
-        ("marrow stimulation", "knee arthroscopy microfracture"),
+        _l("marrow stimulation, knee arthroscopy microfracture"),
     ),
     ProcedureSeed(
         "osteochondral-grafting",
-        "Osteochondral grafting (OATS, mosaicplasty)",
+        _l("Osteochondral grafting (OATS, mosaicplasty)"),
         KNEE,
-        ("OATS", "mosaicplasty", "osteochondral autograft", "cartilage transplant"),
+        _l("OATS, mosaicplasty, osteochondral autograft, cartilage transplant"),
     ),
     ProcedureSeed(
         "high-tibial-osteotomy",
-        "Osteotomy (high tibial osteotomy)",
+        _l("Osteotomy (high tibial osteotomy)"),
         KNEE,
-        ("HTO", "knee realignment", "osteotomy"),
+        _l("HTO, knee realignment, osteotomy"),
     ),
     ProcedureSeed(
         "prp-knee",
-        "Platelet-rich plasma (PRP) injection",
+        _l("Platelet-rich plasma (PRP) injection"),
         KNEE,
-        ("PRP", "platelet injection", "knee PRP"),
+        _l("PRP, platelet injection, knee PRP"),
     ),
     ProcedureSeed(
         "stem-cell-fat-grafting",
-        "Stem cell enriched fat grafting",
+        _l("Stem cell enriched fat grafting"),
         REGENERATIVE,
-        ("SVF fat transfer", "cell-assisted lipotransfer", "fat grafting"),
+        _l("SVF fat transfer, cell-assisted lipotransfer, fat grafting"),
     ),
     ProcedureSeed(
         "exosome-therapy",
-        "Exosome therapy",
+        _l("Exosome therapy"),
         REGENERATIVE,
-        ("exosomes", "skin regeneration", "exosome facial"),
+        _l("exosomes, skin regeneration, exosome facial"),
     ),
     ProcedureSeed(
         "nk-cell-therapy",
-        "Natural killer (NK) cell therapy",
+        _l("Natural killer (NK) cell therapy"),
         REGENERATIVE,
-        ("NK cells", "immune cell therapy"),
+        _l("NK cells, immune cell therapy"),
     ),
     ProcedureSeed(
         "hair-regeneration",
-        "Hair regeneration and transplant",
+        _l("Hair regeneration and transplant"),
         REGENERATIVE,
-        ("hair transplant", "FUE", "hair loss stem cell", "hair PRP"),
+        _l("hair transplant, FUE, hair loss stem cell, hair PRP"),
     ),
 )
+
+_SEEDS = {seed.slug: seed for seed in PROCEDURES}
+
+
+def procedure_name(slug: str, stored: str) -> str:
+    """The procedure's name in the reader's language (`stored` for one not seeded here)."""
+    seed = _SEEDS.get(slug)
+    return str(seed.name) if seed is not None else stored
+
+
+def procedure_synonyms(slug: str, stored: list[str]) -> list[str]:
+    """Other names for it in the reader's language, as patients there search for them."""
+    seed = _SEEDS.get(slug)
+    if seed is None:
+        return stored
+    return [name.strip() for name in str(seed.synonyms).split(",") if name.strip()]
+
 
 ACCREDITATIONS = {
     "mohw-regenerative": _l("MOHW advanced regenerative medicine provider"),

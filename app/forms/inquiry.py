@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 import pycountry
+from babel import Locale
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -41,17 +42,23 @@ from app.forms.fields import ListChoiceField
 from app.forms.validators import EmailAddress, PhoneNumber
 from app.models import Procedure
 from app.models.base import utcnow
-from app.reference_data import CATEGORY_LABELS
+from app.reference_data import CATEGORY_LABELS, procedure_name, procedure_synonyms
 from app.services.clinics.directory import public_clinic
 from app.services.leads.intake import Inquiry, Upload
 from app.services.privacy import attachments
 
 
 @cache
-def country_choices() -> tuple[tuple[str, str], ...]:
-    """ISO 3166 data ships with pycountry and never changes while the process runs: sorted
-    once, not on every request (it was a fifth of an inquiry POST's time)."""
-    return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]))
+def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
+    """ISO 3166 countries named in the reader's language (CLDR, through Babel), sorted once
+    per language and process, not on every request."""
+    names = Locale.parse(locale).territories
+    return tuple(
+        sorted(
+            ((c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries),
+            key=lambda choice: choice[1],
+        )
+    )
 
 
 # The catalog changes with `flask catalog load`, not between one inquiry and the next.
@@ -74,7 +81,9 @@ def procedure_choices() -> dict[str, list[tuple[str, str]]]:
                 Procedure.category, Procedure.name
             )
         )
-        for slug, name, category, synonyms in rows:
+        for slug, stored_name, category, stored_synonyms in rows:
+            name = procedure_name(slug, stored_name)
+            synonyms = procedure_synonyms(slug, stored_synonyms)
             label = f"{name} ({', '.join(synonyms[:3])})" if synonyms else name
             category_label = str(CATEGORY_LABELS.get(category, category))
             grouped.setdefault(category_label, []).append((slug, label))
@@ -176,7 +185,7 @@ class InquiryForm(AppForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", _l("Choose…")), *country_choices()]
+        self.country.choices = [("", _l("Choose…")), *country_choices(str(get_locale()))]
         self.language.choices = [("", _l("Choose…")), *language_choices()]
         self.procedure.choices = {"": [("", str(_l("Choose…")))], **procedure_choices()}
         if not self.is_submitted():

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
 from app.models.types import JSONDocument
+from app.reference_data import procedure_name, procedure_synonyms
 
 
 class Procedure(Model):
@@ -18,6 +19,16 @@ class Procedure(Model):
     category: Mapped[str] = mapped_column(String(40))
     # Patients say "cartilage repair", clinics say "MSC injection": both find the same entry.
     synonyms: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language."""
+        return procedure_name(self.slug, self.name)
+
+    @property
+    def labels_also(self) -> list[str]:
+        """The other names in the reader's language."""
+        return procedure_synonyms(self.slug, self.synonyms)
 
     def __repr__(self) -> str:
         return f"<Procedure {self.slug}>"

@@ -72,6 +72,8 @@ class Clinic(Model):
     registration_number: Mapped[str] = mapped_column(String(10))
     description: Mapped[str] = mapped_column(Text, default="")
     weekly_capacity: Mapped[int] = mapped_column(Integer, default=10)
+    # The language of the clinic's emails and portal (each user may choose their own).
+    language: Mapped[str] = mapped_column(String(8), default="ko", server_default="ko")
     # Live assignments in the last 7 and 30 days, kept by app/services/routing.py.
     week_leads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     month_leads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

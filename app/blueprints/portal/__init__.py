@@ -12,7 +12,7 @@ children (Flask runs a parent's `before_request` for its nested blueprints):
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -33,8 +33,11 @@ PUBLIC_ENDPOINTS = {
 @bp.before_request
 def require_clinic_user() -> ResponseReturnValue | None:
     """Every portal page but the open ones needs a signed-in clinic user."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
     if current_user.is_authenticated and current_user.is_clinic_user:
+        user = current_user.clinic_user
+        # The portal speaks the user's language, else the clinic's (Korean by default).
+        g.account_locale = user.language or user.clinic.language
+        return None
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     return sign_in_first("portal.sign_in.login")

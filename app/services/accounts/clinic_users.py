@@ -67,6 +67,7 @@ def _send_password_link(session: DbSession, user: ClinicUser, why: str) -> None:
         recipient=user.email,
         template="clinic_password",
         context={"user_id": user.id, "why": why},
+        language=user.language or user.clinic.language,
     )
 
 

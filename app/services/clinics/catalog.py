@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.models import Procedure
 from app.models.base import DbSession
-from app.reference_data import PROCEDURES
+from app.reference_data import PROCEDURES, procedure_synonyms
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,13 @@ def load_catalog(session: DbSession) -> CatalogLoad:
     existing = {p.slug: p for p in session.scalars(select(Procedure))}
     created = updated = 0
     for seed in PROCEDURES:
-        values = {"name": seed.name, "category": seed.category, "synonyms": list(seed.synonyms)}
+        # Stored in English, the source language; pages translate by slug.
+        with force_locale("en"):
+            values = {
+                "name": str(seed.name),
+                "category": seed.category,
+                "synonyms": procedure_synonyms(seed.slug, []),
+            }
         procedure = existing.get(seed.slug)
         if procedure is None:
             session.add(Procedure(slug=seed.slug, **values))

@@ -98,6 +98,7 @@ def remind_expiring_credentials(session: DbSession, today: date, days_ahead: int
             recipient=credential.clinic.email,
             template="credential_expiring",
             context={"credential_id": credential.id, "expires_on": expires},
+            language=credential.clinic.language,
         )
         credential.reminded_for = credential.expires_on
         audit.record(

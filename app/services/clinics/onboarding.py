@@ -164,6 +164,7 @@ def submit_application(
         recipient=clinic.email,
         template="clinic_verify",
         context={"clinic_id": clinic.id},
+        language=clinic.language,
     )
     queue_email(
         session,

@@ -107,6 +107,7 @@ def _decide(
             context={"clinic_id": clinic.id, "reason": reason}
             if reason_in_email
             else {"clinic_id": clinic.id},
+            language=clinic.language,
         )
     audit.record(
         session,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.i18n import patient_locale
 from app.models import Assignment, Lead
 from app.models.base import DbSession
 from app.services.mail.delivery import queue_email
@@ -21,6 +22,7 @@ def notify_clinic(session: DbSession, assignment: Assignment) -> None:
         recipient=assignment.clinic.email,
         template="clinic_new_lead",
         context={"assignment_id": assignment.id},
+        language=assignment.clinic.language,
         lead_id=assignment.lead_id,
     )
 
@@ -33,6 +35,7 @@ def remind_clinic(session: DbSession, assignment: Assignment, due_at: datetime) 
         recipient=assignment.clinic.email,
         template="clinic_reminder",
         context={"assignment_id": assignment.id, "due_at": due_at.isoformat()},
+        language=assignment.clinic.language,
         lead_id=assignment.lead_id,
     )
 
@@ -45,7 +48,7 @@ def tell_patient_clinic_answered(session: DbSession, lead: Lead, assignment: Ass
         recipient=lead.email,
         template="patient_clinic_answered",
         context={"lead_id": lead.id, "assignment_id": assignment.id},
-        language=lead.language,
+        language=patient_locale(lead.language, lead.country),
         lead_id=lead.id,
     )
 
@@ -57,6 +60,7 @@ def tell_clinic_consent_withdrawn(session: DbSession, assignment: Assignment) ->
         recipient=assignment.clinic.email,
         template="clinic_consent_withdrawn",
         context={"assignment_id": assignment.id},
+        language=assignment.clinic.language,
         lead_id=assignment.lead_id,
     )
 
@@ -72,6 +76,6 @@ def confirm_to_patient(session: DbSession, lead: Lead, resend_stamp: str | None 
         recipient=lead.email,
         template="patient_confirmation",
         context={"lead_id": lead.id},
-        language=lead.language,
+        language=patient_locale(lead.language, lead.country),
         lead_id=lead.id,
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from app.i18n import patient_locale
 from app.models import (
     AuditEvent,
     Lead,
@@ -222,7 +223,9 @@ def _queue_copy_link(session: DbSession, request: PrivacyRequest, key: str) -> N
         recipient=request.email,
         template="patient_data_copy",
         context={"request_id": request.id},
-        language=request.lead.language if request.lead is not None else "en",
+        language=patient_locale(request.lead.language, request.lead.country)
+        if request.lead is not None
+        else "en",
         lead_id=request.lead_id,
     )
 
