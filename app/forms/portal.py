@@ -33,6 +33,7 @@ from app.forms.base import AppForm
 from app.forms.clinics import language_choices
 from app.forms.fields import CheckboxListField, ListChoiceField
 from app.forms.validators import AtLeastOne, EmailAddress
+from app.i18n import console_language_choices
 from app.reference_data import QUOTE_CURRENCIES
 from app.services.accounts.passwords import MIN_PASSWORD_LENGTH
 from app.services.answers.answering import QuoteDetails
@@ -165,6 +166,16 @@ class OfferingForm(Form):
             raise ValidationError(_l("The highest price cannot be below the lowest."))
 
 
+class MyLanguageForm(AppForm):
+    language = ListChoiceField(
+        _l("Your language in the portal"), invalid=_l("Please choose one of the languages.")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = [("", _l("The clinic's language")), *console_language_choices()]
+
+
 class ListingForm(AppForm):
     description = TextAreaField(
         _l("About the clinic"),
@@ -184,10 +195,15 @@ class ListingForm(AppForm):
         validators=[AtLeastOne(_l("Please choose at least one language."))],
     )
     offerings = WTFieldList(FormField(OfferingForm))
+    language = ListChoiceField(
+        _l("Language of CareRoute's emails and portal for your clinic"),
+        invalid=_l("Please choose Korean or English."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.languages.choices = language_choices()
+        self.language.choices = console_language_choices()
 
     def validate_offerings(self, field: WTFieldList) -> None:
         if not any(entry.form.offered.data for entry in field.entries):

@@ -32,6 +32,7 @@ from tests.support.factories import (
     make_privacy_request,
     routed_lead,
 )
+from tests.support.portal import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = ROOT / "app" / "translations"
@@ -245,3 +246,26 @@ def test_clinic_pages_are_offered_in_korean_and_english_only(client: FlaskClient
     page = client.get("/clinics/join", query_string={"lang": "ja"}).text
     assert 'lang="en"' in page and 'hreflang="ja"' not in page and 'hreflang="ko"' in page
     assert 'lang="ko"' in client.get("/clinics/join?lang=ko").text
+
+
+def test_a_clinic_chooses_its_language_and_each_user_may_choose_their_own(
+    client: FlaskClient, app: Flask
+):
+    clinic = make_clinic("Hanok Knee Test Clinic")
+    colleague = make_clinic_user(clinic, "colleague@clinic.example.com")
+    make_clinic_user(clinic)
+    sign_in(client, colleague.email)
+    assert '<html lang="ko"' in client.get("/portal/").text  # the clinic's, Korean by default
+
+    page = client.get("/portal/team").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/portal/team/language", data={"csrf_token": token, "language": "en"})
+    assert '<html lang="en"' in client.get("/portal/").text
+    db.session.expire_all()
+    assert clinic.language == "ko"  # the clinic's emails stay Korean
+
+    clinic.language = "en"
+    db.session.commit()
+    routed_lead()
+    [notice] = _emails("clinic_new_lead")
+    assert notice.language == "en"

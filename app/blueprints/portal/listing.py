@@ -25,6 +25,7 @@ def _listing_form(clinic: Clinic) -> ListingForm:
         "description": clinic.description,
         "weekly_capacity": clinic.weekly_capacity,
         "languages": clinic.language_codes,
+        "language": clinic.language,
         "offerings": [
             {
                 "procedure": p.slug,
@@ -48,6 +49,7 @@ def _listing(form: ListingForm) -> listings.Listing:
         description=(form.description.data or "").strip(),
         weekly_capacity=form.weekly_capacity.data,
         languages=list(form.languages.data),
+        language=form.language.data,
         offerings=[
             listings.OfferedProcedure(
                 procedure=entry.form.procedure.data,

@@ -8,19 +8,22 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.forms.common import ConfirmForm
-from app.forms.portal import EmailForm
+from app.forms.portal import EmailForm, MyLanguageForm
 from app.services.accounts import clinic_users
 from app.web.sign_in import current_clinic_user
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 
 
-def _team_page(form: EmailForm, status: int = 200) -> ResponseReturnValue:
+def _team_page(
+    form: EmailForm, language_form: MyLanguageForm | None = None, status: int = 200
+) -> ResponseReturnValue:
     me = current_clinic_user()
     return render_template(
         "portal/team.html",
         users=clinic_users.active_colleagues(db.session, me.clinic_id),
         form=form,
+        language_form=language_form or MyLanguageForm(data={"language": me.language or ""}),
         confirm=ConfirmForm(),
         me=me,
     ), status
@@ -42,7 +45,16 @@ def invite() -> ResponseReturnValue:
         else:
             flash(_("We sent %(email)s a link to set a password.", email=form.email.data))
             return redirect(url_for("portal.team.team"))
-    return _team_page(form, 422)
+    return _team_page(form, status=422)
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    form = MyLanguageForm()
+    if not form.validate_on_submit():
+        return _team_page(EmailForm(), form, status=422)
+    clinic_users.set_language(db.session, current_clinic_user().id, form.language.data or None)
+    return redirect(url_for("portal.team.team"))
 
 
 @bp.post("/<int:user_id>/remove")

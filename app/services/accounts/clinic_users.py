@@ -146,3 +146,22 @@ def deactivate_all(session: DbSession, clinic_id: int) -> None:
     for user in active_colleagues(session, clinic_id):
         user.active = False
         end_all_sessions(session, user)
+
+
+def set_language(session: DbSession, user_id: int, language: str | None) -> ClinicUser:
+    """The portal in this user's language; None follows the clinic's."""
+    user = session.get(ClinicUser, user_id)
+    if user is None:
+        raise LookupError("no such clinic user")
+    before = user.language
+    user.language = language
+    audit.record(
+        session,
+        actor=audit.Actor.clinic_user(user),
+        action="clinic_user.language_changed",
+        object_type="clinic_user",
+        object_id=user.id,
+        changes={"language": [before, language]},
+    )
+    session.commit()
+    return user

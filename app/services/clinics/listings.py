@@ -27,6 +27,7 @@ class Listing:
     weekly_capacity: int
     languages: list[str]
     offerings: list[OfferedProcedure]
+    language: str
 
 
 def clinic_with_offerings(session: DbSession, clinic_id: int) -> Clinic | None:
@@ -48,6 +49,7 @@ def _snapshot(clinic: Clinic) -> dict[str, Any]:
         "description": clinic.description,
         "weekly_capacity": clinic.weekly_capacity,
         "languages": sorted(clinic.language_codes),
+        "language": clinic.language,
         "offerings": {
             o.procedure.slug: [o.price_min_usd, o.price_max_usd, o.notes]
             for o in sorted(clinic.offerings, key=lambda o: o.procedure.slug)
@@ -90,6 +92,7 @@ def update_listing(session: DbSession, user_id: int, listing: Listing) -> Clinic
         if code not in have:
             clinic.languages.append(ClinicLanguage(language=code))
     clinic.description = listing.description
+    clinic.language = listing.language
     clinic.weekly_capacity = listing.weekly_capacity
     session.flush()
     after = _snapshot(clinic)
