@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from app import create_app, task_names
 from app.config import ConfigError
-from app.extensions import db
+from app.extensions import babel, db
 from app.models import OutboxMessage
 from app.services.outbox import enqueue_task, relay
 from tests.support.application import app_settings, make_app
@@ -117,8 +118,17 @@ def add_catalogue(directory: Path, locale: str, translations: dict[str, str]) ->
         write_mo(out, catalog)
 
 
+@pytest.fixture
+def fresh_translations() -> Iterator[None]:
+    """Flask-Babel keeps loaded catalogues on its one shared extension object, by locale only:
+    an app reading another folder would get the catalogues an earlier app loaded."""
+    babel.domain_instance.cache.clear()
+    yield
+    babel.domain_instance.cache.clear()
+
+
 def test_a_new_catalogue_is_offered_and_chosen_explicitly_then_by_browser(
-    settings: dict[str, str], tmp_path: Path
+    settings: dict[str, str], tmp_path: Path, fresh_translations: None
 ):
     add_catalogue(tmp_path / "catalogues", "ko", {HEADING: "한국에서 받는 치료"})
     client = make_app(settings, TRANSLATION_DIRECTORIES=str(tmp_path / "catalogues")).test_client()

@@ -505,7 +505,7 @@ def test_a_listing_edit_is_audited_and_shows_on_the_public_page(
 
     assert response.status_code == 302
     public = client.get(f"/clinics/{routed.alpha.slug}").get_data(as_text=True)
-    assert f"700{DASH}1,200" in public and "Knee specialists since 2001" in public
+    assert f"$700{DASH}$1,200" in public and "Knee specialists since 2001" in public
     db.session.expire_all()
     clinic = db.session.get(Clinic, routed.alpha.id)
     assert clinic.weekly_capacity == 25 and sorted(clinic.language_codes) == ["en", "ko", "ru"]
