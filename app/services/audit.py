@@ -37,14 +37,20 @@ class Actor:
 
 def record(
     session: DbSession,
-    *,
     actor: Actor,
     action: str,
-    object_type: str,
-    object_id: int | None,
+    *,
     changes: dict[str, Any] | None = None,
+    **subject: int | None,
 ) -> None:
-    """Write an audit event in the caller's transaction, so it commits with the change."""
+    """Write an audit event in the caller's transaction, so it commits with the change.
+
+    What it is about is one keyword naming the object's type: `lead=lead.id`,
+    `clinic=clinic.id`, `retention=None` (an event about no one row).
+    """
+    if len(subject) != 1:
+        raise TypeError(f"an audit event is about one object, not {sorted(subject)}")
+    [(object_type, object_id)] = subject.items()
     session.execute(
         insert(table_of(AuditEvent)).values(
             actor_type=actor.type,

@@ -238,11 +238,7 @@ def lead_attachment(lead_id: int) -> ResponseReturnValue:
     if lead is None or lead.attachment is None:
         abort(404)
     audit.record(
-        db.session,
-        actor=audit.Actor.staff(current_staff()),
-        action="lead.attachment_downloaded",
-        object_type="lead",
-        object_id=lead.id,
+        db.session, audit.Actor.staff(current_staff()), "lead.attachment_downloaded", lead=lead.id
     )
     db.session.commit()
     return send_attachment(current_app.config["UPLOAD_DIR"], lead.attachment, lead.reference)

@@ -23,11 +23,7 @@ def set_password(session: DbSession, token: str, password: str, max_age: int) ->
     user.password_set_at = utcnow()
     end_all_sessions(session, user)
     audit.record(
-        session,
-        actor=audit.Actor.clinic_user(user),
-        action="clinic_user.password_set",
-        object_type="clinic_user",
-        object_id=user.id,
+        session, audit.Actor.clinic_user(user), "clinic_user.password_set", clinic_user=user.id
     )
     session.commit()
     return user
@@ -80,10 +76,9 @@ def request_password_link(session: DbSession, email: str) -> None:
     _send_password_link(session, user, "reset")
     audit.record(
         session,
-        actor=audit.Actor.public(user.email),
-        action="clinic_user.password_link_requested",
-        object_type="clinic_user",
-        object_id=user.id,
+        audit.Actor.public(user.email),
+        "clinic_user.password_link_requested",
+        clinic_user=user.id,
     )
     session.commit()
 
@@ -110,10 +105,9 @@ def invite_colleague(session: DbSession, by_user_id: int, email: str) -> ClinicU
     _send_password_link(session, user, "invite")
     audit.record(
         session,
-        actor=audit.Actor.clinic_user(inviter),
-        action="clinic_user.invited",
-        object_type="clinic_user",
-        object_id=user.id,
+        audit.Actor.clinic_user(inviter),
+        "clinic_user.invited",
+        clinic_user=user.id,
         changes={"email": email, "clinic_id": inviter.clinic_id},
     )
     session.commit()
@@ -131,11 +125,7 @@ def deactivate_colleague(session: DbSession, by_user_id: int, user_id: int) -> C
     user.active = False
     end_all_sessions(session, user)
     audit.record(
-        session,
-        actor=audit.Actor.clinic_user(by),
-        action="clinic_user.deactivated",
-        object_type="clinic_user",
-        object_id=user.id,
+        session, audit.Actor.clinic_user(by), "clinic_user.deactivated", clinic_user=user.id
     )
     session.commit()
     return user
@@ -157,10 +147,9 @@ def set_language(session: DbSession, user_id: int, language: str | None) -> Clin
     user.language = language
     audit.record(
         session,
-        actor=audit.Actor.clinic_user(user),
-        action="clinic_user.language_changed",
-        object_type="clinic_user",
-        object_id=user.id,
+        audit.Actor.clinic_user(user),
+        "clinic_user.language_changed",
+        clinic_user=user.id,
         changes={"language": [before, language]},
     )
     session.commit()

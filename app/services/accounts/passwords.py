@@ -82,10 +82,13 @@ def authenticate(
     kind = "staff" if model is StaffUser else "clinic_user"
     audit.record(
         session,
-        actor=actor_of(user) if user is not None else audit.Actor.public(email),
-        action=f"{kind}.login" if ok else f"{kind}.login_failed",
-        object_type="staff_user" if model is StaffUser else "clinic_user",
-        object_id=user.id if user is not None else None,
+        actor_of(user) if user is not None else audit.Actor.public(email),
+        f"{kind}.login" if ok else f"{kind}.login_failed",
+        **{
+            "staff_user" if model is StaffUser else "clinic_user": user.id
+            if user is not None
+            else None
+        },
         changes={"client": client},
     )
     session.commit()

@@ -45,13 +45,11 @@ def end_session(session: DbSession, login_session_id: str) -> None:
         login.ended_at = utcnow()
         account = login.staff_user or login.clinic_user
         assert account is not None
-        audit.record(
-            session,
-            actor=actor_of(account),
-            action=f"{_kind(account)}.logout",
-            object_type="staff_user" if login.is_staff else "clinic_user",
-            object_id=account.id,
-        )
+        action = f"{_kind(account)}.logout"
+        if login.is_staff:
+            audit.record(session, actor_of(account), action, staff_user=account.id)
+        else:
+            audit.record(session, actor_of(account), action, clinic_user=account.id)
         session.commit()
 
 

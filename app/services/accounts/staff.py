@@ -40,10 +40,9 @@ def create_staff(
     session.flush()
     audit.record(
         session,
-        actor=audit.Actor.staff(by) if by else audit.Actor.system("cli"),
-        action="staff.created",
-        object_type="staff_user",
-        object_id=user.id,
+        audit.Actor.staff(by) if by else audit.Actor.system("cli"),
+        "staff.created",
+        staff_user=user.id,
         changes={"role": role.value},
     )
     session.commit()
@@ -58,10 +57,9 @@ def set_active(session: DbSession, user_id: int, by: StaffUser, active: bool) ->
     user.active = active
     audit.record(
         session,
-        actor=audit.Actor.staff(by),
-        action="staff.activated" if active else "staff.deactivated",
-        object_type="staff_user",
-        object_id=user.id,
+        audit.Actor.staff(by),
+        "staff.activated" if active else "staff.deactivated",
+        staff_user=user.id,
     )
     session.commit()
     return user
@@ -73,12 +71,6 @@ def reset_password(session: DbSession, user_id: int, by: StaffUser, password: st
         raise LookupError("no such staff member")
     user.password_hash = hash_password(password)
     end_all_sessions(session, user)
-    audit.record(
-        session,
-        actor=audit.Actor.staff(by),
-        action="staff.password_reset",
-        object_type="staff_user",
-        object_id=user.id,
-    )
+    audit.record(session, audit.Actor.staff(by), "staff.password_reset", staff_user=user.id)
     session.commit()
     return user

@@ -88,13 +88,7 @@ def record_view(session: DbSession, lead_id: int, user_id: int) -> Assignment:
         raise LookupError("no such lead for this clinic")
     if assignment.viewed_at is None:
         assignment.viewed_at = utcnow()
-    audit.record(
-        session,
-        actor=audit.Actor.clinic_user(user),
-        action="lead.viewed",
-        object_type="lead",
-        object_id=lead_id,
-    )
+    audit.record(session, audit.Actor.clinic_user(user), "lead.viewed", lead=lead_id)
     session.commit()
     return assignment
 
@@ -104,13 +98,7 @@ def record_download(session: DbSession, lead_id: int, user_id: int) -> Assignmen
     assignment = open_assignment(session, lead_id, user.clinic_id)
     if assignment is None or assignment.lead.attachment is None:
         raise LookupError("no such attachment for this clinic")
-    audit.record(
-        session,
-        actor=audit.Actor.clinic_user(user),
-        action="lead.attachment_downloaded",
-        object_type="lead",
-        object_id=lead_id,
-    )
+    audit.record(session, audit.Actor.clinic_user(user), "lead.attachment_downloaded", lead=lead_id)
     session.commit()
     return assignment
 
@@ -161,14 +149,7 @@ def answer(
                 "note": bool(quote.note),
             }
         _advance_lead(session, lead, assignment, response, actor)
-    audit.record(
-        session,
-        actor=actor,
-        action="lead.clinic_answered",
-        object_type="lead",
-        object_id=lead.id,
-        changes=changes,
-    )
+    audit.record(session, actor, "lead.clinic_answered", lead=lead.id, changes=changes)
     session.commit()
     return assignment
 

@@ -97,10 +97,9 @@ def expire_silent(session: DbSession, policy: DeadlinePolicy, now: datetime) -> 
         offered = offer_to_next_clinic(session, lead, policy.max_clinics, now)
         audit.record(
             session,
-            actor=audit.Actor.system("deadlines"),
-            action="assignment.expired",
-            object_type="lead",
-            object_id=lead.id,
+            audit.Actor.system("deadlines"),
+            "assignment.expired",
+            lead=lead.id,
             changes={"clinic_id": assignment.clinic_id, "offered_to": offered},
         )
         session.commit()
@@ -123,10 +122,9 @@ def send_reminders(session: DbSession, policy: DeadlinePolicy, now: datetime) ->
         emails.remind_clinic(session, assignment, policy.due_at(assignment.sent_at))
         audit.record(
             session,
-            actor=audit.Actor.system("deadlines"),
-            action="assignment.reminded",
-            object_type="lead",
-            object_id=lead.id,
+            audit.Actor.system("deadlines"),
+            "assignment.reminded",
+            lead=lead.id,
             changes={"clinic_id": assignment.clinic_id},
         )
         session.commit()

@@ -51,10 +51,9 @@ def set_credential(
     session.flush()
     audit.record(
         session,
-        actor=audit.Actor.staff(staff),
-        action="clinic.credential_set",
-        object_type="clinic",
-        object_id=clinic.id,
+        audit.Actor.staff(staff),
+        "clinic.credential_set",
+        clinic=clinic.id,
         changes={
             "credential": code,
             "before": before,
@@ -103,10 +102,9 @@ def remind_expiring_credentials(session: DbSession, today: date, days_ahead: int
         credential.reminded_for = credential.expires_on
         audit.record(
             session,
-            actor=audit.Actor.system("credential reminders"),
-            action="clinic.credential_reminder",
-            object_type="clinic",
-            object_id=credential.clinic_id,
+            audit.Actor.system("credential reminders"),
+            "clinic.credential_reminder",
+            clinic=credential.clinic_id,
             changes={"credential": credential.code, "expires_on": expires},
         )
     session.commit()

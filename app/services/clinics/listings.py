@@ -100,10 +100,9 @@ def update_listing(session: DbSession, user_id: int, listing: Listing) -> Clinic
     if changed:
         audit.record(
             session,
-            actor=audit.Actor.clinic_user(user),
-            action="clinic.listing_edited",
-            object_type="clinic",
-            object_id=clinic.id,
+            audit.Actor.clinic_user(user),
+            "clinic.listing_edited",
+            clinic=clinic.id,
             changes=changed,
         )
     session.commit()

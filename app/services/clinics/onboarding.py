@@ -175,10 +175,9 @@ def submit_application(
     )
     audit.record(
         session,
-        actor=audit.Actor.public(clinic.email),
-        action="clinic.applied",
-        object_type="clinic",
-        object_id=clinic.id,
+        audit.Actor.public(clinic.email),
+        "clinic.applied",
+        clinic=clinic.id,
         changes={"name": clinic.name, "procedures": application.procedures},
     )
     session.commit()
@@ -192,12 +191,6 @@ def verify_email(session: DbSession, clinic_id: int, email: str) -> Clinic | Non
         return None
     if clinic.email_verified_at is None:
         clinic.email_verified_at = utcnow()
-        audit.record(
-            session,
-            actor=audit.Actor.public(email),
-            action="clinic.email_verified",
-            object_type="clinic",
-            object_id=clinic.id,
-        )
+        audit.record(session, audit.Actor.public(email), "clinic.email_verified", clinic=clinic.id)
         session.commit()
     return clinic

@@ -111,10 +111,9 @@ def _decide(
         )
     audit.record(
         session,
-        actor=audit.Actor.staff(staff),
-        action=f"clinic.{new_status.value}",
-        object_type="clinic",
-        object_id=clinic.id,
+        audit.Actor.staff(staff),
+        f"clinic.{new_status.value}",
+        clinic=clinic.id,
         changes={"status": [old_status.value, new_status.value], "reason": reason},
     )
     session.commit()

@@ -31,13 +31,7 @@ def _lead(session: DbSession, lead_id: int) -> Lead:
 
 def record_view(session: DbSession, lead_id: int, staff_id: int) -> None:
     """Who read whose health data, and when."""
-    audit.record(
-        session,
-        actor=audit.Actor.staff(_staff(session, staff_id)),
-        action="lead.viewed",
-        object_type="lead",
-        object_id=lead_id,
-    )
+    audit.record(session, audit.Actor.staff(_staff(session, staff_id)), "lead.viewed", lead=lead_id)
     session.commit()
 
 
@@ -79,10 +73,9 @@ def assign_to(
         lead.assigned_to_id = assignee_id
         audit.record(
             session,
-            actor=audit.Actor.staff(staff),
-            action="lead.assigned",
-            object_type="lead",
-            object_id=lead.id,
+            audit.Actor.staff(staff),
+            "lead.assigned",
+            lead=lead.id,
             changes={"assigned_to": [before, assignee_id]},
         )
     session.commit()
@@ -99,10 +92,9 @@ def add_note(session: DbSession, lead_id: int, staff_id: int, body: str) -> Lead
     session.flush()
     audit.record(
         session,
-        actor=audit.Actor.staff(staff),
-        action="lead.note_added",
-        object_type="lead",
-        object_id=lead.id,
+        audit.Actor.staff(staff),
+        "lead.note_added",
+        lead=lead.id,
         changes={"note_id": note.id},
     )
     session.commit()
@@ -145,14 +137,7 @@ def reroute(session: DbSession, lead_id: int, staff_id: int, clinic_ids: Sequenc
         actor = audit.Actor.staff(staff)
         if lead.status is LeadStatus.NEW:
             lifecycle.move(session, lead, LeadStatus.ROUTED, actor, now=now)
-        audit.record(
-            session,
-            actor=actor,
-            action="lead.rerouted",
-            object_type="lead",
-            object_id=lead.id,
-            changes={"clinics": added},
-        )
+        audit.record(session, actor, "lead.rerouted", lead=lead.id, changes={"clinics": added})
     session.commit()
     return len(added)
 
@@ -161,13 +146,7 @@ def resend_confirmation(session: DbSession, lead_id: int, staff_id: int) -> None
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
     emails.confirm_to_patient(session, lead, resend_stamp=utcnow().isoformat())
-    audit.record(
-        session,
-        actor=audit.Actor.staff(staff),
-        action="lead.confirmation_resent",
-        object_type="lead",
-        object_id=lead.id,
-    )
+    audit.record(session, audit.Actor.staff(staff), "lead.confirmation_resent", lead=lead.id)
     session.commit()
 
 

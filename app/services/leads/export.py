@@ -90,14 +90,7 @@ def record_export(session: DbSession, filters: LeadFilters, staff: Actor) -> Non
     }
     if "search" in described:
         described["search"] = True
-    record(
-        session,
-        actor=staff,
-        action="leads.exported",
-        object_type="lead",
-        object_id=None,
-        changes={"filters": described},
-    )
+    record(session, staff, "leads.exported", lead=None, changes={"filters": described})
     session.commit()
 
 

@@ -92,10 +92,9 @@ def submit_inquiry(
             enqueue_task(session, task_names.PROCESS_LEAD, lead_id)
         audit.record(
             session,
-            actor=audit.Actor.public("patient"),
-            action="lead.spam_received" if spam else "lead.received",
-            object_type="lead",
-            object_id=lead_id,
+            audit.Actor.public("patient"),
+            "lead.spam_received" if spam else "lead.received",
+            lead=lead_id,
             changes={"procedure": inquiry.procedure_slug, "consent_version": CONSENT_VERSION},
         )
         session.commit()

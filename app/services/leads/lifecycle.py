@@ -100,10 +100,9 @@ def move(
         _reopen(session, lead)
     audit.record(
         session,
-        actor=actor,
-        action=action,
-        object_type="lead",
-        object_id=lead.id,
+        actor,
+        action,
+        lead=lead.id,
         changes={**(changes or {}), "status": [before.value, to.value]},
     )
     return True
@@ -129,12 +128,7 @@ def withdraw(session: DbSession, lead: Lead, actor: audit.Actor, now: datetime) 
         return
     lead.consent_withdrawn_at = now
     audit.record(
-        session,
-        actor=actor,
-        action="lead.consent_withdrawn",
-        object_type="lead",
-        object_id=lead.id,
-        changes={"clinics_told": []},
+        session, actor, "lead.consent_withdrawn", lead=lead.id, changes={"clinics_told": []}
     )
 
 

@@ -83,10 +83,9 @@ def _give_up_if_out_of_attempts(session: DbSession, lead_id: int, max_attempts: 
     lead.processing_failed = True
     audit.record(
         session,
-        actor=audit.Actor.system("routing"),
-        action="lead.processing_failed",
-        object_type="lead",
-        object_id=lead.id,
+        audit.Actor.system("routing"),
+        "lead.processing_failed",
+        lead=lead.id,
         changes={"attempts": lead.processing_attempts},
     )
     session.commit()
@@ -131,14 +130,7 @@ def process_lead(
                 session, lead, LeadStatus.ROUTED, actor, action="lead.routed", changes=changes
             )
         else:
-            audit.record(
-                session,
-                actor=actor,
-                action="lead.no_matching_clinic",
-                object_type="lead",
-                object_id=lead.id,
-                changes=changes,
-            )
+            audit.record(session, actor, "lead.no_matching_clinic", lead=lead.id, changes=changes)
     for assignment in assignments:
         emails.notify_clinic(session, assignment)
     emails.confirm_to_patient(session, lead)

@@ -86,10 +86,9 @@ def open_request(
     )
     audit.record(
         session,
-        actor=audit.Actor.public("patient"),
-        action=f"privacy.{kind.value}_requested",
-        object_type="lead",
-        object_id=lead.id,
+        audit.Actor.public("patient"),
+        f"privacy.{kind.value}_requested",
+        lead=lead.id,
         changes={"request_id": request.id},
     )
     session.commit()
@@ -205,10 +204,9 @@ def export_data(
     document, references = _document(session, request.email, upload_dir)
     audit.record(
         session,
-        actor=audit.Actor.staff(staff),
-        action="privacy.exported",
-        object_type="privacy_request",
-        object_id=request.id,
+        audit.Actor.staff(staff),
+        "privacy.exported",
+        privacy_request=request.id,
         changes={"leads": references},
     )
     session.commit()
@@ -245,13 +243,7 @@ def send_copy(session: DbSession, request_id: int, staff_id: int) -> None:
     request.handled_at = utcnow()
     request.handled_by_id = staff.id
     _queue_copy_link(session, request, key=f"data-copy:{request.id}")
-    audit.record(
-        session,
-        actor=audit.Actor.staff(staff),
-        action="privacy.copy_sent",
-        object_type="privacy_request",
-        object_id=request.id,
-    )
+    audit.record(session, audit.Actor.staff(staff), "privacy.copy_sent", privacy_request=request.id)
     session.commit()
 
 
@@ -260,10 +252,9 @@ def patient_copy(session: DbSession, request: PrivacyRequest, upload_dir: str) -
     document, references = _document(session, request.email, upload_dir)
     audit.record(
         session,
-        actor=audit.Actor.public("patient"),
-        action="privacy.copy_downloaded",
-        object_type="privacy_request",
-        object_id=request.id,
+        audit.Actor.public("patient"),
+        "privacy.copy_downloaded",
+        privacy_request=request.id,
         changes={"leads": references},
     )
     session.commit()
@@ -292,10 +283,9 @@ def send_copy_again(session: DbSession, email: str) -> None:
     _queue_copy_link(session, request, key=f"data-copy:{request.id}:{utcnow():%Y-%m-%dT%H}")
     audit.record(
         session,
-        actor=audit.Actor.public("patient"),
-        action="privacy.copy_link_requested",
-        object_type="privacy_request",
-        object_id=request.id,
+        audit.Actor.public("patient"),
+        "privacy.copy_link_requested",
+        privacy_request=request.id,
     )
     session.commit()
 
@@ -330,10 +320,9 @@ def erase(session: DbSession, request_id: int, staff_id: int, upload_dir: str) -
     )
     audit.record(
         session,
-        actor=audit.Actor.staff(staff),
-        action="privacy.erased",
-        object_type="privacy_request",
-        object_id=request.id,
+        audit.Actor.staff(staff),
+        "privacy.erased",
+        privacy_request=request.id,
         changes={"leads": references},
     )
     session.commit()

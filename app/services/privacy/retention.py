@@ -99,10 +99,9 @@ def anonymise_expired(
     )
     audit.record(
         session,
-        actor=audit.Actor.system("retention"),
-        action="retention.anonymised",
-        object_type="retention",
-        object_id=None,
+        audit.Actor.system("retention"),
+        "retention.anonymised",
+        retention=None,
         changes={
             "leads": leads,
             "files": files,
