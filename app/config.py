@@ -210,7 +210,9 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "BABEL_TRANSLATION_DIRECTORIES": ";".join(
             [env.get("TRANSLATION_DIRECTORIES", "translations")] * 2
         ),
-        "BABEL_DOMAIN": "messages;console",
+        # `messages` last: Flask-Babel takes the plural rule from the last catalogue it
+        # merges, and a language without a console catalogue would get English's.
+        "BABEL_DOMAIN": "console;messages",
         "CELERY": {
             "broker_url": broker_url,
             "broker_connection_retry_on_startup": True,

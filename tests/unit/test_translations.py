@@ -32,6 +32,7 @@ from tests.support.factories import (
     make_privacy_request,
     routed_lead,
 )
+from tests.support.clock import NOW
 from tests.support.portal import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,7 +184,7 @@ def every_email(lead: Lead) -> dict[str, tuple[str, dict]]:
 @pytest.mark.parametrize("locale", PATIENT_LOCALES)
 def test_every_patient_email_is_in_the_patients_language(app: Flask, listed, locale: str):  # type: ignore[no-untyped-def]
     _clinic, lead = listed
-    request = make_privacy_request(PrivacyRequestKind.EXPORT, lead.email, lead)
+    request = make_privacy_request(PrivacyRequestKind.EXPORT, lead.email, lead, handled_at=NOW)
     contexts = {
         "patient_confirmation": {"lead_id": lead.id},
         "patient_clinic_answered": {"lead_id": lead.id, "assignment_id": lead.assignments[0].id},

@@ -25,6 +25,7 @@ from app.models import (
     ClinicUser,
     Lead,
     PrivacyRequest,
+    PrivacyRequestKind,
 )
 from app.models.base import DbSession, utcnow
 from app.services.accounts.password_links import password_token, primary_user
@@ -258,7 +259,12 @@ def _staff_privacy_request(session: DbSession, request_id: int) -> tuple[str, di
     if request is None:
         raise MissingSubject(f"privacy request {request_id} is gone")
     # The address is not in the email: staff open the console to see whose request it is.
-    return _("A patient asked for their data (%(kind)s)", kind=request.kind.value), {
+    subject = (
+        _("A patient asked for a copy of their data")
+        if request.kind is PrivacyRequestKind.EXPORT
+        else _("A patient asked for their data to be deleted")
+    )
+    return subject, {
         "request": request,
         "console_url": external_url("staff.privacy.requests"),
     }
