@@ -70,11 +70,13 @@ def make_clinic(
     licence_expires: date | None = None,
     insured_until: date | None = None,
     accreditations: dict[str, date | None] | None = None,
+    language: str = "en",
 ) -> Clinic:
     """A clinic offering one procedure, approved unless `status` (and `status_reason`) say,
     with a licence that never lapses unless `licence_expires` is given, insurance only if
     `insured_until` is, and `accreditations` as {code: expiry}. Its slug and email address
-    come from `name`."""
+    come from `name`. Its emails and portal are in English unless `language` says (a clinic
+    that applies is Korean by default; tests read English)."""
     credentials = [
         ClinicCredential(
             kind=CredentialKind.LICENCE, code="licence", reference="L", expires_on=licence_expires
@@ -104,6 +106,7 @@ def make_clinic(
         city="Seoul",
         registration_number="0",
         weekly_capacity=capacity,
+        language=language,
         status=status,
         status_reason=status_reason,
         languages=[ClinicLanguage(language=code) for code in languages],

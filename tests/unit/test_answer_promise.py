@@ -31,7 +31,7 @@ def test_patients_are_promised_the_answer_time_clinics_are_held_to(
         client = app.test_client()
         pages = [client.get(path).get_data(as_text=True) for path in ("/", "/inquire/thanks")]
         make_clinic("Alpha")
-        routed_lead()
+        routed_lead(language="en")
         confirmation = rendered(
             db.session.scalar(
                 select(OutboundEmail).where(OutboundEmail.template == "patient_confirmation")

@@ -43,7 +43,7 @@ def sent(app: Flask, server: SmtpServer, template: str) -> Any:
 
 def test_patient_emails_send_replies_to_the_configured_mailbox(app: Flask, smtp_server: SmtpServer):
     make_clinic("Alpha")
-    lead = routed_lead()
+    lead = routed_lead(language="en")
     tell_patient_clinic_answered(db.session, lead, lead.assignments[0])
     db.session.commit()
 
@@ -60,7 +60,7 @@ def test_a_clinic_notice_does_not_send_replies_to_the_patients_mailbox(
     app: Flask, smtp_server: SmtpServer
 ):
     make_clinic("Alpha")
-    routed_lead()
+    routed_lead(language="en")
 
     notice = sent(app, smtp_server, "clinic_new_lead")
 

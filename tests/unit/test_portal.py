@@ -65,7 +65,7 @@ def routed(app: Flask) -> Routed:
     outsider = make_clinic("Charlie", offers="prp-knee")
     for clinic in (alpha, bravo, outsider):
         make_clinic_user(clinic)
-    lead = make_lead(full_name=PATIENT)
+    lead = make_lead(full_name=PATIENT, language="en")
     attach_pdf(lead, app.config["UPLOAD_DIR"])
     process_lead(db.session, lead.id, PROCESSING, now=NOW)
     return Routed(lead, alpha, bravo, outsider)
@@ -112,7 +112,7 @@ def test_the_verification_link_leads_to_a_password_that_can_be_set_once(client: 
     sign_in(client, "apply@bukhansan-test.example.com", "a long new password")
     assert client.get("/portal/").status_code == 200
 
-    again = client.get(password_page)
+    again = client.get(password_page, query_string={"lang": "en"})  # Korean by default
     assert again.status_code == 410
     assert "already used" in again.get_data(as_text=True)
 

@@ -212,7 +212,7 @@ def test_every_clinic_email_is_in_korean(app: Flask, listed):  # type: ignore[no
 def test_a_korean_clinic_is_notified_in_korean_and_a_japanese_patient_confirmed_in_japanese(
     app: Flask,
 ):
-    make_clinic("Hanok Knee Test Clinic", languages=("ko", "ja"))
+    make_clinic("Hanok Knee Test Clinic", languages=("ko", "ja"), language="ko")
     lead = routed_lead(
         email="tomoko.test@example.com", language="ja", country="JP", budget_usd=15000
     )
@@ -252,7 +252,7 @@ def test_clinic_pages_are_offered_in_korean_and_english_only(client: FlaskClient
 def test_a_clinic_chooses_its_language_and_each_user_may_choose_their_own(
     client: FlaskClient, app: Flask
 ):
-    clinic = make_clinic("Hanok Knee Test Clinic")
+    clinic = make_clinic("Hanok Knee Test Clinic", language="ko")
     colleague = make_clinic_user(clinic, "colleague@clinic.example.com")
     make_clinic_user(clinic)
     sign_in(client, colleague.email)
