@@ -3,11 +3,8 @@ over their data (asking, and downloading the copy)."""
 
 from __future__ import annotations
 
-import json
-
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     redirect,
@@ -31,6 +28,7 @@ from app.services.links import InvalidLink, unsign
 from app.services.privacy import requests as privacy_requests
 from app.services.privacy.consent import withdraw_consent
 from app.services.privacy.data_copy_links import request_for_data_copy_token
+from app.web.downloads import send_record
 
 bp = Blueprint("inquiries", __name__)
 
@@ -147,12 +145,7 @@ def data_copy_download(token: str) -> ResponseReturnValue:
     document = privacy_requests.patient_copy(
         db.session, copy_request, current_app.config["UPLOAD_DIR"]
     )
-    response = Response(
-        json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json"
-    )
-    response.headers["Content-Disposition"] = "attachment; filename=careroute-my-information.json"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_record(document, "careroute-my-information.json")
 
 
 @bp.route("/inquire/my-data", methods=["GET", "POST"])

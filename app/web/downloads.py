@@ -1,9 +1,11 @@
-"""Sending patient files (decrypted) to the people allowed to see them: staff and the
-clinics a lead was routed to."""
+"""Sending patient files and records to the people allowed to see them: the patient, staff
+and the clinics a lead was routed to. Always a download, never cached."""
 
 from __future__ import annotations
 
+import json
 from io import BytesIO
+from typing import Any
 
 from flask import Response, send_file
 
@@ -23,5 +25,15 @@ def send_attachment(upload_dir: str, attachment: LeadAttachment, reference: str)
         max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def send_record(document: dict[str, Any], filename: str) -> Response:
+    """A patient's records as a JSON file (their own copy, or staff's check of it)."""
+    response = Response(
+        json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json"
+    )
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -12,6 +10,7 @@ from flask_babel import ngettext
 from app.extensions import db
 from app.forms.common import ConfirmForm
 from app.services.privacy import requests as privacy
+from app.web.downloads import send_record
 from app.web.sign_in import current_staff
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
@@ -55,14 +54,7 @@ def export(request_id: int) -> ResponseReturnValue:
         )
     except LookupError:
         abort(404)
-    response = Response(
-        json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json"
-    )
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=careroute-data-request-{request_id}.json"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_record(document, f"careroute-data-request-{request_id}.json")
 
 
 @bp.post("/<int:request_id>/erase")

@@ -14,55 +14,57 @@ from app.models.base import DbSession
 from app.services.mail.delivery import queue_email
 
 
-def notify_clinic(session: DbSession, assignment: Assignment) -> None:
-    """The clinic hears of a new lead: a portal link, no health details."""
+def _to_clinic(
+    session: DbSession, assignment: Assignment, template: str, key: str, **context: str
+) -> None:
+    """To the clinic holding the lead, in the clinic's language."""
     queue_email(
         session,
-        key=f"clinic-new-lead:{assignment.id}",
+        key=f"{key}:{assignment.id}",
         recipient=assignment.clinic.email,
-        template="clinic_new_lead",
-        context={"assignment_id": assignment.id},
+        template=template,
+        context={"assignment_id": assignment.id, **context},
         language=assignment.clinic.language,
         lead_id=assignment.lead_id,
     )
 
 
-def remind_clinic(session: DbSession, assignment: Assignment, due_at: datetime) -> None:
-    """Once per assignment, however often the deadline check runs."""
+def _to_patient(session: DbSession, lead: Lead, template: str, key: str, **context: int) -> None:
+    """To the patient, in the language they chose on the form."""
     queue_email(
         session,
-        key=f"clinic-reminder:{assignment.id}",
-        recipient=assignment.clinic.email,
-        template="clinic_reminder",
-        context={"assignment_id": assignment.id, "due_at": due_at.isoformat()},
-        language=assignment.clinic.language,
-        lead_id=assignment.lead_id,
-    )
-
-
-def tell_patient_clinic_answered(session: DbSession, lead: Lead, assignment: Assignment) -> None:
-    """Once per lead: the first clinic to answer is the one the patient hears about."""
-    queue_email(
-        session,
-        key=f"patient-clinic-answered:{lead.id}",
+        key=key,
         recipient=lead.email,
-        template="patient_clinic_answered",
-        context={"lead_id": lead.id, "assignment_id": assignment.id},
+        template=template,
+        context={"lead_id": lead.id, **context},
         language=patient_locale(lead.language, lead.country),
         lead_id=lead.id,
     )
 
 
-def tell_clinic_consent_withdrawn(session: DbSession, assignment: Assignment) -> None:
-    queue_email(
+def notify_clinic(session: DbSession, assignment: Assignment) -> None:
+    """The clinic hears of a new lead: a portal link, no health details."""
+    _to_clinic(session, assignment, "clinic_new_lead", "clinic-new-lead")
+
+
+def remind_clinic(session: DbSession, assignment: Assignment, due_at: datetime) -> None:
+    """Once per assignment, however often the deadline check runs."""
+    _to_clinic(session, assignment, "clinic_reminder", "clinic-reminder", due_at=due_at.isoformat())
+
+
+def tell_patient_clinic_answered(session: DbSession, lead: Lead, assignment: Assignment) -> None:
+    """Once per lead: the first clinic to answer is the one the patient hears about."""
+    _to_patient(
         session,
-        key=f"consent-withdrawn:{assignment.id}",
-        recipient=assignment.clinic.email,
-        template="clinic_consent_withdrawn",
-        context={"assignment_id": assignment.id},
-        language=assignment.clinic.language,
-        lead_id=assignment.lead_id,
+        lead,
+        "patient_clinic_answered",
+        f"patient-clinic-answered:{lead.id}",
+        assignment_id=assignment.id,
     )
+
+
+def tell_clinic_consent_withdrawn(session: DbSession, assignment: Assignment) -> None:
+    _to_clinic(session, assignment, "clinic_consent_withdrawn", "consent-withdrawn")
 
 
 def confirm_to_patient(session: DbSession, lead: Lead, resend_stamp: str | None = None) -> None:
@@ -70,12 +72,4 @@ def confirm_to_patient(session: DbSession, lead: Lead, resend_stamp: str | None 
     key = f"lead-confirmation:{lead.id}"
     if resend_stamp:
         key += f":resend:{resend_stamp}"
-    queue_email(
-        session,
-        key=key,
-        recipient=lead.email,
-        template="patient_confirmation",
-        context={"lead_id": lead.id},
-        language=patient_locale(lead.language, lead.country),
-        lead_id=lead.id,
-    )
+    _to_patient(session, lead, "patient_confirmation", key)
