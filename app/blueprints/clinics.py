@@ -16,7 +16,8 @@ from app.services.clinics.directory import (
     public_clinic,
     public_clinics,
 )
-from app.services.links import InvalidLink, unsign
+from app.services.clinics.verification_links import verification_for_token
+from app.services.links import InvalidLink
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinics")
 
@@ -61,10 +62,10 @@ def applied() -> ResponseReturnValue:
 @bp.get("/verify/<token>")
 def verify_email(token: str) -> ResponseReturnValue:
     try:
-        payload = unsign("clinic-email", token)
+        clinic_id, email = verification_for_token(token)
     except InvalidLink as exc:
         return render_template("link_invalid.html", link="clinic_email", expired=exc.expired), 400
-    clinic = onboarding.verify_email(db.session, payload["clinic"], payload["email"])
+    clinic = onboarding.verify_email(db.session, clinic_id, email)
     if clinic is None:
         return render_template("link_invalid.html", link="clinic_email", expired=False), 400
     # The link proved the address: its portal account may choose a password next.

@@ -19,20 +19,19 @@ from app.extensions import db, limiter
 from app.forms.common import ConfirmForm
 from app.forms.inquiry import InquiryForm, PrivacyRequestForm
 from app.forms.privacy import DataCopyLinkForm
-from app.models import Lead, PrivacyRequestKind
+from app.models import PrivacyRequestKind
 from app.models.base import utcnow
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.clinics import directory
 from app.services.leads.intake import submit_inquiry
-from app.services.links import InvalidLink, unsign
+from app.services.links import InvalidLink
 from app.services.privacy import requests as privacy_requests
 from app.services.privacy.consent import withdraw_consent
 from app.services.privacy.data_copy_links import request_for_data_copy_token
+from app.services.privacy.patient_links import lead_for_privacy_token, lead_for_withdrawal_token
 from app.web.downloads import send_record
 
 bp = Blueprint("inquiries", __name__)
-
-WITHDRAW_LINK_MAX_AGE = 365 * 24 * 3600
 
 
 def _inquiry_limit() -> str:
@@ -77,12 +76,9 @@ def thanks() -> ResponseReturnValue:
 def withdraw(token: str) -> ResponseReturnValue:
     """GET asks; only the POST withdraws (a mail scanner following the link changes nothing)."""
     try:
-        payload = unsign("consent-withdraw", token, max_age=WITHDRAW_LINK_MAX_AGE)
+        lead = lead_for_withdrawal_token(db.session, token)
     except InvalidLink as exc:
         return render_template("link_invalid.html", link="withdraw", expired=exc.expired), 400
-    lead = db.session.get(Lead, payload["lead"])
-    if lead is None or lead.reference != payload.get("ref"):
-        return render_template("link_invalid.html", link="withdraw", expired=False), 400
     form = ConfirmForm()
     if form.validate_on_submit():
         withdraw_consent(db.session, lead.id)
@@ -96,14 +92,11 @@ def withdraw(token: str) -> ResponseReturnValue:
 def privacy(token: str) -> ResponseReturnValue:
     """The patient's rights over their data; as with withdrawal, only the POST acts."""
     try:
-        payload = unsign(
-            "privacy", token, max_age=current_app.config["PRIVACY_LINK_MAX_AGE_SECONDS"]
+        lead = lead_for_privacy_token(
+            db.session, token, current_app.config["PRIVACY_LINK_MAX_AGE_SECONDS"]
         )
     except InvalidLink as exc:
         return render_template("link_invalid.html", link="privacy", expired=exc.expired), 400
-    lead = db.session.get(Lead, payload["lead"])
-    if lead is None or lead.reference != payload.get("ref") or lead.anonymised_at is not None:
-        return render_template("link_invalid.html", link="privacy", expired=False), 400
     form = PrivacyRequestForm()
     if form.validate_on_submit():
         kind = PrivacyRequestKind(form.kind.data)

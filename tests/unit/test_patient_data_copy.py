@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Lead, OutboundEmail, PrivacyRequest, StaffUser
-from app.services.mail.messages import privacy_token
+from app.services.privacy.patient_links import privacy_token
 from tests.support.application import make_app
 from tests.support.emails import links_in, path_of, rendered
 from tests.support.factories import make_clinic, routed_lead

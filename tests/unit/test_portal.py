@@ -26,8 +26,8 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.answers.business_hours import DeadlinePolicy
+from app.services.clinics.verification_links import clinic_verification_token
 from app.services.leads.processing import process_lead
-from app.services.mail.messages import clinic_verification_token
 from tests.support.application import make_app
 from tests.support.checks import count, field_error
 from tests.support.clock import NOW

@@ -31,7 +31,7 @@ from app.services.audit import Actor
 from app.services.leads import lifecycle
 from app.services.leads.dashboard import build_dashboard
 from app.services.leads.processing import process_lead
-from app.services.mail.messages import privacy_token
+from app.services.privacy.patient_links import privacy_token
 from app.services.privacy.retention import anonymise_expired
 from tests.support.application import make_app
 from tests.support.clock import NOW

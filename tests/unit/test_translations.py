@@ -18,21 +18,16 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ClinicResponse, Lead, OutboundEmail, PrivacyRequestKind
 from app.services.answers.answering import answer
-from app.services.mail.messages import (
-    _BUILDERS,
-    consent_withdrawal_token,
-    is_for_patient,
-    privacy_token,
-    render,
-)
+from app.services.mail.messages import _BUILDERS, is_for_patient, render
 from app.services.privacy.data_copy_links import data_copy_token
+from app.services.privacy.patient_links import privacy_token, withdrawal_token
+from tests.support.clock import NOW
 from tests.support.factories import (
     make_clinic,
     make_clinic_user,
     make_privacy_request,
     routed_lead,
 )
-from tests.support.clock import NOW
 from tests.support.portal import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,7 +137,7 @@ def public_pages(clinic, lead) -> list[str]:  # type: ignore[no-untyped-def]
         f"/clinics/{clinic.slug}",
         f"/clinics/{clinic.slug}/inquire",
         "/inquire/thanks",
-        f"/inquire/withdraw/{consent_withdrawal_token(lead)}",
+        f"/inquire/withdraw/{withdrawal_token(lead)}",
         f"/inquire/privacy/{privacy_token(lead)}",
         f"/inquire/my-data/{data_copy_token(request)}",
         "/inquire/my-data",

@@ -24,20 +24,19 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.forms.common import ConfirmForm
 from app.forms.portal import DeclineForm, QuoteForm
-from app.models import Assignment, ClinicResponse
+from app.models import ClinicResponse
 from app.models.base import utcnow
 from app.services.answers import answering
 from app.services.answers.business_hours import DeadlinePolicy
+from app.services.answers.lead_links import assignment_for_lead_link
 from app.services.answers.stats import recent_answer_stats
-from app.services.links import InvalidLink, unsign
+from app.services.links import InvalidLink
 from app.web.downloads import send_attachment
 from app.web.sign_in import current_clinic_user
 
 bp = Blueprint("leads", __name__)
 
 PER_PAGE = 50
-# How long an email's lead link can still explain why the lead is no longer there.
-LINK_EXPLAINS_FOR = 90 * 24 * 3600
 
 
 def _policy() -> DeadlinePolicy:
@@ -87,15 +86,10 @@ def _gone_or_missing(lead_id: int) -> ResponseReturnValue:
     """A clinic following its own email link to a lead that moved on learns why; anyone
     else (no link, another clinic's link) gets the plain 404."""
     try:
-        payload = unsign("portal-lead", request.args.get("t", ""), max_age=LINK_EXPLAINS_FOR)
-    except InvalidLink:
-        abort(404)
-    assignment = db.session.get(Assignment, payload.get("assignment"))
-    if (
-        assignment is None
-        or assignment.lead_id != lead_id
-        or assignment.clinic_id != current_clinic_user().clinic_id
-    ):
+        assignment = assignment_for_lead_link(
+            db.session, request.args.get("t", ""), lead_id, current_clinic_user().clinic_id
+        )
+    except (InvalidLink, LookupError):
         abort(404)
     return render_template("portal/lead_gone.html", assignment=assignment, policy=_policy()), 410
 

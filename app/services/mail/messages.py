@@ -30,8 +30,11 @@ from app.models import (
 from app.models.base import DbSession, utcnow
 from app.services.accounts.password_links import password_token, primary_user
 from app.services.answers.business_hours import DeadlinePolicy
-from app.services.links import external_url, sign
+from app.services.answers.lead_links import lead_link_token
+from app.services.clinics.verification_links import clinic_verification_token
+from app.services.links import external_url
 from app.services.privacy.data_copy_links import data_copy_token
+from app.services.privacy.patient_links import privacy_token, withdrawal_token
 
 Builder = Callable[..., tuple[str, dict[str, Any]]]
 _BUILDERS: dict[str, Builder] = {}
@@ -86,11 +89,6 @@ def _clinic(session: DbSession, clinic_id: int) -> Clinic:
     if clinic is None:
         raise MissingSubject(f"clinic {clinic_id} is gone")
     return clinic
-
-
-def clinic_verification_token(clinic: Clinic) -> str:
-    # The address is part of the token: a link sent to an old address verifies nothing.
-    return sign("clinic-email", {"clinic": clinic.id, "email": clinic.email})
 
 
 @email_template("clinic_verify")
@@ -175,14 +173,6 @@ def _assignment(session: DbSession, assignment_id: int) -> Assignment:
     return assignment
 
 
-def consent_withdrawal_token(lead: Lead) -> str:
-    return sign("consent-withdraw", {"lead": lead.id, "ref": lead.reference})
-
-
-def privacy_token(lead: Lead) -> str:
-    return sign("privacy", {"lead": lead.id, "ref": lead.reference})
-
-
 @email_template("patient_confirmation", for_patient=True)
 def _patient_confirmation(session: DbSession, lead_id: int) -> tuple[str, dict[str, Any]]:
     lead = _lead(session, lead_id, joinedload(Lead.assignments).joinedload(Assignment.clinic))
@@ -192,7 +182,7 @@ def _patient_confirmation(session: DbSession, lead_id: int) -> tuple[str, dict[s
     return _("We have your question (reference %(ref)s)", ref=lead.reference), {
         "lead": lead,
         "clinics": clinics,
-        "withdraw_url": external_url("inquiries.withdraw", token=consent_withdrawal_token(lead)),
+        "withdraw_url": external_url("inquiries.withdraw", token=withdrawal_token(lead)),
         "privacy_url": external_url("inquiries.privacy", token=privacy_token(lead)),
         "answer_days": DeadlinePolicy.from_config(current_app.config).answer_working_days(),
     }
@@ -205,7 +195,7 @@ def _portal_links(session: DbSession, assignment: Assignment) -> dict[str, Any]:
         "portal_url": external_url(
             "portal.leads.lead",
             lead_id=assignment.lead_id,
-            t=sign("portal-lead", {"assignment": assignment.id}),
+            t=lead_link_token(assignment),
         ),
         "password_url": external_url("portal.passwords.set_password", token=password_token(user))
         if user is not None and user.password_hash is None
