@@ -70,7 +70,9 @@ def audience_locales() -> tuple[str, ...]:
     return patient_locales()
 
 
-def select_locale() -> str:
+def select_locale() -> str | None:
+    if not has_request_context():  # a script or a task: the default, unless it forces one
+        return None
     available = audience_locales()
     chosen = locale_for_tag(request.args.get(LANGUAGE_PARAM))
     if chosen in available:

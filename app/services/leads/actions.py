@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.models import Assignment, Clinic, Lead, LeadNote, LeadStatus, StaffUser
@@ -44,7 +45,9 @@ def change_status(
 ) -> int:
     """All or nothing: one lead the move does not apply to refuses the whole change."""
     if status in lifecycle.NOT_CHOSEN_BY_STAFF:
-        raise ActionRefused(f"a lead becomes {status.value} by being sent to clinics")
+        raise ActionRefused(
+            _l("a lead becomes %(status)s by being sent to clinics", status=status.value)
+        )
     actor = audit.Actor.staff(_staff(session, staff_id))
     changed = 0
     for lead_id in lead_ids:
@@ -54,7 +57,7 @@ def change_status(
             changed += lifecycle.move(session, lead, status, actor, reason=reason)
         except ActionRefused as refused:
             session.rollback()
-            raise ActionRefused(f"{reference}: {refused}") from refused
+            raise ActionRefused(_l("%(ref)s: %(why)s", ref=reference, why=refused)) from refused
     session.commit()
     return changed
 
@@ -66,7 +69,7 @@ def assign_to(
     if assignee_id is not None:
         assignee = session.get(StaffUser, assignee_id)
         if assignee is None or not assignee.active:
-            raise ActionRefused("no such active staff member")
+            raise ActionRefused(_l("no such active staff member"))
     for lead_id in lead_ids:
         lead = _lead(session, lead_id)
         before = lead.assigned_to_id
@@ -84,7 +87,7 @@ def assign_to(
 
 def add_note(session: DbSession, lead_id: int, staff_id: int, body: str) -> LeadNote:
     if not body.strip():
-        raise ActionRefused("an empty note")
+        raise ActionRefused(_l("an empty note"))
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
     note = LeadNote(lead_id=lead.id, staff_user_id=staff.id, body=body.strip())
@@ -107,7 +110,9 @@ def reroute(session: DbSession, lead_id: int, staff_id: int, clinic_ids: Sequenc
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
     if not lifecycle.can_take_clinics(lead):
-        raise ActionRefused(f"the lead is {lead.status.value} and cannot go to more clinics")
+        raise ActionRefused(
+            _l("the lead is %(status)s and cannot go to more clinics", status=lead.status.value)
+        )
     have = {a.clinic_id for a in lead.assignments}
     wanted = [i for i in dict.fromkeys(clinic_ids) if i not in have]
     now = utcnow()
@@ -117,7 +122,9 @@ def reroute(session: DbSession, lead_id: int, staff_id: int, clinic_ids: Sequenc
         names = session.scalars(
             select(Clinic.name).where(Clinic.id.in_(unfit)).order_by(Clinic.name)
         )
-        raise ActionRefused(f"these clinics cannot take this lead: {', '.join(names)}")
+        raise ActionRefused(
+            _l("these clinics cannot take this lead: %(names)s", names=", ".join(names))
+        )
     clinics = routing.count_new_assignments(session, wanted)
     added: list[int] = []
     for clinic in clinics.values():
@@ -155,6 +162,6 @@ def mark_not_spam(session: DbSession, lead_id: int, staff_id: int) -> None:
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
     if lead.status is not LeadStatus.SPAM:
-        raise ActionRefused("the lead is not marked as spam")
+        raise ActionRefused(_l("the lead is not marked as spam"))
     lifecycle.move(session, lead, LeadStatus.NEW, audit.Actor.staff(staff), action="lead.not_spam")
     session.commit()

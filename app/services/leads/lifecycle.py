@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+
 from app import task_names
 from app.models import Lead, LeadStatus
 from app.models.base import DbSession, utcnow
@@ -49,7 +51,9 @@ NOT_CHOSEN_BY_STAFF = frozenset({S.ROUTED})
 
 
 class TransitionRefused(ValueError):
-    """The table does not allow this move, or the move lacks what it needs (a reason)."""
+    """The table does not allow this move, or the move lacks what it needs (a reason).
+
+    Its message is translated when shown, in the language of the page that shows it."""
 
 
 def staff_choices(lead: Lead) -> list[LeadStatus]:
@@ -85,12 +89,18 @@ def move(
     if to is before:
         return False
     if to not in TRANSITIONS[before]:
-        raise TransitionRefused(f"a lead that is {before.value} cannot become {to.value}")
+        raise TransitionRefused(
+            _l(
+                "a lead that is %(before)s cannot become %(after)s",
+                before=before.value,
+                after=to.value,
+            )
+        )
     reason = (reason or "").strip() or None
     if to is S.LOST and reason is None:
-        raise TransitionRefused("a lost lead needs a reason")
+        raise TransitionRefused(_l("a lost lead needs a reason"))
     if to is S.NEW and lead.consent_withdrawn_at is not None:
-        raise TransitionRefused("the patient withdrew consent")
+        raise TransitionRefused(_l("the patient withdrew consent"))
     now = now or utcnow()
     lead.status = to
     lead.lost_reason = reason if to is S.LOST else None
