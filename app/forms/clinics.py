@@ -106,7 +106,7 @@ class ClinicApplicationForm(AppForm):
         self.languages.choices = language_choices()
         self.accreditations.choices = [(code, str(label)) for code, label in ACCREDITATIONS.items()]
         self.procedures.choices = [
-            (p.slug, p.name)
+            (p.slug, p.label)
             for p in db.session.scalars(
                 select(Procedure).order_by(Procedure.category, Procedure.name)
             )

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
 from app.models.types import JSONDocument
-from app.reference_data import procedure_name, procedure_synonyms
+from app.reference_data import procedure_name
 
 
 class Procedure(Model):
@@ -24,11 +24,6 @@ class Procedure(Model):
     def label(self) -> str:
         """The name in the reader's language."""
         return procedure_name(self.slug, self.name)
-
-    @property
-    def labels_also(self) -> list[str]:
-        """The other names in the reader's language."""
-        return procedure_synonyms(self.slug, self.synonyms)
 
     def __repr__(self) -> str:
         return f"<Procedure {self.slug}>"

@@ -19,47 +19,28 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 
 from app.extensions import db
 from app.i18n import CONSOLE_LOCALES
-from app.models import (
-    Assignment,
-    Clinic,
-    ClinicCredential,
-    ClinicStatus,
-    ClinicUser,
-    Lead,
-    PrivacyRequest,
-    PrivacyRequestKind,
-)
 from app.services.links import InvalidLink, unsign
 from app.services.mail import messages
 from app.services.mail.messages import render
 from tests.support.application import app_settings
 from tests.support.clock import NOW
-from tests.support.factories import (
-    make_clinic,
-    make_clinic_user,
-    make_privacy_request,
-    routed_lead,
-)
+from tests.support.email_world import CONTEXTS, build_world
 
 SNAPSHOTS = Path(__file__).parents[1] / "snapshots" / "email"
 TRANSLATIONS = Path(__file__).parents[2] / "app" / "translations"
 UPDATING = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
-# English is the source language; every other compiled catalogue is a language emails are
-# sent in, so a new one gets its snapshots without a change here.
+# English is the source language; every other catalogue is a language emails are sent in,
+# so a new one gets its snapshots without a change here (and an uncompiled one fails).
 LANGUAGES = sorted(
-    {"en", *(mo.parents[1].name for mo in TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo"))}
+    {"en", *(mo.parents[1].name for mo in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))}
 )
 TEMPLATES = sorted(messages._BUILDERS)  # every email the app can send, as registered
 
@@ -83,78 +64,6 @@ PURPOSES = (
     "privacy",
 )
 
-
-@dataclass(frozen=True)
-class World:
-    """The fictional data every email is rendered from."""
-
-    clinic: Clinic  # listed, insured until 20 December, its portal account not set up yet
-    user: ClinicUser  # the clinic's own address, invited, no password yet
-    insurance: ClinicCredential
-    applicant: Clinic  # applied, not reviewed
-    rejected: Clinic
-    lead: Lead  # routed to the clinic and one other
-    assignment: Assignment  # the lead at the clinic
-    request: PrivacyRequest  # the patient's copy, asked for and made
-
-
-def build_world() -> World:
-    clinic = make_clinic(
-        "Seolleung Test Clinic", languages=("ko", "en"), insured_until=date(2026, 12, 20)
-    )
-    make_clinic("Namsan Test Hospital", languages=("ko", "en", "ja"))
-    user = make_clinic_user(clinic, with_password=False)
-    applicant = make_clinic("Bukhansan Test Clinic", status=ClinicStatus.PENDING)
-    rejected = make_clinic(
-        "Gwanak Test Clinic",
-        status=ClinicStatus.REJECTED,
-        status_reason="The licence number does not match the one in the national registry.",
-    )
-    lead = routed_lead(
-        reference="CR-TEST-0001",
-        full_name="Aigerim Testova",
-        email="aigerim.testova@example.com",
-        language="en",
-    )
-    request = make_privacy_request(PrivacyRequestKind.EXPORT, lead.email, lead, handled_at=NOW)
-    return World(
-        clinic=clinic,
-        user=user,
-        insurance=next(c for c in clinic.credentials if c.code == "insurance"),
-        applicant=applicant,
-        rejected=rejected,
-        lead=lead,
-        assignment=next(a for a in lead.assignments if a.clinic_id == clinic.id),
-        request=request,
-    )
-
-
-# What the outbox row of each email holds (the ids and values its builder takes).
-CONTEXTS: dict[str, Callable[[World], dict[str, Any]]] = {
-    "clinic_verify": lambda w: {"clinic_id": w.applicant.id},
-    "staff_new_clinic": lambda w: {"clinic_id": w.applicant.id},
-    "clinic_approved": lambda w: {"clinic_id": w.clinic.id},
-    "clinic_rejected": lambda w: {"clinic_id": w.rejected.id},
-    "clinic_suspended": lambda w: {
-        "clinic_id": w.clinic.id,
-        "reason": "Three patients reported that the clinic did not answer them.",
-    },
-    "credential_expiring": lambda w: {
-        "credential_id": w.insurance.id,
-        "expires_on": w.insurance.expires_on.isoformat(),  # type: ignore[union-attr]
-    },
-    "patient_confirmation": lambda w: {"lead_id": w.lead.id},
-    "clinic_new_lead": lambda w: {"assignment_id": w.assignment.id},
-    "clinic_reminder": lambda w: {
-        "assignment_id": w.assignment.id,
-        "due_at": "2026-11-27T09:00:00+00:00",
-    },
-    "patient_clinic_answered": lambda w: {"lead_id": w.lead.id, "assignment_id": w.assignment.id},
-    "staff_privacy_request": lambda w: {"request_id": w.request.id},
-    "patient_data_copy": lambda w: {"request_id": w.request.id},
-    "clinic_password": lambda w: {"user_id": w.user.id, "why": "invite"},
-    "clinic_consent_withdrawn": lambda w: {"assignment_id": w.assignment.id},
-}
 
 _URL = re.compile(r"(https?://[^/\s]+)(\S*)")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")

@@ -28,12 +28,13 @@ from app.models import (
 from app.services.answers import answering
 from app.services.answers.answering import QuoteDetails
 from app.services.answers.deadlines import check_deadlines
+from app.services.answers.stats import answer_stats
 from app.services.audit import Actor
-from app.services.leads import actions, lifecycle
+from app.services.leads import actions, lifecycle, routing
 from app.services.leads.processing import process_lead
 from app.services.privacy.consent import withdraw_consent
 from app.services.privacy.retention import anonymise_expired
-from tests.support.clock import NOW, at
+from tests.support.clock import CALENDAR, NOW, at
 from tests.support.emails import path_of, rendered
 from tests.support.factories import make_clinic, make_clinic_user, make_lead, routed_lead
 from tests.support.forms import post, submit
@@ -362,3 +363,65 @@ def test_notes_quote_notes_and_reasons_are_encrypted_at_rest(
     assert db.session.scalar(select(LeadNote.body)) == "She mentioned diabetes."
     decline = db.session.scalar(select(Assignment).where(Assignment.decline_reason.is_not(None)))
     assert decline.decline_reason == "Her HbA1c is too high for us."
+
+
+# A settled lead leaves the clinic's hands but not its record; a withdrawn one leaves both.
+def test_closing_a_lead_keeps_the_clinics_answer_record_and_its_week_but_withdrawal_does_not(
+    app: Flask, staff_user: StaffUser
+):
+    alpha = make_clinic("Alpha", capacity=50)
+    user = make_clinic_user(alpha)
+    closed, withdrawn = routed_lead(), routed_lead(email="other@example.com", phone="+77015550999")
+    for lead in (closed, withdrawn):
+        lead.assignments[0].sent_at = NOW
+        db.session.commit()
+        answering.answer(
+            db.session, lead.id, user.id, ClinicResponse.CONTACTED, max_clinics=3, now=at(2)
+        )
+
+    def record() -> tuple[int, int]:
+        routing.recount_loads(db.session, NOW + timedelta(days=1))
+        db.session.commit()
+        db.session.expire_all()
+        stats = answer_stats(db.session, [alpha.id], CALENDAR, NOW - timedelta(days=1))
+        return stats[alpha.id].answered, db.session.get(Clinic, alpha.id).week_leads
+
+    assert record() == (2, 2)
+    actions.change_status(db.session, [closed.id], staff_user.id, S.CLOSED)
+    assert record() == (2, 2)
+    withdraw_consent(db.session, withdrawn.id)
+    assert record() == (1, 1)
+
+
+def test_a_settled_leads_confirmation_is_not_resent(app: Flask, staff_user: StaffUser):
+    make_clinic("Alpha")
+    lead = routed_lead()
+    actions.change_status(db.session, [lead.id], staff_user.id, S.CLOSED)
+    with pytest.raises(actions.ActionRefused, match="closed"):
+        actions.resend_confirmation(db.session, lead.id, staff_user.id)
+    assert len(emails("patient_confirmation")) == 1
+
+
+def test_anonymising_destroys_what_clinics_wrote_about_the_patient(
+    app: Flask, staff_user: StaffUser
+):
+    alpha, bravo = make_clinic("Alpha", capacity=50), make_clinic("Bravo", capacity=50)
+    lead = routed_lead()
+    users = [make_clinic_user(alpha), make_clinic_user(bravo)]
+    answering.answer(
+        db.session, lead.id, users[0].id, ClinicResponse.DECLINED, max_clinics=2, reason="HbA1c"
+    )
+    answering.answer(
+        db.session,
+        lead.id,
+        users[1].id,
+        ClinicResponse.QUOTED,
+        max_clinics=2,
+        quote=QuoteDetails(9000, 12000, "USD", "injection", 3, date(2027, 1, 1), note="insulin"),
+    )
+    actions.change_status(db.session, [lead.id], staff_user.id, S.LOST, reason="went home")
+
+    assert anonymise_expired(db.session, 30, app.config["UPLOAD_DIR"], NOW + timedelta(days=400))
+    lead = reload(lead)
+    assert [a.decline_reason for a in lead.assignments] == [None, None]
+    assert lead.assignments[1].quote.note == "" and lead.assignments[1].response is not None

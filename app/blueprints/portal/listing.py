@@ -38,7 +38,7 @@ def _listing_form(clinic: Clinic) -> ListingForm:
         ],
     }
     form = ListingForm(data=None if request.method == "POST" else data)
-    names = {p.slug: p.name for p in procedures}
+    names = {p.slug: p.label for p in procedures}
     for entry in form.offerings.entries:
         entry.label.text = names.get(entry.form.procedure.data, "")
     return form

@@ -93,7 +93,6 @@ def leads() -> ResponseReturnValue:
         procedures=procedures_by_name(db.session),
         clinics=approved_clinics(db.session),
         staff_users=active_staff(db.session),
-        statuses=[s.value for s in LeadStatus],
         bulk_statuses=[s.value for s in LeadStatus if s not in lifecycle.NOT_CHOSEN_BY_STAFF],
         flags=FLAGS,
         form=ConfirmForm(),

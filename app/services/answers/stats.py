@@ -19,6 +19,7 @@ from sqlalchemy import Result, select
 from app.models import Assignment
 from app.models.base import DbSession
 from app.services.answers.business_hours import BusinessCalendar
+from app.services.leads.routing import counts_for_clinic
 
 WINDOW = timedelta(days=90)
 
@@ -49,14 +50,14 @@ def answer_hours(calendar: BusinessCalendar, sent_at: datetime, responded_at: da
 def _sent_assignments(
     session: DbSession, since: datetime, clinic_ids: list[int] | None
 ) -> Result[int, datetime, datetime | None, datetime | None]:
-    """Leads sent since `since` that the patient did not take back (a withdrawn lead leaves
-    the clinic's hands, so it says nothing about how the clinic answers)."""
+    """Leads sent since `since` that the patient did not take back (a withdrawn lead says
+    nothing about how the clinic answers; one staff closed later still does)."""
     query = select(
         Assignment.clinic_id,
         Assignment.sent_at,
         Assignment.responded_at,
         Assignment.expired_at,
-    ).where(Assignment.sent_at >= since, Assignment.revoked_at.is_(None))
+    ).where(Assignment.sent_at >= since, counts_for_clinic())
     if clinic_ids is not None:
         query = query.where(Assignment.clinic_id.in_(clinic_ids))
     return session.execute(query)

@@ -63,7 +63,7 @@ def update_listing(session: DbSession, user_id: int, listing: Listing) -> Clinic
     user = session.get(ClinicUser, user_id)
     if user is None:
         raise LookupError("no such clinic user")
-    clinic = session.get(Clinic, user.clinic_id, with_for_update=True)
+    clinic = session.get(Clinic, user.clinic_id, with_for_update=True, populate_existing=True)
     assert clinic is not None
     before = _snapshot(clinic)
     procedures = {

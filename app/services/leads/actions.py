@@ -24,10 +24,26 @@ def _staff(session: DbSession, staff_id: int) -> StaffUser:
 
 
 def _lead(session: DbSession, lead_id: int) -> Lead:
-    lead = session.get(Lead, lead_id, with_for_update=True)
+    lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
     if lead is None:
         raise LookupError("no such lead")
     return lead
+
+
+def _leads(session: DbSession, lead_ids: Sequence[int]) -> list[Lead]:
+    """Every lead of a bulk action locked at once, in id order, as routing locks one lead
+    at a time: two bulk changes, or one and the worker, never wait on each other in a
+    circle."""
+    leads = session.scalars(
+        select(Lead)
+        .where(Lead.id.in_(lead_ids))
+        .order_by(Lead.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    if len(leads) != len(set(lead_ids)):
+        raise LookupError("no such lead")
+    return list(leads)
 
 
 def record_view(session: DbSession, lead_id: int, staff_id: int) -> None:
@@ -50,8 +66,7 @@ def change_status(
         )
     actor = audit.Actor.staff(_staff(session, staff_id))
     changed = 0
-    for lead_id in lead_ids:
-        lead = _lead(session, lead_id)
+    for lead in _leads(session, lead_ids):
         reference = lead.reference
         try:
             changed += lifecycle.move(session, lead, status, actor, reason=reason)
@@ -70,8 +85,7 @@ def assign_to(
         assignee = session.get(StaffUser, assignee_id)
         if assignee is None or not assignee.active:
             raise ActionRefused(_l("no such active staff member"))
-    for lead_id in lead_ids:
-        lead = _lead(session, lead_id)
+    for lead in _leads(session, lead_ids):
         before = lead.assigned_to_id
         lead.assigned_to_id = assignee_id
         audit.record(
@@ -82,7 +96,7 @@ def assign_to(
             changes={"assigned_to": [before, assignee_id]},
         )
     session.commit()
-    return len(lead_ids)
+    return len(set(lead_ids))
 
 
 def add_note(session: DbSession, lead_id: int, staff_id: int, body: str) -> LeadNote:
@@ -150,8 +164,12 @@ def reroute(session: DbSession, lead_id: int, staff_id: int, clinic_ids: Sequenc
 
 
 def resend_confirmation(session: DbSession, lead_id: int, staff_id: int) -> None:
+    """Only while the lead is live: a withdrawn or settled lead's confirmation would name
+    no clinic, and an erased one has no address left."""
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
+    if not lifecycle.can_take_clinics(lead) or lead.anonymised_at is not None:
+        raise ActionRefused(_l("the lead is %(status)s", status=lead.status.value))
     emails.confirm_to_patient(session, lead, resend_stamp=utcnow().isoformat())
     audit.record(session, audit.Actor.staff(staff), "lead.confirmation_resent", lead=lead.id)
     session.commit()

@@ -145,9 +145,10 @@ def withdraw(session: DbSession, lead: Lead, actor: audit.Actor, now: datetime) 
 def _settle(session: DbSession, lead: Lead, now: datetime) -> None:
     """The clinics lose the lead: no reminders, no re-routing, gone from their inboxes. A
     withdrawal is the patient's: each clinic that had the details is told (PIPA)."""
+    if lead.status is S.WITHDRAWN:  # first: the clinics' recount leaves a withdrawn lead out
+        lead.consent_withdrawn_at = lead.consent_withdrawn_at or now
     revoked = routing.revoke(session, lead.assignments, now)
     if lead.status is S.WITHDRAWN:
-        lead.consent_withdrawn_at = lead.consent_withdrawn_at or now
         for assignment in revoked:
             emails.tell_clinic_consent_withdrawn(session, assignment)
 

@@ -198,6 +198,13 @@ def count_new_assignments(session: DbSession, clinic_ids: Iterable[int]) -> dict
     return {clinic.id: clinic for clinic in counted}
 
 
+def counts_for_clinic() -> ColumnElement[bool]:
+    """An assignment counts towards its clinic's load and answer figures unless the patient
+    took the lead back (withdrew or had it erased). A lead settled by staff (closed, lost,
+    spam) leaves the clinic's hands but stays part of its week and of its record."""
+    return exists().where(Lead.id == Assignment.lead_id, Lead.consent_withdrawn_at.is_(None))
+
+
 def recount_loads(
     session: DbSession, now: datetime, clinic_ids: Iterable[int] | None = None
 ) -> int:
@@ -214,7 +221,7 @@ def recount_loads(
             func.count().filter(Assignment.created_at >= now - CAPACITY_WINDOW).label("week"),
             func.count().label("month"),
         )
-        .where(Assignment.revoked_at.is_(None), Assignment.created_at >= now - FAIRNESS_WINDOW)
+        .where(counts_for_clinic(), Assignment.created_at >= now - FAIRNESS_WINDOW)
         .group_by(Assignment.clinic_id)
     )
     if which is not None:
@@ -243,8 +250,9 @@ def recount_loads(
 def revoke(
     session: DbSession, assignments: Iterable[Assignment], now: datetime
 ) -> list[Assignment]:
-    """Take a lead back from the clinics still holding it (consent withdrawn, erasure,
-    retention); return those assignments. Their clinics' counts drop at once."""
+    """Take a lead back from the clinics still holding it (it was settled, or the patient
+    withdrew); return those assignments. Their clinics are recounted at once, so a lead
+    the patient took back stops counting (see `counts_for_clinic`)."""
     revoked = [a for a in assignments if a.revoked_at is None]
     for assignment in revoked:
         assignment.revoked_at = now

@@ -15,7 +15,7 @@ def withdraw_consent(session: DbSession, lead_id: int) -> Lead | None:
     from it withdraws that inquiry too: the patient is told the clinics were told, and they
     are. Withdrawing twice changes nothing the second time.
     """
-    lead = session.get(Lead, lead_id, with_for_update=True)
+    lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
     if lead is None:
         return None
     if lead.consent_withdrawn_at is not None:

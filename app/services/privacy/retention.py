@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from app.models import Lead, LeadNote, OutboundEmail, PrivacyRequest
+from app.models import Assignment, Lead, LeadNote, OutboundEmail, PrivacyRequest
 from app.models.base import DbSession, rows_changed
 from app.services import audit
 from app.services.leads import lifecycle
@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 # Loaded with each batch, not lead by lead.
-WHAT_ANONYMISING_TOUCHES = (selectinload(Lead.assignments), selectinload(Lead.attachment))
+WHAT_ANONYMISING_TOUCHES = (
+    selectinload(Lead.assignments).selectinload(Assignment.quote),
+    selectinload(Lead.attachment),
+)
 
 
 def anonymise(
@@ -48,6 +51,11 @@ def anonymise(
     lead.phone = ""
     lead.message = ""
     lead.lost_reason = None
+    # What clinics wrote about the patient goes too; that they answered, and when, stays.
+    for assignment in lead.assignments:
+        assignment.decline_reason = None
+        if assignment.quote is not None:
+            assignment.quote.note = ""
     lead.submission_id = None
     lead.anonymised_at = now
     return stored_name
