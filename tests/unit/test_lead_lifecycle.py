@@ -207,12 +207,15 @@ def test_not_spam_routes_a_lead_that_was_already_processed(app: Flask, staff_use
     make_clinic("Alpha")
 
     actions.mark_not_spam(db.session, lead.id, staff_user.id)
-    process_lead(db.session, lead.id, PROCESSING, now=NOW)
+    process_lead(db.session, lead.id, PROCESSING, now=NOW + timedelta(hours=1))
 
     lead = reload(lead)
     assert lead.status is S.ROUTED and not lead.no_matching_clinic
     assert [a.clinic.name for a in lead.assignments] == ["Alpha"]
     assert len(emails("clinic_new_lead")) == 1
+    # The patient hears again, now with the clinic it went to.
+    _first, second = emails("patient_confirmation")
+    assert "Alpha" in rendered(second).text
 
 
 def test_undoing_a_duplicate_routes_it_and_it_is_not_marked_again(

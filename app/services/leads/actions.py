@@ -170,7 +170,7 @@ def resend_confirmation(session: DbSession, lead_id: int, staff_id: int) -> None
     lead = _lead(session, lead_id)
     if not lifecycle.can_take_clinics(lead) or lead.anonymised_at is not None:
         raise ActionRefused(_l("the lead is %(status)s", status=lead.status.value))
-    emails.confirm_to_patient(session, lead, resend_stamp=utcnow().isoformat())
+    emails.confirm_to_patient(session, lead, utcnow())
     audit.record(session, audit.Actor.staff(staff), "lead.confirmation_resent", lead=lead.id)
     session.commit()
 

@@ -67,9 +67,9 @@ def tell_clinic_consent_withdrawn(session: DbSession, assignment: Assignment) ->
     _to_clinic(session, assignment, "clinic_consent_withdrawn", "consent-withdrawn")
 
 
-def confirm_to_patient(session: DbSession, lead: Lead, resend_stamp: str | None = None) -> None:
-    """The patient's confirmation, once per lead; a resend by staff gets its own key."""
-    key = f"lead-confirmation:{lead.id}"
-    if resend_stamp:
-        key += f":resend:{resend_stamp}"
-    _to_patient(session, lead, "patient_confirmation", key)
+def confirm_to_patient(session: DbSession, lead: Lead, sent_for: datetime) -> None:
+    """Once per routing of the lead (`sent_for`: its processing time) and per resend by staff:
+    a lead staff put back to new is routed again, and its patient hears where it went."""
+    _to_patient(
+        session, lead, "patient_confirmation", f"lead-confirmation:{lead.id}:{sent_for.isoformat()}"
+    )

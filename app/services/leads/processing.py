@@ -133,7 +133,7 @@ def process_lead(
             audit.record(session, actor, "lead.no_matching_clinic", lead=lead.id, changes=changes)
     for assignment in assignments:
         emails.notify_clinic(session, assignment)
-    emails.confirm_to_patient(session, lead)
+    emails.confirm_to_patient(session, lead, now)
     session.commit()
 
 
