@@ -428,3 +428,13 @@ def test_anonymising_destroys_what_clinics_wrote_about_the_patient(
     lead = reload(lead)
     assert [a.decline_reason for a in lead.assignments] == [None, None]
     assert lead.assignments[1].quote.note == "" and lead.assignments[1].response is not None
+
+
+def test_a_settled_lead_leaves_the_lists_of_leads_waiting_on_staff(
+    app: Flask, staff_client: FlaskClient, staff_user: StaffUser
+):
+    lead = routed_lead()
+    assert lead.no_matching_clinic
+    assert lead.reference in staff_client.get("/staff/leads?flag=no_match").text
+    actions.change_status(db.session, [lead.id], staff_user.id, S.LOST, reason="found a clinic")
+    assert lead.reference not in staff_client.get("/staff/leads?flag=no_match").text

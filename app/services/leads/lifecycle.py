@@ -144,7 +144,9 @@ def withdraw(session: DbSession, lead: Lead, actor: audit.Actor, now: datetime) 
 
 def _settle(session: DbSession, lead: Lead, now: datetime) -> None:
     """The clinics lose the lead: no reminders, no re-routing, gone from their inboxes. A
-    withdrawal is the patient's: each clinic that had the details is told (PIPA)."""
+    withdrawal is the patient's: each clinic that had the details is told (PIPA). Nothing
+    about it waits on staff any more, so it leaves the console's flagged lists."""
+    lead.no_matching_clinic = lead.clinic_silent = lead.processing_failed = False
     if lead.status is S.WITHDRAWN:  # first: the clinics' recount leaves a withdrawn lead out
         lead.consent_withdrawn_at = lead.consent_withdrawn_at or now
     revoked = routing.revoke(session, lead.assignments, now)
