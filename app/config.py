@@ -173,6 +173,9 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "RELAY_POLL_SECONDS": _number(env, "RELAY_POLL_SECONDS", 0.2),
         "CREDENTIAL_REMINDER_DAYS": _number(env, "CREDENTIAL_REMINDER_DAYS", 30),
         "EMAIL_LINK_MAX_AGE_SECONDS": _number(env, "EMAIL_LINK_MAX_AGE_SECONDS", 7 * 24 * 3600),
+        # A patient's own page opens from their emails for as long as clinics usually answer
+        # and quote; after that the patient asks for fresh links by address.
+        "STATUS_LINK_MAX_AGE_SECONDS": _number(env, "STATUS_LINK_MAX_AGE_SECONDS", 90 * 24 * 3600),
         "PROXY_FIX_HOPS": _number(env, "PROXY_FIX_HOPS", 0),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or redis_url or "memory://",

@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,17 +19,22 @@ from flask.typing import ResponseReturnValue
 from app.extensions import db, limiter
 from app.forms.common import ConfirmForm
 from app.forms.inquiry import InquiryForm, PrivacyRequestForm
-from app.forms.privacy import DataCopyLinkForm
+from app.forms.privacy import EmailLinkForm
 from app.models import PrivacyRequestKind
 from app.models.base import utcnow
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.clinics import directory
 from app.services.leads.intake import submit_inquiry
+from app.services.leads.patient_page import patient_page, send_status_links
 from app.services.links import InvalidLink
 from app.services.privacy import requests as privacy_requests
 from app.services.privacy.consent import withdraw_consent
 from app.services.privacy.data_copy_links import request_for_data_copy_token
-from app.services.privacy.patient_links import lead_for_privacy_token, lead_for_withdrawal_token
+from app.services.privacy.patient_links import (
+    lead_for_privacy_token,
+    lead_for_status_token,
+    lead_for_withdrawal_token,
+)
 from app.web.downloads import send_record
 
 bp = Blueprint("inquiries", __name__)
@@ -72,6 +78,36 @@ def thanks() -> ResponseReturnValue:
     )
 
 
+@bp.get("/inquire/status/<token>")
+def status(token: str) -> ResponseReturnValue:
+    """The patient's own page for one inquiry, opened from any email we sent them."""
+    try:
+        lead = lead_for_status_token(
+            db.session, token, current_app.config["STATUS_LINK_MAX_AGE_SECONDS"]
+        )
+    except InvalidLink as exc:
+        form = EmailLinkForm(formdata=None)
+        return render_template(
+            "link_invalid.html", link="status", expired=exc.expired, form=form
+        ), 400
+    page = patient_page(db.session, lead.id, utcnow().date())
+    response = make_response(render_template("inquiries/status.html", page=page))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/inquire/status", methods=["GET", "POST"])
+@limiter.limit(_inquiry_limit, methods=["POST"])
+def status_links() -> ResponseReturnValue:
+    """Fresh links by address; the answer is the same whether or not we know it."""
+    form = EmailLinkForm()
+    if form.validate_on_submit():
+        send_status_links(db.session, form.email.data)
+        return render_template("inquiries/status_links_sent.html")
+    status = 422 if form.is_submitted() else 200
+    return render_template("inquiries/status_links.html", form=form), status
+
+
 @bp.route("/inquire/withdraw/<token>", methods=["GET", "POST"])
 def withdraw(token: str) -> ResponseReturnValue:
     """GET asks; only the POST withdraws (a mail scanner following the link changes nothing)."""
@@ -110,7 +146,7 @@ def privacy(token: str) -> ResponseReturnValue:
 
 def _copy_link_refused(expired: bool) -> ResponseReturnValue:
     """Never a bare error: the page says what happened and offers a fresh link."""
-    form = DataCopyLinkForm(formdata=None)
+    form = EmailLinkForm(formdata=None)
     return render_template("link_invalid.html", link="data_copy", expired=expired, form=form), 400
 
 
@@ -145,7 +181,7 @@ def data_copy_download(token: str) -> ResponseReturnValue:
 @limiter.limit(_inquiry_limit, methods=["POST"])
 def data_copy_again() -> ResponseReturnValue:
     """A fresh link by address; the answer is the same whether or not we know it."""
-    form = DataCopyLinkForm()
+    form = EmailLinkForm()
     if form.validate_on_submit():
         privacy_requests.send_copy_again(db.session, form.email.data)
         return render_template("inquiries/data_copy_again_sent.html")

@@ -60,6 +60,7 @@ PURPOSES = (
     "clinic-password",
     "consent-withdraw",
     "data-copy",
+    "inquiry-status",
     "portal-lead",
     "privacy",
 )

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import OutboundEmail, PrivacyRequestKind
 from app.services.mail.messages import _BUILDERS, is_for_patient, render
 from app.services.privacy.data_copy_links import data_copy_token
-from app.services.privacy.patient_links import privacy_token, withdrawal_token
+from app.services.privacy.patient_links import privacy_token, status_token, withdrawal_token
 from tests.support.clock import NOW
 from tests.support.email_world import CONTEXTS, build_world
 from tests.support.factories import (
@@ -140,6 +140,9 @@ def public_pages(clinic, lead) -> list[str]:  # type: ignore[no-untyped-def]
         f"/inquire/withdraw/{withdrawal_token(lead)}",
         f"/inquire/privacy/{privacy_token(lead)}",
         f"/inquire/my-data/{data_copy_token(request)}",
+        f"/inquire/status/{status_token(lead)}",
+        "/inquire/status",
+        "/inquire/status/not-a-token",
         "/inquire/my-data",
         "/inquire/withdraw/not-a-token",
         "/no-such-page",
@@ -174,6 +177,7 @@ def test_every_patient_email_is_in_the_patients_language(app: Flask, listed, loc
         "patient_confirmation": {"lead_id": lead.id},
         "patient_clinic_answered": {"lead_id": lead.id, "assignment_id": lead.assignments[0].id},
         "patient_data_copy": {"request_id": request.id},
+        "patient_status_links": {"lead_ids": [lead.id]},
     }
     assert {name for name in _BUILDERS if is_for_patient(name)} == set(contexts)
     for template, context in contexts.items():

@@ -34,7 +34,7 @@ from app.services.answers.lead_links import lead_link_token
 from app.services.clinics.verification_links import clinic_verification_token
 from app.services.links import external_url
 from app.services.privacy.data_copy_links import data_copy_token
-from app.services.privacy.patient_links import privacy_token, withdrawal_token
+from app.services.privacy.patient_links import privacy_token, status_token, withdrawal_token
 
 Builder = Callable[..., tuple[str, dict[str, Any]]]
 _BUILDERS: dict[str, Builder] = {}
@@ -182,6 +182,7 @@ def _patient_confirmation(session: DbSession, lead_id: int) -> tuple[str, dict[s
     return _("We have your question (reference %(ref)s)", ref=lead.reference), {
         "lead": lead,
         "clinics": clinics,
+        "status_url": external_url("inquiries.status", token=status_token(lead)),
         "withdraw_url": external_url("inquiries.withdraw", token=withdrawal_token(lead)),
         "privacy_url": external_url("inquiries.privacy", token=privacy_token(lead)),
         "answer_days": DeadlinePolicy.from_config(current_app.config).answer_working_days(),
@@ -237,9 +238,31 @@ def _patient_clinic_answered(
     session: DbSession, lead_id: int, assignment_id: int
 ) -> tuple[str, dict[str, Any]]:
     assignment = _assignment(session, assignment_id)
+    lead = _lead(session, lead_id)
     return _("%(clinic)s will contact you about your question", clinic=assignment.clinic.name), {
-        "lead": _lead(session, lead_id),
+        "lead": lead,
         "clinic": assignment.clinic,
+        "status_url": external_url("inquiries.status", token=status_token(lead)),
+    }
+
+
+@email_template("patient_status_links", for_patient=True)
+def _patient_status_links(session: DbSession, lead_ids: list[int]) -> tuple[str, dict[str, Any]]:
+    leads = [
+        lead
+        for lead in session.scalars(
+            select(Lead)
+            .where(Lead.id.in_(lead_ids), Lead.anonymised_at.is_(None))
+            .options(joinedload(Lead.procedure))
+            .order_by(Lead.created_at.desc())
+        )
+    ]
+    if not leads:
+        raise MissingSubject("every inquiry listed was erased")
+    return _("Links to your questions on CareRoute"), {
+        "inquiries": [
+            (lead, external_url("inquiries.status", token=status_token(lead))) for lead in leads
+        ]
     }
 
 

@@ -1,9 +1,9 @@
-"""The links in a patient's confirmation, made and checked side by side: stop sharing the
-inquiry, and ask for a copy or erasure of their data.
+"""The links in a patient's emails, made and checked side by side: their inquiry's own page,
+stop sharing it, and ask for a copy or erasure of their data.
 
 They act without a sign-in, so each names the lead and its reference (an id alone opens
-nothing), and each expires: a withdrawal link after a year, a privacy link after
-PRIVACY_LINK_MAX_AGE_SECONDS.
+nothing), and each expires: a withdrawal link after a year, a page link after
+STATUS_LINK_MAX_AGE_SECONDS, a privacy link after PRIVACY_LINK_MAX_AGE_SECONDS.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from app.models import Lead
 from app.models.base import DbSession
 from app.services.links import InvalidLink, sign, unsign
 
+STATUS = "inquiry-status"
 WITHDRAW = "consent-withdraw"
 PRIVACY = "privacy"
 WITHDRAW_LINK_MAX_AGE = 365 * 24 * 3600
@@ -25,6 +26,18 @@ def _lead(session: DbSession, purpose: str, token: str, max_age: int) -> Lead:
     payload = unsign(purpose, token, max_age=max_age)
     lead = session.get(Lead, payload.get("lead"))
     if lead is None or lead.reference != payload.get("ref"):
+        raise InvalidLink(expired=False)
+    return lead
+
+
+def status_token(lead: Lead) -> str:
+    return sign(STATUS, _payload(lead))
+
+
+def lead_for_status_token(session: DbSession, token: str, max_age: int) -> Lead:
+    """The lead a page link is for; an erased lead's link opens nothing."""
+    lead = _lead(session, STATUS, token, max_age)
+    if lead.anonymised_at is not None:
         raise InvalidLink(expired=False)
     return lead
 
