@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -10,6 +10,7 @@ from app.extensions import db
 from app.forms.common import ConfirmForm
 from app.forms.portal import EmailForm, MyLanguageForm
 from app.services.accounts import clinic_users
+from app.web.actions import run_confirmed
 from app.web.sign_in import current_clinic_user
 
 bp = Blueprint("team", __name__, url_prefix="/team")
@@ -59,14 +60,9 @@ def language() -> ResponseReturnValue:
 
 @bp.post("/<int:user_id>/remove")
 def remove(user_id: int) -> ResponseReturnValue:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        clinic_users.deactivate_colleague(db.session, current_clinic_user().id, user_id)
-    except LookupError:
-        abort(404)
-    except clinic_users.AccountRefused:
-        flash(_("You cannot remove your own account."), "error")
-    else:
-        flash(_("The colleague can no longer sign in."))
+    run_confirmed(
+        lambda: clinic_users.deactivate_colleague(db.session, current_clinic_user().id, user_id),
+        lambda _user: _("The colleague can no longer sign in."),
+        {clinic_users.AccountRefused: lambda _exc: _("You cannot remove your own account.")},
+    )
     return redirect(url_for("portal.team.team"))

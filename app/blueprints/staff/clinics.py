@@ -26,6 +26,7 @@ from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.answers.stats import recent_answer_stats
 from app.services.clinics import credentials, listings, review
+from app.web.actions import run
 from app.web.sign_in import current_staff
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinics")
@@ -113,18 +114,16 @@ def _approval_refused_message(refusal: review.ApprovalRefused) -> str:
 
 
 def _decide(action: Callable[[], Clinic], done_message: str) -> None:
-    try:
-        action()
-    except LookupError:
-        abort(404)
-    except review.InvalidTransition:
-        db.session.rollback()
-        flash(_("That decision does not apply to the clinic's current status."), "error")
-    except review.ApprovalRefused as refusal:
-        db.session.rollback()
-        flash(_approval_refused_message(refusal), "error")
-    else:
-        flash(done_message)
+    run(
+        action,
+        lambda _clinic: done_message,
+        {
+            review.InvalidTransition: lambda _exc: _(
+                "That decision does not apply to the clinic's current status."
+            ),
+            review.ApprovalRefused: _approval_refused_message,
+        },
+    )
 
 
 @bp.post("/<int:clinic_id>/credentials")

@@ -11,7 +11,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -41,6 +40,7 @@ from app.services.leads.queries import (
     list_leads,
     status_counts,
 )
+from app.web.actions import run_confirmed
 from app.web.downloads import send_attachment
 from app.web.sign_in import current_staff, safe_next
 
@@ -121,17 +121,11 @@ def _act(
     lead_id: int | None, do: Callable[[int], Any], done: Callable[[Any], str]
 ) -> ResponseReturnValue:
     """Run one staff action (`do` gets the staff id), flash `done(result)`, go back."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        message = done(do(current_staff().id))
-    except LookupError:
-        abort(404)
-    except actions.ActionRefused as exc:
-        db.session.rollback()
-        flash(_("That could not be done: %(why)s.", why=str(exc)), "error")
-    else:
-        flash(message)
+    run_confirmed(
+        lambda: do(current_staff().id),
+        done,
+        {actions.ActionRefused: lambda exc: _("That could not be done: %(why)s.", why=str(exc))},
+    )
     if lead_id is None:
         return redirect(safe_next(request.form.get("back"), url_for("staff.leads.leads")))
     return redirect(url_for("staff.leads.lead_detail", lead_id=lead_id))

@@ -22,10 +22,15 @@ def _payload(lead: Lead) -> dict[str, object]:
     return {"lead": lead.id, "ref": lead.reference}
 
 
-def _lead(session: DbSession, purpose: str, token: str, max_age: int) -> Lead:
+def _lead(
+    session: DbSession, purpose: str, token: str, max_age: int, *, once_erased: bool = False
+) -> Lead:
+    """`once_erased`: the link still acts on an erased lead (stopping sharing is harmless)."""
     payload = unsign(purpose, token, max_age=max_age)
     lead = session.get(Lead, payload.get("lead"))
     if lead is None or lead.reference != payload.get("ref"):
+        raise InvalidLink(expired=False)
+    if lead.anonymised_at is not None and not once_erased:
         raise InvalidLink(expired=False)
     return lead
 
@@ -36,10 +41,7 @@ def status_token(lead: Lead) -> str:
 
 def lead_for_status_token(session: DbSession, token: str, max_age: int) -> Lead:
     """The lead a page link is for; an erased lead's link opens nothing."""
-    lead = _lead(session, STATUS, token, max_age)
-    if lead.anonymised_at is not None:
-        raise InvalidLink(expired=False)
-    return lead
+    return _lead(session, STATUS, token, max_age)
 
 
 def withdrawal_token(lead: Lead) -> str:
@@ -48,7 +50,7 @@ def withdrawal_token(lead: Lead) -> str:
 
 def lead_for_withdrawal_token(session: DbSession, token: str) -> Lead:
     """The lead a withdrawal link is for, or `InvalidLink` (expired, tampered, not ours)."""
-    return _lead(session, WITHDRAW, token, WITHDRAW_LINK_MAX_AGE)
+    return _lead(session, WITHDRAW, token, WITHDRAW_LINK_MAX_AGE, once_erased=True)
 
 
 def privacy_token(lead: Lead) -> str:
@@ -57,7 +59,4 @@ def privacy_token(lead: Lead) -> str:
 
 def lead_for_privacy_token(session: DbSession, token: str, max_age: int) -> Lead:
     """The lead a privacy link is for; an anonymised lead's link opens nothing."""
-    lead = _lead(session, PRIVACY, token, max_age)
-    if lead.anonymised_at is not None:
-        raise InvalidLink(expired=False)
-    return lead
+    return _lead(session, PRIVACY, token, max_age)

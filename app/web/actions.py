@@ -1,0 +1,39 @@
+"""The buttons of the console and the portal: one POST that changes one thing and goes back.
+
+Every such button behaves alike, so a person learns it once: a missing or stale form token
+is a 400, an id that is not theirs to act on a 404, a refusal is rolled back and said in
+red, and success is said in plain words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import abort, flash
+
+from app.extensions import db
+from app.forms.common import ConfirmForm
+
+Refusals = Mapping[type[Exception], Callable[[Any], str]]
+
+
+def run_confirmed(do: Callable[[], Any], done: Callable[[Any], str], refusals: Refusals) -> None:
+    """`done` words the result; `refusals` words each exception the service may refuse with."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    run(do, done, refusals)
+
+
+def run(do: Callable[[], Any], done: Callable[[Any], str], refusals: Refusals) -> None:
+    """As `run_confirmed`, for a form the view has validated itself."""
+    try:
+        result = do()
+    except LookupError:
+        abort(404)
+    except tuple(refusals) as refusal:
+        db.session.rollback()
+        word = next(w for kind, w in refusals.items() if isinstance(refusal, kind))
+        flash(word(refusal), "error")
+    else:
+        flash(done(result))
