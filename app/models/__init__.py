@@ -13,11 +13,14 @@ from app.models.clinics import (
 )
 from app.models.leads import (
     Assignment,
+    AttachmentKind,
     ClinicResponse,
     Lead,
     LeadAttachment,
+    LeadMessage,
     LeadNote,
     LeadStatus,
+    MessageSender,
     Quote,
 )
 from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
@@ -28,6 +31,7 @@ from app.models.staff import StaffRole, StaffUser
 __all__ = [
     "PORTAL_STATUSES",
     "Assignment",
+    "AttachmentKind",
     "AuditEvent",
     "Clinic",
     "ClinicCredential",
@@ -39,9 +43,11 @@ __all__ = [
     "EmailStatus",
     "Lead",
     "LeadAttachment",
+    "LeadMessage",
     "LeadNote",
     "LeadStatus",
     "LoginSession",
+    "MessageSender",
     "Offering",
     "OutboundEmail",
     "OutboxMessage",

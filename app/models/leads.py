@@ -101,6 +101,10 @@ class Lead(Model):
     needs_visa_letter: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_accommodation: Mapped[bool] = mapped_column(Boolean, default=False)
     has_mri: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Asked from the patient's page once a clinic confirmed; the clinic uploads the letter.
+    visa_letter_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The day the chosen clinic confirmed for the treatment: the lead is booked.
+    treatment_date: Mapped[date | None] = mapped_column(Date)
     consent_version: Mapped[str] = mapped_column(String(40))
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -134,7 +138,9 @@ class Lead(Model):
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="lead", order_by="Assignment.rank"
     )
-    attachment: Mapped[LeadAttachment | None] = relationship(back_populates="lead")
+    attachments: Mapped[list[LeadAttachment]] = relationship(
+        back_populates="lead", order_by="LeadAttachment.id"
+    )
 
     @validates("phone")
     def _index_phone(self, key: str, value: str) -> str:
@@ -145,19 +151,33 @@ class Lead(Model):
         return f"<Lead {self.reference} {self.status}>"
 
 
+class AttachmentKind(enum.StrEnum):
+    # The patient's: an MRI report or image, sent with the inquiry or added on their page.
+    MEDICAL = "medical"
+    # The chosen clinic's confirmation for a medical visa, for the patient to download.
+    VISA_LETTER = "visa_letter"
+
+
 class LeadAttachment(Model):
-    """An MRI report or image, stored outside any served folder under a random name."""
+    """A file about the lead, stored outside any served folder under a random name."""
 
     __tablename__ = "lead_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[AttachmentKind] = mapped_column(
+        str_enum(AttachmentKind, "attachment_kind"),
+        default=AttachmentKind.MEDICAL,
+        server_default=AttachmentKind.MEDICAL.value,
+    )
+    # Who added it: the clinic for a visa letter, None for the patient.
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(40))
     size_bytes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    lead: Mapped[Lead] = relationship(back_populates="attachment")
+    lead: Mapped[Lead] = relationship(back_populates="attachments")
 
 
 class Assignment(Model):
@@ -187,12 +207,30 @@ class Assignment(Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The clinic stayed silent past its deadline and the lead was offered to another clinic.
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The patient withdrew consent (or asked for erasure): the clinic no longer sees the lead.
+    # The clinic no longer sees the lead; `revoked_reason` says why (a RevokedReason).
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    # A clinic offered the lead after the first routing sees the procedure and country only
+    # until the patient agrees (`shared_at`); the first clinics are named in the confirmation
+    # and are shared with at routing.
+    consent_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The patient chose to go ahead with this clinic (undone by choosing another until the
+    # clinic confirms); `confirmed_at` when the clinic confirmed a treatment date.
+    chosen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lead: Mapped[Lead] = relationship(back_populates="assignments")
     clinic: Mapped[Clinic] = relationship()
     quote: Mapped[Quote | None] = relationship(back_populates="assignment")
+    messages: Mapped[list[LeadMessage]] = relationship(
+        back_populates="assignment", order_by="LeadMessage.id"
+    )
+
+    @property
+    def awaiting_consent(self) -> bool:
+        """Offered to this clinic, but the patient has not agreed to share their details."""
+        return self.consent_requested_at is not None and self.shared_at is None
 
     @property
     def is_open(self) -> bool:
@@ -229,10 +267,44 @@ class Quote(Model):
     stay_nights: Mapped[int] = mapped_column(Integer)
     valid_until: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(EncryptedText, default="")  # may hold health details
+    # Each standard part of a treatment (a QuotePart) and how the quote covers it:
+    # {"mri": {"cover": "separate", "price": 400}}; a part left out is not offered.
+    items: Mapped[dict[str, Any]] = mapped_column(
+        JSONDocument, default=dict, server_default=text("'{}'")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     assignment: Mapped[Assignment] = relationship(back_populates="quote")
+
+
+class MessageSender(enum.StrEnum):
+    PATIENT = "patient"
+    CLINIC = "clinic"
+
+
+class LeadMessage(Model):
+    """One message in the thread between a patient and one clinic that holds their lead.
+
+    Health data like the inquiry's own message: encrypted at rest, never in an email."""
+
+    __tablename__ = "lead_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[MessageSender] = mapped_column(str_enum(MessageSender, "message_sender"))
+    clinic_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clinic_users.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(EncryptedText)
+    # This message's arrival emailed the other side; later ones within the quiet time do not.
+    noticed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="messages")
 
 
 class LeadNote(Model):

@@ -73,12 +73,12 @@ def test_rotating_from_key_a_to_b_keeps_everything_readable_after_a_is_dropped(
     with only_b.app_context():
         lead = db.session.get(Lead, lead_id)
         assert (lead.phone, lead.message) == (PHONE, MESSAGE)
-        assert attachments.read(only_b.config["UPLOAD_DIR"], lead.attachment.stored_name) == (
+        assert attachments.read(only_b.config["UPLOAD_DIR"], lead.attachments[0].stored_name) == (
             PDF_BYTES
         )
         found = list_leads(db.session, LeadFilters(search="+7 701 555 0177"), staff_id=0)
         assert [row.id for row in found.leads] == [lead_id]
-        file_token = Path(only_b.config["UPLOAD_DIR"], lead.attachment.stored_name).read_bytes()
+        file_token = Path(only_b.config["UPLOAD_DIR"], lead.attachments[0].stored_name).read_bytes()
     [(phone_under_b, message_under_b, _)] = raw_rows(settings)
     assert phone_under_b != phone_under_a
     for token in (phone_under_b.encode(), message_under_b.encode(), file_token):
@@ -131,7 +131,7 @@ def test_the_migration_encrypts_the_rows_and_files_that_were_stored_in_clear(
     lead_id = write_lead_with_file(app)
     with app.app_context():
         stored = Path(
-            app.config["UPLOAD_DIR"], db.session.get(Lead, lead_id).attachment.stored_name
+            app.config["UPLOAD_DIR"], db.session.get(Lead, lead_id).attachments[0].stored_name
         )
         db.session.remove()
         downgrade(revision="1445dce161d0")  # the schema as it was before encryption
@@ -145,7 +145,9 @@ def test_the_migration_encrypts_the_rows_and_files_that_were_stored_in_clear(
         assert stored.read_bytes() != PDF_BYTES
         lead = db.session.get(Lead, lead_id)
         assert (lead.phone, lead.message) == (PHONE, MESSAGE)
-        assert attachments.read(app.config["UPLOAD_DIR"], lead.attachment.stored_name) == PDF_BYTES
+        assert (
+            attachments.read(app.config["UPLOAD_DIR"], lead.attachments[0].stored_name) == PDF_BYTES
+        )
         found = list_leads(db.session, LeadFilters(search=PHONE), staff_id=0).leads
         assert [row.id for row in found] == [lead_id]
 

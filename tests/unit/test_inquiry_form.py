@@ -288,7 +288,7 @@ def test_staff_download_is_an_attachment_never_cached_and_audited(
     submit(client, "/inquire", inquiry(attachment=upload), content_type="multipart/form-data")
     lead = db.session.scalar(select(Lead))
 
-    response = staff_client.get(f"/staff/leads/{lead.id}/attachment")
+    response = staff_client.get(f"/staff/leads/{lead.id}/attachments/{lead.attachments[0].id}")
 
     assert response.status_code == 200
     assert response.data == PDF_BYTES
@@ -309,7 +309,10 @@ def test_anonymous_visitors_cannot_download_attachments(client: FlaskClient):
     upload = (io.BytesIO(PDF_BYTES), "knee.pdf")
     submit(client, "/inquire", inquiry(attachment=upload), content_type="multipart/form-data")
     lead = db.session.scalar(select(Lead))
-    assert client.get(f"/staff/leads/{lead.id}/attachment").status_code == 302
+    assert (
+        client.get(f"/staff/leads/{lead.id}/attachments/{lead.attachments[0].id}").status_code
+        == 302
+    )
 
 
 def limited_app(settings: dict[str, str], **extra: str) -> Flask:

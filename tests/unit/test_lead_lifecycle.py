@@ -36,7 +36,13 @@ from app.services.privacy.consent import withdraw_consent
 from app.services.privacy.retention import anonymise_expired
 from tests.support.clock import CALENDAR, NOW, at
 from tests.support.emails import path_of, rendered
-from tests.support.factories import make_clinic, make_clinic_user, make_lead, routed_lead
+from tests.support.factories import (
+    attach_pdf,
+    make_clinic,
+    make_clinic_user,
+    make_lead,
+    routed_lead,
+)
 from tests.support.forms import post, submit
 from tests.support.policies import DEADLINES, PROCESSING
 from tests.support.portal import sign_in
@@ -280,19 +286,21 @@ def test_a_withdrawn_lead_is_anonymised_when_its_time_comes(
 
 # Defect 12: a clinic that declined no longer sees the patient.
 def test_a_clinic_that_declined_loses_the_patients_details(
-    client: FlaskClient, two_clinics: tuple[Clinic, Clinic]
+    app: Flask, client: FlaskClient, two_clinics: tuple[Clinic, Clinic]
 ):
     lead = routed_lead(full_name="Dana Declinova")
+    document = attach_pdf(lead, app.config["UPLOAD_DIR"])
     user = make_clinic_user(two_clinics[0])
     sign_in(client, user.email)
     assert "Dana Declinova" in client.get(f"/portal/leads/{lead.id}").text
+    assert client.get(f"/portal/leads/{lead.id}/attachments/{document.id}").status_code == 200
 
     answering.answer(
         db.session, lead.id, user.id, ClinicResponse.DECLINED, max_clinics=3, reason="full"
     )
 
     assert "Dana Declinova" not in client.get(f"/portal/leads/{lead.id}").text
-    assert client.get(f"/portal/leads/{lead.id}/attachment").status_code == 404
+    assert client.get(f"/portal/leads/{lead.id}/attachments/{document.id}").status_code == 404
     inbox = client.get("/portal/").text
     assert lead.reference in inbox and f"/portal/leads/{lead.id}" not in inbox
 

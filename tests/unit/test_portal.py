@@ -215,7 +215,12 @@ def test_another_clinic_cannot_read_answer_or_download_a_lead(client: FlaskClien
     lead_id = routed.lead.id
 
     assert client.get(f"/portal/leads/{lead_id}").status_code == 404
-    assert client.get(f"/portal/leads/{lead_id}/attachment").status_code == 404
+    assert (
+        client.get(
+            f"/portal/leads/{lead_id}/attachments/{routed.lead.attachments[0].id}"
+        ).status_code
+        == 404
+    )
     token_page = "/portal/"
     assert (
         submit(client, token_page, {}, action=f"/portal/leads/{lead_id}/contacted").status_code
@@ -265,7 +270,12 @@ def test_a_clinic_user_reaches_no_staff_page(client: FlaskClient, routed: Routed
     assert response.headers["Location"].startswith("/staff/login")
     detail = client.get(f"/staff/leads/{routed.lead.id}")
     assert detail.status_code == 302 and PATIENT not in detail.get_data(as_text=True)
-    assert client.get(f"/staff/leads/{routed.lead.id}/attachment").status_code == 302
+    assert (
+        client.get(
+            f"/staff/leads/{routed.lead.id}/attachments/{routed.lead.attachments[0].id}"
+        ).status_code
+        == 302
+    )
 
 
 def test_the_portal_needs_a_clinic_sign_in(client: FlaskClient, routed: Routed):
@@ -296,7 +306,9 @@ def test_reading_a_lead_records_the_first_view_and_audits_every_read(
     page = client.get(f"/portal/leads/{routed.lead.id}").get_data(as_text=True)
     first_view = assignment_of(routed.lead, routed.alpha).viewed_at
     client.get(f"/portal/leads/{routed.lead.id}")
-    download = client.get(f"/portal/leads/{routed.lead.id}/attachment")
+    download = client.get(
+        f"/portal/leads/{routed.lead.id}/attachments/{routed.lead.attachments[0].id}"
+    )
 
     assert PATIENT in page and "knee" in page
     assert first_view is not None

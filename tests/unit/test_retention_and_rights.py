@@ -75,7 +75,7 @@ def age(lead: Lead, days: int) -> None:
 
 
 def file_of(app: Flask, lead: Lead) -> Path:
-    return Path(app.config["UPLOAD_DIR"], lead.attachment.stored_name)
+    return Path(app.config["UPLOAD_DIR"], lead.attachments[0].stored_name)
 
 
 def raw_lead(settings: dict[str, str], lead_id: int) -> tuple:
@@ -217,7 +217,7 @@ def test_the_export_holds_every_record_of_the_address(
     assert [lead["reference"] for lead in document["leads"]] == [first.reference, second.reference]
     record = document["leads"][0]
     assert record["message"] == MESSAGE and record["phone"] == first.phone
-    assert base64.b64decode(record["attachment"]["content_base64"]) == PDF_BYTES
+    assert base64.b64decode(record["attachments"][0]["content_base64"]) == PDF_BYTES
     assert record["shared_with"][0]["clinic"] == "Alpha"
     assert record["shared_with"][0]["quote"]["price"] == [9000, 12000, "USD"]
     db.session.expire_all()
@@ -273,7 +273,7 @@ def test_the_lead_page_shows_who_has_read_it(app: Flask, staff_client: FlaskClie
     lead = routed_lead_with_records(app, "dana@example.com")
     clinic = sign_in(app.test_client(), make_clinic_user(lead.assignments[0].clinic).email)
     clinic.get(f"/portal/leads/{lead.id}")
-    clinic.get(f"/portal/leads/{lead.id}/attachment")
+    clinic.get(f"/portal/leads/{lead.id}/attachments/{lead.attachments[0].id}")
 
     page = staff_client.get(f"/staff/leads/{lead.id}").get_data(as_text=True)
 

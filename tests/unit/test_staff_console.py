@@ -204,7 +204,7 @@ def test_csv_is_streamed_filtered_and_safe_from_formulas(
         "/staff/leads",
         "/staff/leads/1",
         "/staff/leads.csv",
-        "/staff/leads/1/attachment",
+        "/staff/leads/1/attachments/1",
         "/staff/clinics",
         "/staff/clinics/1",
     ],

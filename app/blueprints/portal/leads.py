@@ -152,12 +152,12 @@ def decline(lead_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/leads/<int:lead_id>/attachment")
-def attachment(lead_id: int) -> ResponseReturnValue:
+@bp.get("/leads/<int:lead_id>/attachments/<int:attachment_id>")
+def attachment(lead_id: int, attachment_id: int) -> ResponseReturnValue:
     try:
-        assignment = answering.record_download(db.session, lead_id, current_clinic_user().id)
+        stored = answering.record_download(
+            db.session, lead_id, attachment_id, current_clinic_user().id
+        )
     except LookupError:
         abort(404)
-    lead = assignment.lead
-    assert lead.attachment is not None
-    return send_attachment(current_app.config["UPLOAD_DIR"], lead.attachment, lead.reference)
+    return send_attachment(current_app.config["UPLOAD_DIR"], stored, stored.lead.reference)

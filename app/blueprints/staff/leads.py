@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.forms.common import ConfirmForm
-from app.models import Lead, LeadStatus
+from app.models import Lead, LeadAttachment, LeadStatus
 from app.services import audit
 from app.services.accounts.staff import active_staff
 from app.services.clinics.catalog import procedures_by_name
@@ -224,17 +224,21 @@ def bulk() -> ResponseReturnValue:
     abort(400)
 
 
-@bp.get("/leads/<int:lead_id>/attachment")
-def lead_attachment(lead_id: int) -> ResponseReturnValue:
+@bp.get("/leads/<int:lead_id>/attachments/<int:attachment_id>")
+def lead_attachment(lead_id: int, attachment_id: int) -> ResponseReturnValue:
     """Staff download of a patient's file; every download is an audit event."""
-    lead = db.session.get(Lead, lead_id)
-    if lead is None or lead.attachment is None:
+    attachment = db.session.get(LeadAttachment, attachment_id)
+    if attachment is None or attachment.lead_id != lead_id:
         abort(404)
     audit.record(
-        db.session, audit.Actor.staff(current_staff()), "lead.attachment_downloaded", lead=lead.id
+        db.session,
+        audit.Actor.staff(current_staff()),
+        "lead.attachment_downloaded",
+        lead=lead_id,
+        changes={"attachment_id": attachment.id},
     )
     db.session.commit()
-    return send_attachment(current_app.config["UPLOAD_DIR"], lead.attachment, lead.reference)
+    return send_attachment(current_app.config["UPLOAD_DIR"], attachment, attachment.lead.reference)
 
 
 @bp.get("/leads.csv")

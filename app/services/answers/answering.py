@@ -13,7 +13,15 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import joinedload
 
-from app.models import Assignment, ClinicResponse, ClinicUser, Lead, LeadStatus, Quote
+from app.models import (
+    Assignment,
+    ClinicResponse,
+    ClinicUser,
+    Lead,
+    LeadAttachment,
+    LeadStatus,
+    Quote,
+)
 from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.leads import emails, lifecycle
@@ -93,14 +101,29 @@ def record_view(session: DbSession, lead_id: int, user_id: int) -> Assignment:
     return assignment
 
 
-def record_download(session: DbSession, lead_id: int, user_id: int) -> Assignment:
+def record_download(
+    session: DbSession, lead_id: int, attachment_id: int, user_id: int
+) -> LeadAttachment:
+    """Any file of a lead the clinic holds and the patient agreed to share with it."""
     user = _user(session, user_id)
     assignment = open_assignment(session, lead_id, user.clinic_id)
-    if assignment is None or assignment.lead.attachment is None:
+    attachment = session.get(LeadAttachment, attachment_id)
+    if (
+        assignment is None
+        or assignment.awaiting_consent
+        or attachment is None
+        or attachment.lead_id != lead_id
+    ):
         raise LookupError("no such attachment for this clinic")
-    audit.record(session, audit.Actor.clinic_user(user), "lead.attachment_downloaded", lead=lead_id)
+    audit.record(
+        session,
+        audit.Actor.clinic_user(user),
+        "lead.attachment_downloaded",
+        lead=lead_id,
+        changes={"attachment_id": attachment.id},
+    )
     session.commit()
-    return assignment
+    return attachment
 
 
 def answer(

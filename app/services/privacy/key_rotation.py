@@ -33,6 +33,7 @@ _WRITTEN_ABOUT_PATIENTS = (
     table("lead_notes", column("id", Integer), column("body", Text)),
     table("assignments", column("id", Integer), column("decline_reason", Text)),
     table("quotes", column("id", Integer), column("note", Text)),
+    table("lead_messages", column("id", Integer), column("body", Text)),
 )
 
 
@@ -40,7 +41,7 @@ _WRITTEN_ABOUT_PATIENTS = (
 class Rotated:
     leads: int = 0
     files: int = 0
-    # Notes, decline reasons and quote notes.
+    # Notes, decline reasons, quote notes and messages.
     records: int = 0
 
 

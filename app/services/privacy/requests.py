@@ -108,7 +108,6 @@ def _lead_record(session: DbSession, lead: Lead, upload_dir: str) -> dict[str, A
     emails = session.scalars(
         select(OutboundEmail).where(OutboundEmail.lead_id == lead.id).order_by(OutboundEmail.id)
     )
-    attachment = lead.attachment
     return {
         "reference": lead.reference,
         "created_at": _iso(lead.created_at),
@@ -134,15 +133,18 @@ def _lead_record(session: DbSession, lead: Lead, upload_dir: str) -> dict[str, A
             "given_at": _iso(lead.consented_at),
             "withdrawn_at": _iso(lead.consent_withdrawn_at),
         },
-        "attachment": None
-        if attachment is None
-        else {
-            "content_type": attachment.content_type,
-            "size_bytes": attachment.size_bytes,
-            "content_base64": base64.b64encode(
-                attachments.read(upload_dir, attachment.stored_name)
-            ).decode(),
-        },
+        "attachments": [
+            {
+                "kind": attachment.kind.value,
+                "added_at": _iso(attachment.created_at),
+                "content_type": attachment.content_type,
+                "size_bytes": attachment.size_bytes,
+                "content_base64": base64.b64encode(
+                    attachments.read(upload_dir, attachment.stored_name)
+                ).decode(),
+            }
+            for attachment in lead.attachments
+        ],
         "shared_with": [
             {
                 "clinic": a.clinic.name,

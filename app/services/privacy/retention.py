@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from app.models import Assignment, Lead, LeadNote, OutboundEmail, PrivacyRequest
+from app.models import Assignment, Lead, LeadMessage, LeadNote, OutboundEmail, PrivacyRequest
 from app.models.base import DbSession, rows_changed
 from app.services import audit
 from app.services.leads import lifecycle
@@ -26,26 +26,26 @@ BATCH = 200
 # Loaded with each batch, not lead by lead.
 WHAT_ANONYMISING_TOUCHES = (
     selectinload(Lead.assignments).selectinload(Assignment.quote),
-    selectinload(Lead.attachment),
+    selectinload(Lead.attachments),
 )
 
 
 def anonymise(
     session: DbSession, lead: Lead, now: datetime, erased_by: audit.Actor | None
-) -> str | None:
-    """Scrub one lead in the caller's transaction; return the stored file to remove after
+) -> list[str]:
+    """Scrub one lead in the caller's transaction; return the stored files to remove after
     the commit. A lead erased at the patient's request (`erased_by`) is withdrawn first, so
     clinics still holding it lose it and are told; retention only reaches settled leads."""
     if lead.anonymised_at is not None:
-        return None
+        return []
     session.execute(delete(OutboundEmail).where(OutboundEmail.lead_id == lead.id))
     session.execute(delete(LeadNote).where(LeadNote.lead_id == lead.id))
     if erased_by is not None:  # after the emails go: the clinics' notices are new ones
         lifecycle.withdraw(session, lead, erased_by, now)
-    stored_name = None
-    if lead.attachment is not None:
-        stored_name = lead.attachment.stored_name
-        session.delete(lead.attachment)
+    stored_names = [attachment.stored_name for attachment in lead.attachments]
+    for attachment in lead.attachments:
+        session.delete(attachment)
+    session.execute(delete(LeadMessage).where(LeadMessage.lead_id == lead.id))
     lead.full_name = ""
     lead.email = ""
     lead.phone = ""
@@ -58,13 +58,14 @@ def anonymise(
             assignment.quote.note = ""
     lead.submission_id = None
     lead.anonymised_at = now
-    return stored_name
+    return stored_names
 
 
-def remove_files(upload_dir: str, stored_names: list[str | None]) -> int:
+def remove_files(upload_dir: str, stored_names: list[list[str]]) -> int:
+    """The files of the leads anonymised, one list each, after their commit."""
     removed = 0
-    for name in stored_names:
-        if name:
+    for names in stored_names:
+        for name in names:
             attachments.remove(upload_dir, name)
             removed += 1
     return removed
