@@ -7,7 +7,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    make_response,
     redirect,
     render_template,
     request,
@@ -25,14 +24,13 @@ from app.models.base import utcnow
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.clinics import directory
 from app.services.leads.intake import submit_inquiry
-from app.services.leads.patient_page import patient_page, send_status_links
+from app.services.leads.patient_page import send_status_links
 from app.services.links import InvalidLink
 from app.services.privacy import requests as privacy_requests
 from app.services.privacy.consent import withdraw_consent
 from app.services.privacy.data_copy_links import request_for_data_copy_token
 from app.services.privacy.patient_links import (
     lead_for_privacy_token,
-    lead_for_status_token,
     lead_for_withdrawal_token,
 )
 from app.web.downloads import send_record
@@ -76,24 +74,6 @@ def thanks() -> ResponseReturnValue:
         reference=session.get("inquiry_reference"),
         answer_days=DeadlinePolicy.from_config(current_app.config).answer_working_days(),
     )
-
-
-@bp.get("/inquire/status/<token>")
-def status(token: str) -> ResponseReturnValue:
-    """The patient's own page for one inquiry, opened from any email we sent them."""
-    try:
-        lead = lead_for_status_token(
-            db.session, token, current_app.config["STATUS_LINK_MAX_AGE_SECONDS"]
-        )
-    except InvalidLink as exc:
-        form = EmailLinkForm(formdata=None)
-        return render_template(
-            "link_invalid.html", link="status", expired=exc.expired, form=form
-        ), 400
-    page = patient_page(db.session, lead.id, utcnow().date())
-    response = make_response(render_template("inquiries/status.html", page=page))
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/inquire/status", methods=["GET", "POST"])

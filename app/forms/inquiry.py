@@ -39,13 +39,13 @@ from app.extensions import db
 from app.forms.base import AppForm
 from app.forms.clinics import language_choices
 from app.forms.fields import ListChoiceField
+from app.forms.uploads import checked_upload
 from app.forms.validators import EmailAddress, PhoneNumber
 from app.models import Procedure
 from app.models.base import utcnow
 from app.reference_data import CATEGORY_LABELS, procedure_name, procedure_synonyms
 from app.services.clinics.directory import public_clinic
 from app.services.leads.intake import Inquiry, Upload
-from app.services.privacy import attachments
 
 
 @cache
@@ -227,14 +227,7 @@ class InquiryForm(AppForm):
         if not upload or not getattr(upload, "filename", ""):
             field.data = None
             return
-        try:
-            self._content_type = attachments.check(upload.stream)
-        except attachments.AttachmentRejected as exc:
-            if exc.reason == "size":
-                raise ValidationError(_l("Please attach a file of 10 MB or less.")) from exc
-            raise ValidationError(
-                _l("Please attach a PDF, JPEG or PNG file. This file is not one of those.")
-            ) from exc
+        self._content_type = checked_upload(upload).content_type
 
     def spam_reason(self) -> str | None:
         """Why the submission looks automated, or None.

@@ -136,6 +136,17 @@ class QuoteForm(AppForm):
         )
 
 
+class BookingForm(AppForm):
+    treatment_date = DateField(
+        _l("Treatment date"),
+        validators=[DataRequired(_l("Please enter the date of the treatment."))],
+    )
+
+    def validate_treatment_date(self, field: DateField) -> None:
+        if field.data and field.data < date.today():
+            raise ValidationError(_l("The date has passed; please choose a later one."))
+
+
 class DeclineForm(AppForm):
     reason = TextAreaField(
         _l("Why the clinic cannot help (staff read this; the patient does not)"),

@@ -22,6 +22,7 @@ from app.models.leads import (
     LeadStatus,
     MessageSender,
     Quote,
+    RevokedReason,
 )
 from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
 from app.models.privacy import PrivacyRequest, PrivacyRequestKind
@@ -55,6 +56,7 @@ __all__ = [
     "PrivacyRequestKind",
     "Procedure",
     "Quote",
+    "RevokedReason",
     "StaffRole",
     "StaffUser",
 ]

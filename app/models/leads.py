@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -29,6 +30,10 @@ from app.models.clinics import Clinic
 from app.models.types import EncryptedText, JSONDocument, str_enum
 
 
+def _values(kind: type[enum.StrEnum]) -> list[str]:
+    return [member.value for member in kind]
+
+
 class LeadStatus(enum.StrEnum):
     NEW = "new"
     ROUTED = "routed"
@@ -40,6 +45,17 @@ class LeadStatus(enum.StrEnum):
     SPAM = "spam"
     LOST = "lost"
     WITHDRAWN = "withdrawn"
+
+
+class RevokedReason(enum.StrEnum):
+    """Why a clinic no longer sees a lead: shown to staff and, in words, to the patient."""
+
+    SETTLED = "settled"
+    WITHDRAWN = "withdrawn"
+    PATIENT_STOPPED = "patient_stopped"
+    CHOSE_OTHER = "chose_other"
+    CONSENT_REFUSED = "consent_refused"
+    CONSENT_EXPIRED = "consent_expired"
 
 
 class ClinicResponse(enum.StrEnum):
@@ -207,9 +223,11 @@ class Assignment(Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The clinic stayed silent past its deadline and the lead was offered to another clinic.
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The clinic no longer sees the lead; `revoked_reason` says why (a RevokedReason).
+    # The clinic no longer sees the lead, and why.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    revoked_reason: Mapped[RevokedReason | None] = mapped_column(
+        Enum(RevokedReason, native_enum=False, length=40, values_callable=_values)
+    )
     # A clinic offered the lead after the first routing sees the procedure and country only
     # until the patient agrees (`shared_at`); the first clinics are named in the confirmation
     # and are shared with at routing.

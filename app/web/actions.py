@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import abort, flash
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.forms.common import ConfirmForm
@@ -37,3 +38,8 @@ def run(do: Callable[[], Any], done: Callable[[Any], str], refusals: Refusals) -
         flash(word(refusal), "error")
     else:
         flash(done(result))
+
+
+def explained(*kinds: type[Exception]) -> Refusals:
+    """Refusals whose own message says why, in the words of the service that refused."""
+    return {kind: lambda exc: _("That could not be done: %(why)s.", why=str(exc)) for kind in kinds}

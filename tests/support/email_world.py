@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.extensions import db
 from app.models import (
     Assignment,
     Clinic,
@@ -37,7 +38,8 @@ class World:
     applicant: Clinic  # applied, not reviewed
     rejected: Clinic
     lead: Lead  # routed to the clinic and one other
-    assignment: Assignment  # the lead at the clinic
+    assignment: Assignment  # the lead at the clinic, chosen by the patient and booked
+    offered: Assignment  # the lead offered to a third clinic, the patient not yet asked
     request: PrivacyRequest  # the patient's copy, asked for and made
 
 
@@ -60,6 +62,15 @@ def build_world() -> World:
         language="en",
     )
     request = make_privacy_request(PrivacyRequestKind.EXPORT, lead.email, lead, handled_at=NOW)
+    lead.treatment_date = date(2027, 1, 12)
+    offered = Assignment(
+        lead=lead,
+        clinic=make_clinic("Hallasan Test Clinic", languages=("ko", "en")),
+        rank=3,
+        consent_requested_at=NOW,
+    )
+    db.session.add(offered)
+    db.session.commit()
     return World(
         clinic=clinic,
         user=user,
@@ -69,6 +80,7 @@ def build_world() -> World:
         lead=lead,
         assignment=next(a for a in lead.assignments if a.clinic_id == clinic.id),
         request=request,
+        offered=offered,
     )
 
 
@@ -98,4 +110,25 @@ CONTEXTS: dict[str, Callable[[World], dict[str, Any]]] = {
     "patient_status_links": lambda w: {"lead_ids": [w.lead.id]},
     "clinic_password": lambda w: {"user_id": w.user.id, "why": "invite"},
     "clinic_consent_withdrawn": lambda w: {"assignment_id": w.assignment.id},
+    **{
+        template: lambda w: {"assignment_id": w.assignment.id}
+        for template in (
+            "clinic_new_message",
+            "clinic_new_document",
+            "clinic_chosen",
+            "clinic_choice_changed",
+            "clinic_chose_elsewhere",
+            "clinic_visa_letter_requested",
+            "staff_clinic_chosen",
+        )
+    },
+    "patient_consent_request": lambda w: {"lead_id": w.lead.id, "assignment_id": w.offered.id},
+    **{
+        template: lambda w: {"lead_id": w.lead.id, "assignment_id": w.assignment.id}
+        for template in (
+            "patient_new_message",
+            "patient_booked",
+            "patient_visa_letter_ready",
+        )
+    },
 }

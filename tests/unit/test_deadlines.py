@@ -85,10 +85,11 @@ def test_after_48_business_hours_the_lead_goes_to_the_next_clinic_once(sent_lead
     assert first.clinic.name == "Alpha" and first.expired_at == at(48)
     assert second.clinic.name == "Bravo" and second.expired_at is None
     assert lead.clinic_silent is True and lead.status is LeadStatus.ROUTED
-    assert [e.recipient for e in emails("clinic_new_lead")] == [
-        first.clinic.email,
-        second.clinic.email,
-    ]
+    # The next clinic is named to the patient first and hears of the lead once they agree.
+    assert second.awaiting_consent
+    assert [e.recipient for e in emails("clinic_new_lead")] == [first.clinic.email]
+    [ask] = emails("patient_consent_request")
+    assert ask.recipient == lead.email and ask.context["assignment_id"] == second.id
     [event] = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "assignment.expired")
     )

@@ -414,13 +414,13 @@ def test_declining_passes_the_lead_to_the_next_clinic_at_once(client: FlaskClien
     )
     assert done.status_code == 302
     assert assignment_of(routed.lead, routed.alpha).response is ClinicResponse.DECLINED
-    assert assignment_of(routed.lead, delta) is not None
-    notices = [
-        e.recipient
-        for e in db.session.scalars(select(OutboundEmail))
-        if e.template == "clinic_new_lead"
-    ]
-    assert notices.count(delta.email) == 1
+    offered = assignment_of(routed.lead, delta)
+    assert offered is not None and offered.awaiting_consent
+    sent = db.session.scalars(select(OutboundEmail)).all()
+    # Delta is named to the patient, and hears of the lead only once the patient agrees.
+    assert [e.recipient for e in sent if e.template == "clinic_new_lead"].count(delta.email) == 0
+    [ask] = [e for e in sent if e.template == "patient_consent_request"]
+    assert ask.context["assignment_id"] == offered.id
     assert not db.session.scalars(
         select(OutboundEmail).where(OutboundEmail.template == "patient_clinic_answered")
     ).all()

@@ -162,7 +162,8 @@ def test_assign_note_resend_and_reroute_are_audited(
     assert [a.clinic_id for a in lead.assignments] == [clinic.id]
     assert lead.status is LeadStatus.ROUTED
     templates = sorted(e.template for e in db.session.scalars(select(OutboundEmail)))
-    assert templates == ["clinic_new_lead", "patient_confirmation"]
+    # A clinic staff add is named to the patient, who agrees before it hears of the lead.
+    assert templates == ["patient_confirmation", "patient_consent_request"]
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {
         "lead.assigned",

@@ -20,16 +20,21 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 
 from app.extensions import db
 from app.forms.common import ConfirmForm
-from app.forms.portal import DeclineForm, QuoteForm
+from app.forms.messages import MessageForm
+from app.forms.portal import BookingForm, DeclineForm, QuoteForm
+from app.forms.uploads import VisaLetterForm
 from app.models import ClinicResponse
 from app.models.base import utcnow
 from app.services.answers import answering
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.answers.lead_links import assignment_for_lead_link
 from app.services.answers.stats import recent_answer_stats
+from app.services.conversations import threads
+from app.services.leads import choice, documents
 from app.services.links import InvalidLink
 from app.web.downloads import send_attachment
 from app.web.sign_in import current_clinic_user
@@ -60,25 +65,27 @@ def leads() -> ResponseReturnValue:
     )
 
 
-def _lead_page(
-    lead_id: int,
-    quote_form: QuoteForm | None = None,
-    decline_form: DeclineForm | None = None,
-    status: int = 200,
-) -> ResponseReturnValue:
+def _lead_page(lead_id: int, status: int = 200, **sent: FlaskForm) -> ResponseReturnValue:
+    """The lead with every form on it; `sent` holds a form that came back with errors."""
     try:
         assignment = answering.record_view(db.session, lead_id, current_clinic_user().id)
     except LookupError:
         return _gone_or_missing(lead_id)
-    quote = assignment.quote
+    forms = {
+        "quote_form": lambda: QuoteForm(prefix="quote", obj=assignment.quote),
+        "decline_form": lambda: DeclineForm(prefix="decline"),
+        "message_form": lambda: MessageForm(prefix="message"),
+        "booking_form": lambda: BookingForm(prefix="booking"),
+        "visa_form": lambda: VisaLetterForm(prefix="visa"),
+    }
     return render_template(
         "portal/lead.html",
         assignment=assignment,
         lead=assignment.lead,
+        visa_letter=documents.visa_letter_of(assignment.lead),
         policy=_policy(),
         contacted_form=ConfirmForm(),
-        quote_form=quote_form or QuoteForm(prefix="quote", obj=quote),
-        decline_form=decline_form or DeclineForm(prefix="decline"),
+        **{name: sent.get(name) or make() for name, make in forms.items()},
     ), status
 
 
@@ -135,7 +142,7 @@ def contacted(lead_id: int) -> ResponseReturnValue:
 def quote(lead_id: int) -> ResponseReturnValue:
     form = QuoteForm(prefix="quote")
     if not form.validate_on_submit():
-        return _lead_page(lead_id, quote_form=form, status=422)
+        return _lead_page(lead_id, status=422, quote_form=form)
     return _answer(lead_id, ClinicResponse.QUOTED, _("Your quote is saved."), quote=form.details())
 
 
@@ -143,13 +150,71 @@ def quote(lead_id: int) -> ResponseReturnValue:
 def decline(lead_id: int) -> ResponseReturnValue:
     form = DeclineForm(prefix="decline")
     if not form.validate_on_submit():
-        return _lead_page(lead_id, decline_form=form, status=422)
+        return _lead_page(lead_id, status=422, decline_form=form)
     return _answer(
         lead_id,
         ClinicResponse.DECLINED,
         _("Thank you for telling us. The inquiry goes to another clinic."),
         reason=form.reason.data,
     )
+
+
+@bp.post("/leads/<int:lead_id>/messages")
+def message(lead_id: int) -> ResponseReturnValue:
+    """The patient is emailed a notice with a link to their page, never the text."""
+    form = MessageForm(prefix="message")
+    if not form.validate_on_submit():
+        return _lead_page(lead_id, status=422, message_form=form)
+    try:
+        threads.from_clinic(db.session, lead_id, current_clinic_user().id, form.body.data)
+    except LookupError:
+        abort(404)
+    except threads.MessageRefused as exc:
+        form.body.errors = [str(exc)]
+        return _lead_page(lead_id, status=422, message_form=form)
+    flash(_("Your message is sent. The patient reads it on their inquiry's page."))
+    return redirect(url_for("portal.leads.lead", lead_id=lead_id, _anchor="messages"))
+
+
+@bp.post("/leads/<int:lead_id>/booking")
+def booking(lead_id: int) -> ResponseReturnValue:
+    """The chosen clinic confirms the date: the lead is booked, the other clinics let go."""
+    form = BookingForm(prefix="booking")
+    if not form.validate_on_submit():
+        return _lead_page(lead_id, status=422, booking_form=form)
+    try:
+        choice.confirm_booking(
+            db.session, lead_id, current_clinic_user().id, form.treatment_date.data
+        )
+    except LookupError:
+        abort(404)
+    except choice.ChoiceRefused as exc:
+        form.treatment_date.errors = [str(exc)]
+        return _lead_page(lead_id, status=422, booking_form=form)
+    flash(_("The treatment is booked. We told the patient."))
+    return redirect(url_for("portal.leads.lead", lead_id=lead_id))
+
+
+@bp.post("/leads/<int:lead_id>/visa-letter")
+def visa_letter(lead_id: int) -> ResponseReturnValue:
+    form = VisaLetterForm(prefix="visa")
+    if not form.validate_on_submit():
+        return _lead_page(lead_id, status=422, visa_form=form)
+    try:
+        documents.upload_visa_letter(
+            db.session,
+            lead_id,
+            current_clinic_user().id,
+            form.upload,
+            current_app.config["UPLOAD_DIR"],
+        )
+    except LookupError:
+        abort(404)
+    except documents.DocumentRefused as exc:
+        form.letter.errors = [str(exc)]
+        return _lead_page(lead_id, status=422, visa_form=form)
+    flash(_("The letter is uploaded. The patient downloads it from their inquiry's page."))
+    return redirect(url_for("portal.leads.lead", lead_id=lead_id))
 
 
 @bp.get("/leads/<int:lead_id>/attachments/<int:attachment_id>")

@@ -40,7 +40,7 @@ from app.services.leads.queries import (
     list_leads,
     status_counts,
 )
-from app.web.actions import run_confirmed
+from app.web.actions import explained, run_confirmed
 from app.web.downloads import send_attachment
 from app.web.sign_in import current_staff, safe_next
 
@@ -124,7 +124,7 @@ def _act(
     run_confirmed(
         lambda: do(current_staff().id),
         done,
-        {actions.ActionRefused: lambda exc: _("That could not be done: %(why)s.", why=str(exc))},
+        explained(actions.ActionRefused),
     )
     if lead_id is None:
         return redirect(safe_next(request.form.get("back"), url_for("staff.leads.leads")))

@@ -45,7 +45,8 @@ class QuoteDetails:
 
 def open_assignment(session: DbSession, lead_id: int, clinic_id: int) -> Assignment | None:
     """The clinic's live hold on the lead, or None (never routed, revoked, expired, or
-    declined: a clinic that said no needs the patient's details no more)."""
+    declined: a clinic that said no needs the patient's details no more; or offered but not
+    yet agreed to by the patient, who has not let it see their details)."""
     return session.scalar(
         select(Assignment)
         .where(
@@ -54,6 +55,7 @@ def open_assignment(session: DbSession, lead_id: int, clinic_id: int) -> Assignm
             Assignment.revoked_at.is_(None),
             Assignment.expired_at.is_(None),
             or_(Assignment.response.is_(None), Assignment.response != ClinicResponse.DECLINED),
+            or_(Assignment.consent_requested_at.is_(None), Assignment.shared_at.is_not(None)),
         )
         .options(joinedload(Assignment.lead), joinedload(Assignment.quote))
     )
@@ -108,12 +110,7 @@ def record_download(
     user = _user(session, user_id)
     assignment = open_assignment(session, lead_id, user.clinic_id)
     attachment = session.get(LeadAttachment, attachment_id)
-    if (
-        assignment is None
-        or assignment.awaiting_consent
-        or attachment is None
-        or attachment.lead_id != lead_id
-    ):
+    if assignment is None or attachment is None or attachment.lead_id != lead_id:
         raise LookupError("no such attachment for this clinic")
     audit.record(
         session,

@@ -128,6 +128,8 @@ class DeadlinePolicy:
     remind_after_hours: float
     reroute_after_hours: float
     max_clinics: int
+    # Wall-clock hours a patient has to agree to a further clinic; silence means no.
+    consent_wait_hours: float = 72.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> DeadlinePolicy:
@@ -136,6 +138,7 @@ class DeadlinePolicy:
             remind_after_hours=config["CLINIC_REMINDER_HOURS"],
             reroute_after_hours=config["CLINIC_REROUTE_HOURS"],
             max_clinics=config["ROUTING_MAX_CLINICS"],
+            consent_wait_hours=config["CONSENT_WAIT_HOURS"],
         )
 
     def due_at(self, sent_at: datetime) -> datetime:

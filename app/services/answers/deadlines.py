@@ -9,7 +9,7 @@ first, then assignment, the same order as consent withdrawal and clinic answers.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,7 +18,7 @@ from app.models import Assignment, Lead
 from app.models.base import DbSession, rows_changed
 from app.services import audit
 from app.services.answers.business_hours import DeadlinePolicy
-from app.services.leads import emails, lifecycle
+from app.services.leads import emails, lifecycle, sharing
 from app.services.leads.processing import offer_to_next_clinic
 from app.services.mail.delivery import when_sent
 
@@ -133,7 +133,11 @@ def send_reminders(session: DbSession, policy: DeadlinePolicy, now: datetime) ->
 
 
 def check_deadlines(session: DbSession, policy: DeadlinePolicy, now: datetime) -> tuple[int, int]:
-    """Expire first: a lead past both limits (beat was down) moves on without a reminder."""
+    """Expire first: a lead past both limits (beat was down) moves on without a reminder.
+    A further clinic the patient did not agree to in time is let go here too."""
+    unanswered = sharing.expire_unanswered(session, timedelta(hours=policy.consent_wait_hours), now)
+    if unanswered:
+        log.info("sharing: %d further clinics let go without the patient's agreement", unanswered)
     expired = expire_silent(session, policy, now)
     reminded = send_reminders(session, policy, now)
     if expired or reminded:

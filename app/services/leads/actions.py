@@ -119,8 +119,9 @@ def add_note(session: DbSession, lead_id: int, staff_id: int, body: str) -> Lead
 
 
 def reroute(session: DbSession, lead_id: int, staff_id: int, clinic_ids: Sequence[int]) -> int:
-    """Add clinics by hand; each gets the usual notification. Only clinics routing itself
-    could choose (approved, credentials valid, offering the procedure, capacity left)."""
+    """Add clinics by hand, each once the patient agrees to it (they are asked by email).
+    Only clinics routing itself could choose (approved, credentials valid, offering the
+    procedure, capacity left)."""
     staff = _staff(session, staff_id)
     lead = _lead(session, lead_id)
     if not lifecycle.can_take_clinics(lead):
@@ -148,10 +149,11 @@ def reroute(session: DbSession, lead_id: int, staff_id: int, clinic_ids: Sequenc
             rank=len(have) + len(added) + 1,
             score={"added_by_staff": staff.email},
             created_at=now,
+            consent_requested_at=now,
         )
         session.add(assignment)
         session.flush()
-        emails.notify_clinic(session, assignment)
+        emails.ask_patient_to_share(session, assignment)
         added.append(clinic.id)
     if added:
         lead.no_matching_clinic = False

@@ -63,6 +63,93 @@ def tell_patient_clinic_answered(session: DbSession, lead: Lead, assignment: Ass
     )
 
 
+def ask_patient_to_share(session: DbSession, assignment: Assignment) -> None:
+    """A clinic after the first ones: named to the patient, who agrees or refuses on their
+    page; the clinic hears of the lead only once they agree."""
+    _to_patient(
+        session,
+        assignment.lead,
+        "patient_consent_request",
+        f"consent-request:{assignment.id}",
+        assignment_id=assignment.id,
+    )
+
+
+def tell_clinic_new_message(session: DbSession, assignment: Assignment, message_id: int) -> None:
+    """A link to the thread in the portal; the message itself stays behind the sign-in."""
+    _to_clinic(session, assignment, "clinic_new_message", f"message-notice:{message_id}")
+
+
+def tell_patient_new_message(session: DbSession, assignment: Assignment, message_id: int) -> None:
+    """A link to the patient's page; the message itself stays there."""
+    _to_patient(
+        session,
+        assignment.lead,
+        "patient_new_message",
+        f"message-notice:{message_id}",
+        assignment_id=assignment.id,
+    )
+
+
+def tell_clinic_chosen(session: DbSession, assignment: Assignment, at: datetime) -> None:
+    """Keyed by the moment: a patient who chooses, changes and comes back tells it again."""
+    _to_clinic(session, assignment, "clinic_chosen", f"clinic-chosen:{at.isoformat()}")
+
+
+def tell_clinic_choice_changed(session: DbSession, assignment: Assignment, at: datetime) -> None:
+    _to_clinic(session, assignment, "clinic_choice_changed", f"choice-changed:{at.isoformat()}")
+
+
+def tell_staff_clinic_chosen(
+    session: DbSession, assignment: Assignment, staff_email: str, at: datetime
+) -> None:
+    queue_email(
+        session,
+        key=f"staff-clinic-chosen:{assignment.id}:{at.isoformat()}",
+        recipient=staff_email,
+        template="staff_clinic_chosen",
+        context={"assignment_id": assignment.id},
+        lead_id=assignment.lead_id,
+    )
+
+
+def tell_clinic_chose_elsewhere(session: DbSession, assignment: Assignment) -> None:
+    _to_clinic(session, assignment, "clinic_chose_elsewhere", "chose-elsewhere")
+
+
+def tell_patient_booked(session: DbSession, assignment: Assignment) -> None:
+    _to_patient(
+        session,
+        assignment.lead,
+        "patient_booked",
+        f"booked:{assignment.id}",
+        assignment_id=assignment.id,
+    )
+
+
+def tell_clinics_new_document(session: DbSession, lead: Lead, attachment_id: int) -> None:
+    """Each clinic holding the lead with the patient's agreement: a link, never the file."""
+    for assignment in lead.assignments:
+        if assignment.holds_lead and not assignment.awaiting_consent:
+            _to_clinic(session, assignment, "clinic_new_document", f"document:{attachment_id}")
+
+
+def ask_clinic_for_visa_letter(session: DbSession, assignment: Assignment) -> None:
+    _to_clinic(session, assignment, "clinic_visa_letter_requested", "visa-letter-requested")
+
+
+def tell_patient_visa_letter_ready(
+    session: DbSession, assignment: Assignment, attachment_id: int
+) -> None:
+    _to_patient(
+        session,
+        assignment.lead,
+        "patient_visa_letter_ready",
+        f"visa-letter-ready:{attachment_id}",
+        assignment_id=assignment.id,
+    )
+
+
 def tell_clinic_consent_withdrawn(session: DbSession, assignment: Assignment) -> None:
     _to_clinic(session, assignment, "clinic_consent_withdrawn", "consent-withdrawn")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -53,7 +53,7 @@ class Inquiry:
 
 @dataclass(frozen=True)
 class Upload:
-    stream: BinaryIO
+    stream: IO[bytes]
     content_type: str
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from app import task_names
-from app.models import Lead, LeadStatus
+from app.models import Lead, LeadStatus, RevokedReason
 from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.leads import emails, routing
@@ -149,7 +149,8 @@ def _settle(session: DbSession, lead: Lead, now: datetime) -> None:
     lead.no_matching_clinic = lead.clinic_silent = lead.processing_failed = False
     if lead.status is S.WITHDRAWN:  # first: the clinics' recount leaves a withdrawn lead out
         lead.consent_withdrawn_at = lead.consent_withdrawn_at or now
-    revoked = routing.revoke(session, lead.assignments, now)
+    reason = RevokedReason.WITHDRAWN if lead.status is S.WITHDRAWN else RevokedReason.SETTLED
+    revoked = routing.revoke(session, lead.assignments, now, reason)
     if lead.status is S.WITHDRAWN:
         for assignment in revoked:
             emails.tell_clinic_consent_withdrawn(session, assignment)

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.i18n import patient_locale
-from app.models import Assignment, Lead, Quote
+from app.models import Assignment, Lead, LeadAttachment, Quote, RevokedReason
 from app.models.base import DbSession, utcnow
 from app.services import audit
+from app.services.conversations import threads
+from app.services.leads import choice, documents, lifecycle
 from app.services.mail.delivery import queue_email
 
 # Enough for anyone's real inquiries; the email lists the newest.
@@ -22,20 +24,44 @@ MOST_LISTED = 20
 
 @dataclass(frozen=True)
 class ClinicAnswer:
+    """One clinic on the patient's page, with what the patient may do about it."""
+
     assignment: Assignment
     quote: Quote | None
     quote_expired: bool
+    can_write: bool
+    can_choose: bool
+    can_stop: bool
 
 
 @dataclass(frozen=True)
 class PatientPage:
     lead: Lead
     answers: list[ClinicAnswer]
+    documents: list[LeadAttachment]
+    booked: Assignment | None
+    visa_letter: LeadAttachment | None
+
+    @property
+    def waiting_for_consent(self) -> list[ClinicAnswer]:
+        return [a for a in self.answers if a.assignment.awaiting_consent and a.can_stop]
+
+    @property
+    def can_add_documents(self) -> bool:
+        return self.lead.status in lifecycle.ACTIVE and self.lead.consent_withdrawn_at is None
+
+    @property
+    def can_ask_for_visa_letter(self) -> bool:
+        return (
+            self.booked is not None
+            and self.lead.needs_visa_letter
+            and self.lead.visa_letter_requested_at is None
+        )
 
 
 def patient_page(session: DbSession, lead_id: int, today: date) -> PatientPage:
-    """Every clinic the inquiry was shared with, in the order it was shared; a read of the
-    patient's own data is audited like any other."""
+    """Every clinic the inquiry was shared with or offered to, in that order; a read of the
+    patient's own data (their threads too) is audited like any other."""
     lead = session.scalar(
         select(Lead)
         .where(Lead.id == lead_id)
@@ -43,6 +69,8 @@ def patient_page(session: DbSession, lead_id: int, today: date) -> PatientPage:
             joinedload(Lead.procedure),
             selectinload(Lead.assignments).joinedload(Assignment.clinic),
             selectinload(Lead.assignments).joinedload(Assignment.quote),
+            selectinload(Lead.assignments).selectinload(Assignment.messages),
+            selectinload(Lead.attachments),
         )
     )
     if lead is None:
@@ -52,13 +80,22 @@ def patient_page(session: DbSession, lead_id: int, today: date) -> PatientPage:
             assignment=a,
             quote=a.quote,
             quote_expired=a.quote is not None and a.quote.valid_until < today,
+            can_write=threads.can_write(a),
+            can_choose=choice.can_choose(a) and a.chosen_at is None,
+            can_stop=a.is_open and a.confirmed_at is None and lead.consent_withdrawn_at is None,
         )
         for a in lead.assignments
-        if a.expired_at is None
+        if a.expired_at is None and a.revoked_reason is not RevokedReason.CONSENT_EXPIRED
     ]
     audit.record(session, audit.Actor.public("patient"), "lead.viewed_by_patient", lead=lead.id)
     session.commit()
-    return PatientPage(lead=lead, answers=answers)
+    return PatientPage(
+        lead=lead,
+        answers=answers,
+        documents=documents.documents_of(lead),
+        booked=documents.booked_assignment(lead),
+        visa_letter=documents.visa_letter_of(lead),
+    )
 
 
 def send_status_links(session: DbSession, email: str) -> None:

@@ -122,7 +122,9 @@ def process_lead(
             session, lead, LeadStatus.DUPLICATE, actor, action="lead.duplicate", changes=changes
         )
     else:
-        assignments = routing.assign(session, lead, policy.max_clinics, now.date(), now)
+        assignments = routing.assign(
+            session, lead, policy.max_clinics, now.date(), now, shared=True
+        )
         lead.no_matching_clinic = not assignments
         changes = {"clinics": [a.clinic_id for a in assignments]}
         if assignments:
@@ -141,13 +143,14 @@ def offer_to_next_clinic(
     session: DbSession, lead: Lead, max_clinics: int, now: datetime
 ) -> list[int]:
     """After a clinic declined or went silent: the next best clinics that have not had the
-    lead take the free places (same ranking). With none left and no clinic holding the
-    lead, staff see it under "no matching clinic". The caller holds the lead's row lock."""
+    lead take the free places (same ranking), each once the patient agrees to it. With none
+    left and no clinic holding the lead, staff see it under "no matching clinic". The
+    caller holds the lead's row lock."""
     if lead.consent_withdrawn_at is not None or lead.status not in lifecycle.AWAITING_CLINICS:
         return []
-    added = routing.assign(session, lead, max_clinics, now.date(), now)
+    added = routing.assign(session, lead, max_clinics, now.date(), now, shared=False)
     for assignment in added:
-        emails.notify_clinic(session, assignment)
+        emails.ask_patient_to_share(session, assignment)
     if not any(a.holds_lead for a in lead.assignments):
         lead.no_matching_clinic = True
     return [a.clinic_id for a in added]

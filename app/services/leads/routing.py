@@ -40,6 +40,7 @@ from app.models import (
     ClinicStatus,
     Lead,
     Offering,
+    RevokedReason,
 )
 from app.models.base import DbSession, rows_changed
 from app.services.clinics.credentials import has_lapsed_credential
@@ -248,7 +249,7 @@ def recount_loads(
 
 
 def revoke(
-    session: DbSession, assignments: Iterable[Assignment], now: datetime
+    session: DbSession, assignments: Iterable[Assignment], now: datetime, reason: RevokedReason
 ) -> list[Assignment]:
     """Take a lead back from the clinics still holding it (it was settled, or the patient
     withdrew); return those assignments. Their clinics are recounted at once, so a lead
@@ -256,6 +257,8 @@ def revoke(
     revoked = [a for a in assignments if a.revoked_at is None]
     for assignment in revoked:
         assignment.revoked_at = now
+        assignment.revoked_reason = reason
+        assignment.chosen_at = None
     recent = {a.clinic_id for a in revoked if a.created_at >= now - FAIRNESS_WINDOW}
     if recent:
         session.flush()
@@ -264,11 +267,12 @@ def revoke(
 
 
 def assign(
-    session: DbSession, lead: Lead, limit: int, today: date, now: datetime
+    session: DbSession, lead: Lead, limit: int, today: date, now: datetime, *, shared: bool
 ) -> list[Assignment]:
     """Fill the lead up to `limit` clinics holding it (without committing); return the new
     assignments. A clinic that declined or let its deadline pass frees its place for the
-    next best clinic that has not had the lead."""
+    next best clinic that has not had the lead. `shared`: the first routing, whose clinics
+    the patient's confirmation names; any later clinic waits for the patient's agreement."""
     lock_routing(session)
     holding = len([a for a in lead.assignments if a.holds_lead])
     ranked = rank_clinics(session, lead, max(limit - holding, 0), today)
@@ -281,6 +285,8 @@ def assign(
             rank=offset,
             score=candidate.breakdown(offset),
             created_at=now,
+            shared_at=now if shared else None,
+            consent_requested_at=None if shared else now,
         )
         session.add(assignment)
         created.append(assignment)

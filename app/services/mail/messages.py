@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
@@ -178,11 +178,13 @@ def _patient_confirmation(session: DbSession, lead_id: int) -> tuple[str, dict[s
     lead = _lead(session, lead_id, joinedload(Lead.assignments).joinedload(Assignment.clinic))
     # A duplicate went nowhere new: the patient hears where their first inquiry went.
     routed = lead.duplicate_of if lead.duplicate_of is not None else lead
-    clinics = [a.clinic for a in routed.assignments if a.revoked_at is None]
+    clinics = [
+        a.clinic for a in routed.assignments if a.revoked_at is None and not a.awaiting_consent
+    ]
     return _("We have your question (reference %(ref)s)", ref=lead.reference), {
         "lead": lead,
         "clinics": clinics,
-        "status_url": external_url("inquiries.status", token=status_token(lead)),
+        "status_url": external_url("patient.page", token=status_token(lead)),
         "withdraw_url": external_url("inquiries.withdraw", token=withdrawal_token(lead)),
         "privacy_url": external_url("inquiries.privacy", token=privacy_token(lead)),
         "answer_days": DeadlinePolicy.from_config(current_app.config).answer_working_days(),
@@ -242,7 +244,7 @@ def _patient_clinic_answered(
     return _("%(clinic)s will contact you about your question", clinic=assignment.clinic.name), {
         "lead": lead,
         "clinic": assignment.clinic,
-        "status_url": external_url("inquiries.status", token=status_token(lead)),
+        "status_url": external_url("patient.page", token=status_token(lead)),
     }
 
 
@@ -261,7 +263,7 @@ def _patient_status_links(session: DbSession, lead_ids: list[int]) -> tuple[str,
         raise MissingSubject("every inquiry listed was erased")
     return _("Links to your questions on CareRoute"), {
         "inquiries": [
-            (lead, external_url("inquiries.status", token=status_token(lead))) for lead in leads
+            (lead, external_url("patient.page", token=status_token(lead))) for lead in leads
         ]
     }
 
@@ -321,4 +323,88 @@ def _clinic_consent_withdrawn(session: DbSession, assignment_id: int) -> tuple[s
     return _("Inquiry %(ref)s was withdrawn", ref=assignment.lead.reference), {
         "clinic": assignment.clinic,
         "lead": assignment.lead,
+    }
+
+
+# The notices about a lead's later life: each names the lead and links to where it is read,
+# and none holds what the patient or the clinic wrote.
+_CLINIC_NOTICES: dict[str, Callable[[Assignment], str]] = {
+    "clinic_new_message": lambda a: _("New message about inquiry %(ref)s", ref=a.lead.reference),
+    "clinic_new_document": lambda a: _(
+        "The patient added a document to inquiry %(ref)s", ref=a.lead.reference
+    ),
+    "clinic_chosen": lambda a: _(
+        "The patient of inquiry %(ref)s chose %(clinic)s",
+        ref=a.lead.reference,
+        clinic=a.clinic.name,
+    ),
+    "clinic_choice_changed": lambda a: _(
+        "The patient of inquiry %(ref)s chose another clinic after all", ref=a.lead.reference
+    ),
+    "clinic_chose_elsewhere": lambda a: _(
+        "Inquiry %(ref)s went to another clinic", ref=a.lead.reference
+    ),
+    "clinic_visa_letter_requested": lambda a: _(
+        "Visa letter requested for inquiry %(ref)s", ref=a.lead.reference
+    ),
+}
+_PATIENT_NOTICES: dict[str, Callable[[Assignment], str]] = {
+    "patient_new_message": lambda a: _("%(clinic)s wrote to you", clinic=a.clinic.name),
+    "patient_consent_request": lambda a: _(
+        "May we share your question with %(clinic)s?", clinic=a.clinic.name
+    ),
+    "patient_booked": lambda a: _("%(clinic)s confirmed your treatment date", clinic=a.clinic.name),
+    "patient_visa_letter_ready": lambda a: _(
+        "Your visa letter from %(clinic)s is ready", clinic=a.clinic.name
+    ),
+}
+
+
+def _clinic_notice(subject: Callable[[Assignment], str]) -> Builder:
+    def build(session: DbSession, assignment_id: int) -> tuple[str, dict[str, Any]]:
+        assignment = _assignment(session, assignment_id)
+        return subject(assignment), {
+            "clinic": assignment.clinic,
+            "lead": assignment.lead,
+            **_portal_links(session, assignment),
+        }
+
+    return build
+
+
+def _patient_notice(subject: Callable[[Assignment], str]) -> Builder:
+    def build(session: DbSession, lead_id: int, assignment_id: int) -> tuple[str, dict[str, Any]]:
+        assignment = _assignment(session, assignment_id)
+        lead = assignment.lead
+        if lead.id != lead_id:
+            raise MissingSubject(f"assignment {assignment_id} is not lead {lead_id}'s")
+        wait = timedelta(hours=current_app.config["CONSENT_WAIT_HOURS"])
+        return subject(assignment), {
+            "lead": lead,
+            "clinic": assignment.clinic,
+            "status_url": external_url("patient.page", token=status_token(lead)),
+            "answer_by": (assignment.consent_requested_at or utcnow()) + wait,
+        }
+
+    return build
+
+
+for _name, _subject in _CLINIC_NOTICES.items():
+    email_template(_name)(_clinic_notice(_subject))
+for _name, _subject in _PATIENT_NOTICES.items():
+    email_template(_name, for_patient=True)(_patient_notice(_subject))
+
+
+@email_template("staff_clinic_chosen")
+def _staff_clinic_chosen(session: DbSession, assignment_id: int) -> tuple[str, dict[str, Any]]:
+    assignment = _assignment(session, assignment_id)
+    subject = _(
+        "A patient chose %(clinic)s (%(ref)s)",
+        clinic=assignment.clinic.name,
+        ref=assignment.lead.reference,
+    )
+    return subject, {
+        "clinic": assignment.clinic,
+        "lead": assignment.lead,
+        "console_url": external_url("staff.leads.lead_detail", lead_id=assignment.lead_id),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import filetype
 
@@ -33,7 +33,7 @@ def sniff(head: bytes) -> str | None:
     return kind.mime if kind is not None and kind.mime in ALLOWED_TYPES else None
 
 
-def check(stream: BinaryIO) -> str:
+def check(stream: IO[bytes]) -> str:
     """Return the content type of an acceptable upload, or raise `AttachmentRejected`."""
     head = stream.read(512)
     stream.seek(0, os.SEEK_END)
@@ -47,7 +47,7 @@ def check(stream: BinaryIO) -> str:
     return content_type
 
 
-def store(stream: BinaryIO, upload_dir: str) -> tuple[str, int]:
+def store(stream: IO[bytes], upload_dir: str) -> tuple[str, int]:
     """Write the upload encrypted under a random name (no extension, owner-only); return the
     name and the plain size."""
     directory = Path(upload_dir)

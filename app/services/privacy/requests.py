@@ -162,6 +162,10 @@ def _lead_record(session: DbSession, lead: Lead, upload_dir: str) -> dict[str, A
                     "note": a.quote.note,
                 },
                 "access_ended_at": _iso(a.revoked_at or a.expired_at),
+                "messages": [
+                    {"from": m.sender.value, "at": _iso(m.created_at), "text": m.body}
+                    for m in a.messages
+                ],
             }
             for a in lead.assignments
         ],
