@@ -3,6 +3,8 @@ over their data (asking, and downloading the copy)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -20,12 +22,14 @@ from app.extensions import db, limiter
 from app.forms.common import ConfirmForm
 from app.forms.inquiry import InquiryForm, PrivacyRequestForm
 from app.forms.privacy import EmailLinkForm
+from app.forms.trip import TripAssumptionsForm
 from app.models import PrivacyRequestKind
 from app.models.base import utcnow
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.clinics import directory
 from app.services.leads.intake import submit_inquiry
-from app.services.leads.patient_page import patient_page, send_status_links
+from app.services.leads.patient_page import PatientPage, patient_page, send_status_links
+from app.services.leads.trip_estimate import Assumptions, estimate_trip
 from app.services.links import InvalidLink
 from app.services.privacy import requests as privacy_requests
 from app.services.privacy.consent import withdraw_consent
@@ -91,9 +95,29 @@ def status(token: str) -> ResponseReturnValue:
             "link_invalid.html", link="status", expired=exc.expired, form=form
         ), 400
     page = patient_page(db.session, lead.id, utcnow().date())
-    response = make_response(render_template("inquiries/status.html", page=page))
+    trip = _trip_estimates(page)
+    response = make_response(
+        render_template("inquiries/status.html", page=page, **trip),
+        422 if trip["trip_form"].errors else 200,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _trip_estimates(page: PatientPage) -> dict[str, Any]:
+    """Each quote's whole trip on the patient's assumptions from the query string, or on our
+    planning figures while one of theirs is not a usable number (its box says why)."""
+    form = TripAssumptionsForm(formdata=request.args)
+    assumptions = form.assumptions() if form.validate() else Assumptions()
+    return {
+        "trip_form": form,
+        "trip_assumptions": assumptions,
+        "trip_estimates": {
+            answer.assignment.id: estimate_trip(answer.quote, assumptions)
+            for answer in page.answers
+            if answer.quote is not None
+        },
+    }
 
 
 @bp.route("/inquire/status", methods=["GET", "POST"])

@@ -1,5 +1,6 @@
 """Quotes a patient can compare: a clinic itemises its quote part by part in the portal, the
-patient's page lines the quotes up by those parts."""
+patient's page lines the quotes up by those parts, and estimates the whole trip on figures
+the patient can change."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Assignment, Clinic, ClinicResponse, ClinicUser, Lead, Quote
+from app.models import Assignment, AuditEvent, Clinic, ClinicResponse, ClinicUser, Lead, Quote
 from app.reference_data import QUOTE_PARTS
 from app.services.answers import answering
 from app.services.answers.answering import Cover, QuoteDetails, QuoteItem
+from app.services.leads.trip_estimate import Assumptions, CostKind, estimate_trip
 from app.services.privacy.patient_links import status_token
 from tests.support.checks import count, field_error
 from tests.support.clock import NOW
@@ -70,6 +72,7 @@ def table(html: str, caption: str) -> dict[str, list[str]]:
 
 
 QUOTES = "What each clinic's quote includes, part by part"
+TRIP = "The whole trip, by clinic"
 
 
 def quote_form(**changes: str) -> dict[str, str]:
@@ -251,3 +254,102 @@ def test_a_quote_sent_before_itemisation_says_so_rather_than_offering_nothing(
     assert quotes["Consultation"] == ["Included", "Not itemised; ask the clinic"]
     assert quotes["Rehabilitation"] == ["Not offered"]  # Bravo's column says it once, above
     assert "this quote has expired" in quotes["Valid until"][1]
+
+
+# --- the estimate of the whole trip ----------------------------------------------------------
+
+
+def test_the_trip_adds_the_stay_and_the_parts_priced_separately_to_the_treatment():
+    quote = Quote(
+        price_min=9000,
+        price_max=12000,
+        currency="USD",
+        stay_nights=7,
+        items={
+            "diagnostics": {"cover": "separate", "price": 500},
+            "procedure": {"cover": "included", "price": None},
+        },
+    )
+
+    trip = estimate_trip(quote, Assumptions(hotel_per_night=80, daily_costs=40, visa_fee=0))
+
+    assert (trip.nights, trip.days) == (7, 8)
+    assert {kind: line.low for kind, line in trip.lines.items()} == {
+        CostKind.TREATMENT: 9000,
+        CostKind.SEPARATE_PARTS: 500,
+        CostKind.HOTEL: 560,
+        CostKind.DAILY_COSTS: 320,
+        CostKind.VISA: 0,
+    }
+    assert (trip.low, trip.high) == (10_380, 13_380)
+
+
+def test_a_quote_in_won_counts_the_stay_at_the_stated_rate():
+    quote = Quote(
+        price_min=9_000_000, price_max=12_000_000, currency="KRW", stay_nights=10, items={}
+    )
+
+    trip = estimate_trip(quote, Assumptions(krw_per_usd=1000, nights=4))
+
+    assert CostKind.SEPARATE_PARTS not in trip.lines  # not itemised: unknown, not zero
+    assert trip.lines[CostKind.HOTEL].low == 4 * 100 * 1000
+    assert {line.currency for line in trip.lines.values()} == {"KRW"}
+    assert (trip.low, trip.high) == (9_000_000 + 400_000 + 250_000 + 40_000, 12_690_000)
+
+
+def test_a_quote_in_another_currency_gets_no_total_at_a_made_up_rate():
+    quote = Quote(price_min=8000, price_max=9000, currency="EUR", stay_nights=5, items={})
+
+    trip = estimate_trip(quote, Assumptions())
+
+    assert trip.lines[CostKind.TREATMENT].currency == "EUR"
+    assert trip.lines[CostKind.HOTEL].currency == "USD"
+    assert (trip.low, trip.high) == (None, None)
+
+
+def test_changing_an_assumption_in_the_query_string_changes_the_total(
+    client: FlaskClient, alpha: Clinic
+):
+    lead = routed_lead(language="en")
+    send_quote(lead, alpha)  # USD 9,000-12,000, 7 nights
+
+    planned = table(status_page(client, lead).text, TRIP)
+    own = status_page(client, lead, hotel_per_night="200", visa_fee="0")
+
+    # 7 nights at $100, 8 days at $50, a $40 visa; then 7 nights at $200 and no visa.
+    assert planned["The whole trip, roughly"] == [f"$10,140{DASH}$13,140"]
+    assert own.status_code == 200
+    assert table(own.text, TRIP)["The whole trip, roughly"] == [f"$10,800{DASH}$13,800"]
+    assert 'name="hotel_per_night" type="number" value="200"' in own.text
+
+
+DOLLARS = "Please enter a whole number of dollars, 0 or more."
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"hotel_per_night": "lots"}, "hotel_per_night", DOLLARS),
+        ({"daily_costs": "45.50"}, "daily_costs", DOLLARS),
+        ({"visa_fee": "-5"}, "visa_fee", DOLLARS),
+        ({"nights": "0"}, "nights", "Please enter between 1 and 365 nights."),
+    ],
+)
+def test_a_figure_that_is_not_a_usable_number_is_explained_and_the_estimate_keeps_ours(
+    client: FlaskClient, alpha: Clinic, query: dict[str, str], field: str, message: str
+):
+    lead = routed_lead(language="en")
+    send_quote(lead, alpha)
+    quote = quote_of(lead, alpha)
+    before = (quote.price_min, quote.price_max, quote.stay_nights, quote.updated_at)
+    last_event = db.session.scalar(select(func.max(AuditEvent.id)))
+
+    page = status_page(client, lead, **query)
+
+    assert page.status_code == 422
+    assert field_error(page.text, field) == message  # one plain message, no technical one
+    assert table(page.text, TRIP)["The whole trip, roughly"] == [f"$10,140{DASH}$13,140"]
+    quote = quote_of(lead, alpha)
+    assert (quote.price_min, quote.price_max, quote.stay_nights, quote.updated_at) == before
+    recorded = db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > last_event))
+    assert list(recorded) == ["lead.viewed_by_patient"]
