@@ -22,8 +22,8 @@ from app.services.leads.trip_estimate import (
     Assumptions,
 )
 
-# Far above any real trip: a typo of three extra zeros is refused, not added up.
-MOST_DOLLARS = 100_000
+# Far above any real figure or rate: a typo of three extra zeros is refused, not added up.
+LARGEST_FIGURE = 100_000
 
 
 class _WholeNumberField(IntegerField):
@@ -45,7 +45,7 @@ def _amount(label: Any, default: int) -> IntegerField:
             Optional(),
             NumberRange(
                 min=0,
-                max=MOST_DOLLARS,
+                max=LARGEST_FIGURE,
                 message=_l("Please enter a whole number of dollars, 0 or more."),
             ),
         ],
@@ -72,7 +72,7 @@ class TripAssumptionsForm(AppForm):
         validators=[
             Optional(),
             NumberRange(
-                min=1, max=MOST_DOLLARS, message=_l("Please enter a whole number above 0.")
+                min=1, max=LARGEST_FIGURE, message=_l("Please enter a whole number above 0.")
             ),
         ],
     )
