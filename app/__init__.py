@@ -46,6 +46,7 @@ def create_app(settings: Mapping[str, str] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app.i18n import money, page_language, select_locale
+    from app.reference_data import QUOTE_PARTS
     from app.services.accounts.sessions import load_login_session
 
     app.extensions["data_keys"] = DataKeys(app.config["DATA_KEYS"])
@@ -56,6 +57,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["quote_parts"] = QUOTE_PARTS
     app.context_processor(page_language)
     app.add_template_filter(money)
     login_manager.init_app(app)

@@ -150,3 +150,18 @@ CREDENTIAL_LABELS = {
 # ISO 4217 codes clinics quote in (won, and the currencies of the patients we serve);
 # names come from Babel's CLDR data.
 QUOTE_CURRENCIES = ("KRW", "USD", "EUR", "JPY", "CNY", "RUB", "MNT", "KZT", "AED", "GBP", "AUD")
+
+# The standard parts of a treatment a quote says it covers, in the order quotes are lined
+# up. Patients compare quotes by these names (and clinics fill them in), so they are
+# catalogue messages here, in every patient language, not console text.
+QUOTE_PARTS = {
+    "consultation": _l("Consultation"),
+    "diagnostics": _l("MRI and diagnostics"),
+    "harvesting": _l("Cell harvesting"),
+    "lab_processing": _l("Lab processing"),
+    "procedure": _l("The procedure itself"),
+    "add_ons": _l("Add-ons such as PRP or exosomes"),
+    "follow_up": _l("Follow-up visits"),
+    "rehabilitation": _l("Rehabilitation"),
+    "inpatient_nights": _l("Nights in the clinic"),
+}

@@ -18,6 +18,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -28,12 +29,14 @@ from app.extensions import db
 from app.forms.common import ConfirmForm
 from app.forms.messages import MessageForm
 from app.forms.privacy import EmailLinkForm
+from app.forms.trip import TripAssumptionsForm
 from app.forms.uploads import DocumentsForm
 from app.models import Lead
 from app.models.base import utcnow
 from app.services.conversations import threads
 from app.services.leads import choice, documents, sharing
-from app.services.leads.patient_page import patient_page
+from app.services.leads.patient_page import PatientPage, patient_page
+from app.services.leads.trip_estimate import Assumptions, estimate_trip
 from app.services.links import InvalidLink
 from app.services.privacy.patient_links import lead_for_status_token
 from app.web.actions import explained, run_confirmed
@@ -76,6 +79,9 @@ def _page(status: int = 200, **sent: FlaskForm) -> ResponseReturnValue:
     """The page with every form on it; `sent` holds a form that came back with errors,
     named `message_<assignment id>` or `documents_form`."""
     page = patient_page(db.session, _lead().id, utcnow().date())
+    trip = _trip_estimates(page)
+    if status == 200 and trip["trip_form"].errors:
+        status = 422
     message_forms = {
         a.assignment.id: sent.get(f"message_{a.assignment.id}")
         or MessageForm(prefix=f"m{a.assignment.id}", formdata=None)
@@ -88,11 +94,28 @@ def _page(status: int = 200, **sent: FlaskForm) -> ResponseReturnValue:
             message_forms=message_forms,
             documents_form=sent.get("documents_form") or DocumentsForm(formdata=None),
             confirm=ConfirmForm(formdata=None),
+            **trip,
         ),
         status,
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _trip_estimates(page: PatientPage) -> dict[str, Any]:
+    """Each quote's whole trip on the patient's assumptions from the query string, or on our
+    planning figures while one of theirs is not a usable number (its box says why)."""
+    form = TripAssumptionsForm(formdata=request.args)
+    assumptions = form.assumptions() if form.validate() else Assumptions()
+    return {
+        "trip_form": form,
+        "trip_assumptions": assumptions,
+        "trip_estimates": {
+            answer.assignment.id: estimate_trip(answer.quote, assumptions)
+            for answer in page.answers
+            if answer.quote is not None
+        },
+    }
 
 
 def _back(anchor: str | None = None) -> ResponseReturnValue:

@@ -15,10 +15,13 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
+    SelectChoice,
     StringField,
     TextAreaField,
 )
 from wtforms import FieldList as WTFieldList
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -34,9 +37,9 @@ from app.forms.clinics import language_choices
 from app.forms.fields import CheckboxListField, ListChoiceField
 from app.forms.validators import AtLeastOne, EmailAddress
 from app.i18n import console_language_choices
-from app.reference_data import QUOTE_CURRENCIES
+from app.reference_data import QUOTE_CURRENCIES, QUOTE_PARTS
 from app.services.accounts.passwords import MIN_PASSWORD_LENGTH
-from app.services.answers.answering import QuoteDetails
+from app.services.answers.answering import Cover, QuoteDetails, QuoteItem
 
 
 class SetPasswordForm(AppForm):
@@ -72,6 +75,61 @@ def currency_choices() -> list[tuple[str, str]]:
     locale = get_locale()
     names = locale.currencies if locale else {}
     return [(code, f"{code} — {names.get(code, code)}") for code in QUOTE_CURRENCIES]
+
+
+# The third answer for a part; it is not stored: a part left out of a quote is not offered.
+NOT_OFFERED = "not_offered"
+
+
+class QuotePartForm(Form):
+    """How the quote covers one standard part (a sub-form: no CSRF of its own)."""
+
+    cover = RadioField(
+        _l("In this quote"),
+        choices=[
+            SelectChoice(Cover.INCLUDED.value, _l("Included in the price")),
+            SelectChoice(Cover.SEPARATE.value, _l("Priced separately")),
+            SelectChoice(NOT_OFFERED, _l("Not offered")),
+        ],
+        invalid_choice_message=_l("Please choose: included, priced separately or not offered."),
+    )
+    price = IntegerField(
+        _l("Its price, if priced separately"),
+        validators=[Optional(), NumberRange(min=1, message=_l("Please enter a price above zero."))],
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.cover.data == Cover.SEPARATE and self.price.data is None and not self.price.errors:
+            self.price.errors.append(_l("Please enter its price, or choose another answer."))
+            return False
+        return valid
+
+    def item(self) -> QuoteItem | None:
+        """None for a part not offered; a price only for a part priced separately."""
+        if self.cover.data == NOT_OFFERED:
+            return None
+        cover = Cover(self.cover.data)
+        return QuoteItem(cover, self.price.data if cover is Cover.SEPARATE else None)
+
+
+# One sub-form per standard part, named by its code (quote-items-diagnostics-cover), so the
+# parts are written down once, in reference_data.
+QuotePartsForm: type[Form] = type(
+    "QuotePartsForm",
+    (Form,),
+    {code: FormField(QuotePartForm, label=label) for code, label in QUOTE_PARTS.items()},
+)
+
+
+class QuotePartsField(FormField):
+    """The quote's parts as stored (a part left out is not offered) shown as one answer per
+    part; a quote sent before itemisation starts with every part unanswered."""
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        if isinstance(data, dict) and data:
+            data = {code: data.get(code, {"cover": NOT_OFFERED}) for code in QUOTE_PARTS}
+        super().process(formdata, data, extra_filters)
 
 
 class QuoteForm(AppForm):
@@ -111,6 +169,7 @@ class QuoteForm(AppForm):
         validators=[DataRequired(_l("Please enter the date the quote is valid until."))],
     )
     note = TextAreaField(_l("Note for the patient (optional)"), validators=[Length(max=2000)])
+    items = QuotePartsField(QuotePartsForm)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -133,6 +192,11 @@ class QuoteForm(AppForm):
             stay_nights=self.stay_nights.data,
             valid_until=self.valid_until.data,
             note=(self.note.data or "").strip(),
+            items={
+                part.short_name: item
+                for part in self.items
+                if (item := part.form.item()) is not None
+            },
         )
 
 

@@ -25,6 +25,7 @@ from app.models import (
     Quote,
 )
 from app.models.base import utcnow
+from app.reference_data import QUOTE_PARTS
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.clinics.verification_links import clinic_verification_token
 from app.services.leads.processing import process_lead
@@ -87,6 +88,7 @@ def valid_quote(**changes: Any) -> dict[str, Any]:
         "quote-stay_nights": "10",
         "quote-valid_until": (date.today() + timedelta(days=60)).isoformat(),
         "quote-note": "Our coordinator speaks Russian.",
+        **{f"quote-items-{part}-cover": "included" for part in QUOTE_PARTS},
     }
     data.update(changes)
     return data

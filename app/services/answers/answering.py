@@ -7,7 +7,8 @@ tells nothing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import enum
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, or_, select
@@ -32,6 +33,20 @@ class AnswerRefused(ValueError):
     """The answer lacks what it needs (a quote's details, a reason to decline)."""
 
 
+class Cover(enum.StrEnum):
+    """How a quote covers one standard part (`reference_data.QUOTE_PARTS`). A part the
+    quote leaves out is not offered; a part priced separately is not in the quote's price."""
+
+    INCLUDED = "included"
+    SEPARATE = "separate"
+
+
+@dataclass(frozen=True)
+class QuoteItem:
+    cover: Cover
+    price: int | None = None  # only for a part priced separately
+
+
 @dataclass(frozen=True)
 class QuoteDetails:
     price_min: int
@@ -41,6 +56,9 @@ class QuoteDetails:
     stay_nights: int
     valid_until: date
     note: str = ""
+    # Part code -> how the quote covers it, stored as the quote's `items`; empty for a quote
+    # that is not itemised.
+    items: dict[str, QuoteItem] = field(default_factory=dict)
 
 
 def open_assignment(session: DbSession, lead_id: int, clinic_id: int) -> Assignment | None:

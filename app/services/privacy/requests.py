@@ -157,6 +157,7 @@ def _lead_record(session: DbSession, lead: Lead, upload_dir: str) -> dict[str, A
                 else {
                     "price": [a.quote.price_min, a.quote.price_max, a.quote.currency],
                     "includes": a.quote.includes,
+                    "items": a.quote.items,
                     "stay_nights": a.quote.stay_nights,
                     "valid_until": a.quote.valid_until.isoformat(),
                     "note": a.quote.note,
