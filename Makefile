@@ -27,7 +27,7 @@ messages: $(STAMP)
 		$(BIN)/pybabel extract -F app/translations/$$domain.cfg -k _l -k lazy_gettext \
 			--add-comments=TRANSLATORS: --omit-header -o app/translations/$$domain.pot . \
 		&& $(BIN)/pybabel update -i app/translations/$$domain.pot -d app/translations \
-			-D $$domain --ignore-obsolete || exit 1; done
+			-D $$domain --ignore-obsolete --no-fuzzy-matching || exit 1; done
 
 run: $(STAMP) translations
 	$(FLASK) db upgrade

@@ -15,7 +15,9 @@ class MessageForm(AppForm):
             DataRequired(_l("Please write your message.")),
             Length(
                 max=MAX_LENGTH,
-                message=_l("Please keep a message under %(most)d characters.", most=MAX_LENGTH),
+                message=_l(
+                    "Please keep a message to %(most)d characters or fewer.", most=MAX_LENGTH
+                ),
             ),
         ],
     )

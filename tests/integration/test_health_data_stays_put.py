@@ -1,17 +1,24 @@
-"""A patient's message is found nowhere in clear: not in the database (encrypted at rest),
-logs, Redis, or any email."""
+"""A patient's message, their messages to clinics and the documents they add are found nowhere
+in clear: not in the database (encrypted at rest), the upload folder, logs, Redis, or any
+email."""
 
 from __future__ import annotations
 
+import io
 import logging
+from pathlib import Path
 
 import psycopg
 import pytest
 import redis
 from flask import Flask
 
-from app.models import EmailStatus
+from app.extensions import db
+from app.models import EmailStatus, Lead
+from app.services.privacy.patient_links import status_token
+from tests.support.data import PDF_BYTES
 from tests.support.factories import directory_clinics, send_inquiry
+from tests.support.forms import submit
 from tests.support.smtp_server import SmtpServer
 from tests.support.stack import WorkerProcess, emails, wait_until
 
@@ -62,9 +69,29 @@ def test_a_canary_in_the_message_is_found_nowhere_in_clear(
 ):
     caplog.set_level(logging.DEBUG)
     directory_clinics()
-    send_inquiry(stack_app, message=f"{CANARY}. It has been like this for two years.")
+    lead = send_inquiry(stack_app, message=f"{CANARY}. It has been like this for two years.")
+    wait_until(lambda: len(emails()) == 3, timeout=30, message="routed")
+    # The same canary in a message to a clinic, and in a document added on the patient's page.
+    patient, page = stack_app.test_client(), f"/inquire/status/{status_token(lead)}"
+    db.session.expire_all()
+    [first, *_] = db.session.get(Lead, lead.id).assignments
+    submit(
+        patient,
+        page,
+        {f"m{first.id}-body": f"Also: {CANARY}"},
+        action=f"{page}/clinics/{first.id}/messages",
+    )
+    document = PDF_BYTES.replace(b"%%EOF", f"% {CANARY}\n%%EOF".encode())
+    added = submit(
+        patient,
+        page,
+        {"files": [(io.BytesIO(document), "mri.pdf")]},
+        action=f"{page}/documents",
+        content_type="multipart/form-data",
+    )
+    assert added.status_code == 302
     wait_until(
-        lambda: len(emails()) == 3 and all(e.status is EmailStatus.SENT for e in emails()),
+        lambda: len(emails()) == 6 and all(e.status is EmailStatus.SENT for e in emails()),
         timeout=30,
         message="all sent",
     )
@@ -79,3 +106,5 @@ def test_a_canary_in_the_message_is_found_nowhere_in_clear(
     for message in smtp_server.messages:
         assert CANARY not in message.as_string()
     assert all(CANARY not in str(e.context) for e in emails())
+    files = [path.read_bytes() for path in Path(stack_app.config["UPLOAD_DIR"]).iterdir()]
+    assert files and all(CANARY.encode() not in content for content in files)

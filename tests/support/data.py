@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
+from app.reference_data import QUOTE_PARTS
 from app.services.clinics.onboarding import brn_check_digit
 
 VALID_BRN = "220810" + "555" + str(brn_check_digit("220810555"))
@@ -55,3 +57,19 @@ def inquiry(**changes: Any) -> dict[str, Any]:
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def quote_answers(**changes: str) -> dict[str, str]:
+    """A KRW quote sent from the portal's form, including every part unless `changes` say
+    otherwise."""
+    data = {
+        "quote-price_min": "9000000",
+        "quote-price_max": "12000000",
+        "quote-currency": "KRW",
+        "quote-includes": "Consultation, MRI, two injections, one follow-up visit",
+        "quote-stay_nights": "10",
+        "quote-valid_until": (date.today() + timedelta(days=60)).isoformat(),
+        "quote-note": "Our coordinator speaks Russian.",
+        **{f"quote-items-{part}-cover": "included" for part in QUOTE_PARTS},
+    }
+    return {**data, **changes}

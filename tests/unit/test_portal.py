@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,14 +25,13 @@ from app.models import (
     Quote,
 )
 from app.models.base import utcnow
-from app.reference_data import QUOTE_PARTS
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.clinics.verification_links import clinic_verification_token
 from app.services.leads.processing import process_lead
 from tests.support.application import make_app
 from tests.support.checks import count, field_error
 from tests.support.clock import NOW
-from tests.support.data import PDF_BYTES, clinic_application
+from tests.support.data import PDF_BYTES, clinic_application, quote_answers
 from tests.support.emails import links_in, path_of, rendered
 from tests.support.factories import (
     CLINIC_PASSWORD,
@@ -77,21 +76,6 @@ def assignment_of(lead: Lead, clinic: Clinic) -> Assignment:
     return db.session.scalar(
         select(Assignment).where(Assignment.lead_id == lead.id, Assignment.clinic_id == clinic.id)
     )
-
-
-def valid_quote(**changes: Any) -> dict[str, Any]:
-    data = {
-        "quote-price_min": "9000000",
-        "quote-price_max": "12000000",
-        "quote-currency": "KRW",
-        "quote-includes": "Consultation, MRI, two injections, one follow-up visit",
-        "quote-stay_nights": "10",
-        "quote-valid_until": (date.today() + timedelta(days=60)).isoformat(),
-        "quote-note": "Our coordinator speaks Russian.",
-        **{f"quote-items-{part}-cover": "included" for part in QUOTE_PARTS},
-    }
-    data.update(changes)
-    return data
 
 
 # --- accounts and links ------------------------------------------------------------------
@@ -230,7 +214,7 @@ def test_another_clinic_cannot_read_answer_or_download_a_lead(client: FlaskClien
     )
     assert (
         submit(
-            client, token_page, valid_quote(), action=f"/portal/leads/{lead_id}/quote"
+            client, token_page, quote_answers(), action=f"/portal/leads/{lead_id}/quote"
         ).status_code
         == 404
     )
@@ -340,7 +324,7 @@ def test_the_first_answer_moves_the_lead_on_and_the_patient_hears_once(
     assert submit(client, page, {}, action=f"{page}/contacted").status_code == 302
 
     other = sign_in(client.application.test_client(), routed.bravo.email)
-    assert submit(other, page, valid_quote(), action=f"{page}/quote").status_code == 302
+    assert submit(other, page, quote_answers(), action=f"{page}/quote").status_code == 302
 
     db.session.expire_all()
     assert db.session.get(Lead, routed.lead.id).status is LeadStatus.QUOTED
@@ -367,7 +351,7 @@ def test_a_quote_with_mistakes_is_explained_next_to_each_field_and_nothing_is_st
     response = submit(
         client,
         page,
-        valid_quote(
+        quote_answers(
             **{"quote-price_max": "100", "quote-includes": "", "quote-valid_until": "2020-01-01"}
         ),
         action=f"{page}/quote",
@@ -388,7 +372,7 @@ def test_a_quote_is_stored_in_its_parts_and_staff_see_it(
 ):
     page = f"/portal/leads/{routed.lead.id}"
     clinic_client = sign_in(client.application.test_client(), routed.alpha.email)
-    submit(clinic_client, page, valid_quote(), action=f"{page}/quote")
+    submit(clinic_client, page, quote_answers(), action=f"{page}/quote")
 
     quote = assignment_of(routed.lead, routed.alpha).quote
     assert (quote.price_min, quote.price_max, quote.currency, quote.stay_nights) == (

@@ -4,7 +4,7 @@ the patient can change."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Assignment, AuditEvent, Clinic, ClinicResponse, ClinicUser, Lead, Quote
-from app.reference_data import QUOTE_PARTS
 from app.services.answers import answering
 from app.services.answers.answering import Cover, QuoteDetails, QuoteItem
 from app.services.leads.trip_estimate import Assumptions, CostKind, estimate_trip
 from app.services.privacy.patient_links import status_token
 from tests.support.checks import count, field_error
 from tests.support.clock import NOW
+from tests.support.data import quote_answers
 from tests.support.factories import add_quote, make_clinic, make_clinic_user, routed_lead
 from tests.support.forms import submit
 from tests.support.portal import sign_in
@@ -73,20 +73,6 @@ def table(html: str, caption: str) -> dict[str, list[str]]:
 
 QUOTES = "What each clinic's quote includes, part by part"
 TRIP = "The whole trip, by clinic"
-
-
-def quote_form(**changes: str) -> dict[str, str]:
-    """A KRW quote from the portal that includes every part unless `changes` say otherwise."""
-    data = {
-        "quote-price_min": "9000000",
-        "quote-price_max": "12000000",
-        "quote-currency": "KRW",
-        "quote-includes": "Consultation, MRI, two injections",
-        "quote-stay_nights": "10",
-        "quote-valid_until": (date.today() + timedelta(days=60)).isoformat(),
-        **{f"quote-items-{part}-cover": Cover.INCLUDED.value for part in QUOTE_PARTS},
-    }
-    return {**data, **changes}
 
 
 def quote_of(lead: Lead, clinic: Clinic) -> Quote | None:
@@ -147,7 +133,7 @@ def test_a_clinic_says_for_each_part_how_its_quote_covers_it(client: FlaskClient
     sent = submit(
         client,
         page,
-        quote_form(
+        quote_answers(
             **{
                 "quote-items-diagnostics-cover": Cover.SEPARATE.value,
                 "quote-items-diagnostics-price": "400000",
@@ -177,7 +163,7 @@ def test_a_part_priced_separately_needs_its_price_and_nothing_is_stored_without_
     refused = submit(
         client,
         page,
-        quote_form(**{"quote-items-follow_up-cover": Cover.SEPARATE.value}),
+        quote_answers(**{"quote-items-follow_up-cover": Cover.SEPARATE.value}),
         action=f"{page}/quote",
     )
 
@@ -194,7 +180,7 @@ def test_a_part_left_unanswered_is_asked_for(client: FlaskClient, alpha: Clinic)
     lead = routed_lead(language="en")
     page = f"/portal/leads/{lead.id}"
     sign_in(client, alpha.email)
-    answers = quote_form()
+    answers = quote_answers()
     del answers["quote-items-harvesting-cover"]
 
     refused = submit(client, page, answers, action=f"{page}/quote")

@@ -67,7 +67,9 @@ def _post(
     now = now or utcnow()
     text = body.strip()
     if not text or len(text) > MAX_LENGTH:
-        raise MessageRefused(_l("a message needs some text, up to 5,000 characters"))
+        raise MessageRefused(
+            _l("a message needs some text, up to %(most)d characters", most=MAX_LENGTH)
+        )
     if not can_write(assignment):
         raise MessageRefused(_l("this clinic no longer has the inquiry"))
     message = LeadMessage(

@@ -87,7 +87,10 @@ def confirm_booking(
     if user is None or lead is None or assignment is None:
         session.rollback()
         raise LookupError("no such lead for this clinic")
-    if assignment.chosen_at is None or assignment.confirmed_at is not None:
+    if assignment.confirmed_at is not None:
+        session.rollback()
+        raise ChoiceRefused(_l("the treatment is already booked"))
+    if assignment.chosen_at is None:
         session.rollback()
         raise ChoiceRefused(_l("the patient has not chosen this clinic"))
     if treatment_date < now.date():

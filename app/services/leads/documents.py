@@ -77,7 +77,9 @@ def request_visa_letter(session: DbSession, lead_id: int, now: datetime | None =
     assignment = booked_assignment(lead)
     if assignment is None or not lead.needs_visa_letter:
         session.rollback()
-        raise DocumentRefused(_l("a visa letter can be asked for once a clinic confirmed"))
+        raise DocumentRefused(
+            _l("a visa letter can be asked for once a clinic has confirmed your treatment")
+        )
     if lead.visa_letter_requested_at is not None:
         session.rollback()
         return

@@ -342,7 +342,7 @@ _CLINIC_NOTICES: dict[str, Callable[[Assignment], str]] = {
         "The patient of inquiry %(ref)s chose another clinic after all", ref=a.lead.reference
     ),
     "clinic_chose_elsewhere": lambda a: _(
-        "Inquiry %(ref)s went to another clinic", ref=a.lead.reference
+        "The patient of inquiry %(ref)s booked another clinic", ref=a.lead.reference
     ),
     "clinic_visa_letter_requested": lambda a: _(
         "Visa letter requested for inquiry %(ref)s", ref=a.lead.reference
