@@ -38,7 +38,7 @@ from app.services.leads import choice, documents, sharing
 from app.services.leads.patient_page import PatientPage, patient_page
 from app.services.leads.trip_estimate import Assumptions, estimate_trip
 from app.services.links import InvalidLink
-from app.services.privacy.patient_links import lead_for_status_token
+from app.services.privacy.patient_links import lead_for_status_token, withdrawal_token
 from app.web.actions import explained, run_confirmed
 from app.web.downloads import send_attachment
 
@@ -94,6 +94,7 @@ def _page(status: int = 200, **sent: FlaskForm) -> ResponseReturnValue:
             message_forms=message_forms,
             documents_form=sent.get("documents_form") or DocumentsForm(formdata=None),
             confirm=ConfirmForm(formdata=None),
+            withdraw_url=url_for("inquiries.withdraw", token=withdrawal_token(_lead())),
             **trip,
         ),
         status,

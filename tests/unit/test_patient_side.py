@@ -340,7 +340,9 @@ def test_refusing_a_clinic_or_stopping_one_keeps_it_away(
     db.session.expire_all()
     lead = db.session.get(Lead, shared.lead.id)
     assert lead.status is LeadStatus.ROUTED and lead.consent_withdrawn_at is None
-    assert "You chose not to share your question with this clinic." in client.get(shared.page).text
+    page = client.get(shared.page).text
+    assert "You chose not to share your question with this clinic." in page
+    assert 'href="/inquire/withdraw/' in page  # and stopping for every clinic is one link away
 
 
 def test_the_visa_letter_is_asked_for_uploaded_and_downloaded_from_the_page_only(

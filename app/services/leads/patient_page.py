@@ -47,7 +47,9 @@ class PatientPage:
         return [a for a in self.answers if a.assignment.awaiting_consent and a.can_stop]
 
     @property
-    def can_add_documents(self) -> bool:
+    def is_shared(self) -> bool:
+        """Still being worked on with the patient's consent: documents may be added, and the
+        patient may stop sharing it with every clinic."""
         return self.lead.status in lifecycle.ACTIVE and self.lead.consent_withdrawn_at is None
 
     @property
