@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous.encoding import base64_encode
 from sqlalchemy import select
 
 from app.extensions import db
@@ -64,7 +66,9 @@ def test_every_email_to_the_patient_links_to_the_page(app: Flask):
 def test_one_inquirys_link_opens_nothing_of_another(client: FlaskClient, app: Flask):
     mine, other = make_lead(), make_lead(email="other@example.com", phone="+77015550999")
     token = status_token(mine)
-    forged = token.replace(str(mine.id), str(other.id), 1)
+    # The other lead's id and reference under my link's signature.
+    theirs = json.dumps({"lead": other.id, "ref": other.reference}, separators=(",", ":"))
+    forged = ".".join([base64_encode(theirs).decode(), *token.split(".")[1:]])
     for bad in (forged, token[:-4] + "abcd", "not-a-token"):
         page = client.get(f"/inquire/status/{bad}")
         assert page.status_code == 400 and other.reference not in page.text

@@ -84,7 +84,7 @@ def patient_page(session: DbSession, lead_id: int, today: date) -> PatientPage:
             quote_expired=a.quote is not None and a.quote.valid_until < today,
             can_write=threads.can_write(a),
             can_choose=choice.can_choose(a) and a.chosen_at is None,
-            can_stop=a.is_open and a.confirmed_at is None and lead.consent_withdrawn_at is None,
+            can_stop=a.holds_lead and a.confirmed_at is None and lead.consent_withdrawn_at is None,
         )
         for a in lead.assignments
         if a.expired_at is None and a.revoked_reason is not RevokedReason.CONSENT_EXPIRED

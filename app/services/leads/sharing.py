@@ -60,7 +60,7 @@ def stop(session: DbSession, lead_id: int, assignment_id: int, now: datetime | N
     """Refusing a clinic that waits for agreement, or stopping one that has the details
     (it is told, as on a full withdrawal). A confirmed booking is not undone from here."""
     assignment = _assignment(session, lead_id, assignment_id)
-    if not assignment.is_open or assignment.confirmed_at is not None:
+    if not assignment.holds_lead or assignment.confirmed_at is not None:
         session.rollback()
         raise SharingRefused(_l("this clinic no longer has your inquiry, or has booked you"))
     waiting = assignment.awaiting_consent
