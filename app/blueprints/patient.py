@@ -13,7 +13,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     g,
     make_response,
     redirect,
@@ -39,7 +38,7 @@ from app.services.leads.patient_page import PatientPage, patient_page
 from app.services.leads.trip_estimate import Assumptions, estimate_trip
 from app.services.links import InvalidLink
 from app.services.privacy.patient_links import lead_for_status_token, withdrawal_token
-from app.web.actions import explained, run_confirmed
+from app.web.actions import explained, run_confirmed, run_form
 from app.web.downloads import send_attachment
 
 bp = Blueprint("patient", __name__, url_prefix="/inquire/status/<token>")
@@ -132,17 +131,15 @@ def page() -> ResponseReturnValue:
 @bp.post("/clinics/<int:assignment_id>/messages")
 def message(assignment_id: int) -> ResponseReturnValue:
     form = MessageForm(prefix=f"m{assignment_id}")
-    if form.validate_on_submit():
-        try:
-            threads.from_patient(db.session, _lead().id, assignment_id, form.body.data)
-        except LookupError:
-            abort(404)
-        except threads.MessageRefused as exc:
-            form.body.errors = [str(exc)]
-        else:
-            flash(_("Your message is sent. We emailed the clinic to read it."))
-            return _back(f"clinic-{assignment_id}")
-    return _page(422, **{f"message_{assignment_id}": form})
+    return run_form(
+        form,
+        form.body,
+        lambda: threads.from_patient(db.session, _lead().id, assignment_id, form.body.data),
+        threads.MessageRefused,
+        _("Your message is sent. We emailed the clinic to read it."),
+        url_for("patient.page", _anchor=f"clinic-{assignment_id}"),
+        lambda sent: _page(422, **{f"message_{assignment_id}": sent}),
+    )
 
 
 @bp.post("/clinics/<int:assignment_id>/choose")
@@ -183,17 +180,17 @@ def stop(assignment_id: int) -> ResponseReturnValue:
 @bp.post("/documents")
 def add_documents() -> ResponseReturnValue:
     form = DocumentsForm()
-    if form.validate_on_submit():
-        try:
-            documents.add_documents(
-                db.session, _lead().id, form.uploads, current_app.config["UPLOAD_DIR"]
-            )
-        except documents.DocumentRefused as exc:
-            form.files.errors = [str(exc)]
-        else:
-            flash(_("Thank you. The clinics that have your question can now see your documents."))
-            return _back("documents")
-    return _page(422, documents_form=form)
+    return run_form(
+        form,
+        form.files,
+        lambda: documents.add_documents(
+            db.session, _lead().id, form.uploads, current_app.config["UPLOAD_DIR"]
+        ),
+        documents.DocumentRefused,
+        _("Thank you. The clinics that have your question can now see your documents."),
+        url_for("patient.page", _anchor="documents"),
+        lambda sent: _page(422, documents_form=sent),
+    )
 
 
 @bp.post("/visa-letter")

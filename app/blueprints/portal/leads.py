@@ -36,12 +36,17 @@ from app.services.answers.stats import recent_answer_stats
 from app.services.conversations import threads
 from app.services.leads import choice, documents
 from app.services.links import InvalidLink
+from app.web.actions import run_form
 from app.web.downloads import send_attachment
 from app.web.sign_in import current_clinic_user
 
 bp = Blueprint("leads", __name__)
 
 PER_PAGE = 50
+
+
+def _upload_dir() -> str:
+    return str(current_app.config["UPLOAD_DIR"])
 
 
 def _policy() -> DeadlinePolicy:
@@ -163,58 +168,48 @@ def decline(lead_id: int) -> ResponseReturnValue:
 def message(lead_id: int) -> ResponseReturnValue:
     """The patient is emailed a notice with a link to their page, never the text."""
     form = MessageForm(prefix="message")
-    if not form.validate_on_submit():
-        return _lead_page(lead_id, status=422, message_form=form)
-    try:
-        threads.from_clinic(db.session, lead_id, current_clinic_user().id, form.body.data)
-    except LookupError:
-        abort(404)
-    except threads.MessageRefused as exc:
-        form.body.errors = [str(exc)]
-        return _lead_page(lead_id, status=422, message_form=form)
-    flash(_("Your message is sent. The patient reads it on their inquiry's page."))
-    return redirect(url_for("portal.leads.lead", lead_id=lead_id, _anchor="messages"))
+    return run_form(
+        form,
+        form.body,
+        lambda: threads.from_clinic(db.session, lead_id, current_clinic_user().id, form.body.data),
+        threads.MessageRefused,
+        _("Your message is sent. The patient reads it on their inquiry's page."),
+        url_for("portal.leads.lead", lead_id=lead_id, _anchor="messages"),
+        lambda sent: _lead_page(lead_id, status=422, message_form=sent),
+    )
 
 
 @bp.post("/leads/<int:lead_id>/booking")
 def booking(lead_id: int) -> ResponseReturnValue:
     """The chosen clinic confirms the date: the lead is booked, the other clinics let go."""
     form = BookingForm(prefix="booking")
-    if not form.validate_on_submit():
-        return _lead_page(lead_id, status=422, booking_form=form)
-    try:
-        choice.confirm_booking(
+    return run_form(
+        form,
+        form.treatment_date,
+        lambda: choice.confirm_booking(
             db.session, lead_id, current_clinic_user().id, form.treatment_date.data
-        )
-    except LookupError:
-        abort(404)
-    except choice.ChoiceRefused as exc:
-        form.treatment_date.errors = [str(exc)]
-        return _lead_page(lead_id, status=422, booking_form=form)
-    flash(_("The treatment is booked. We told the patient."))
-    return redirect(url_for("portal.leads.lead", lead_id=lead_id))
+        ),
+        choice.ChoiceRefused,
+        _("The treatment is booked. We told the patient."),
+        url_for("portal.leads.lead", lead_id=lead_id),
+        lambda sent: _lead_page(lead_id, status=422, booking_form=sent),
+    )
 
 
 @bp.post("/leads/<int:lead_id>/visa-letter")
 def visa_letter(lead_id: int) -> ResponseReturnValue:
     form = VisaLetterForm(prefix="visa")
-    if not form.validate_on_submit():
-        return _lead_page(lead_id, status=422, visa_form=form)
-    try:
-        documents.upload_visa_letter(
-            db.session,
-            lead_id,
-            current_clinic_user().id,
-            form.upload,
-            current_app.config["UPLOAD_DIR"],
-        )
-    except LookupError:
-        abort(404)
-    except documents.DocumentRefused as exc:
-        form.letter.errors = [str(exc)]
-        return _lead_page(lead_id, status=422, visa_form=form)
-    flash(_("The letter is uploaded. The patient downloads it from their inquiry's page."))
-    return redirect(url_for("portal.leads.lead", lead_id=lead_id))
+    return run_form(
+        form,
+        form.letter,
+        lambda: documents.upload_visa_letter(
+            db.session, lead_id, current_clinic_user().id, form.upload, _upload_dir()
+        ),
+        documents.DocumentRefused,
+        _("The letter is uploaded. The patient downloads it from their inquiry's page."),
+        url_for("portal.leads.lead", lead_id=lead_id),
+        lambda sent: _lead_page(lead_id, status=422, visa_form=sent),
+    )
 
 
 @bp.get("/leads/<int:lead_id>/attachments/<int:attachment_id>")
@@ -225,4 +220,4 @@ def attachment(lead_id: int, attachment_id: int) -> ResponseReturnValue:
         )
     except LookupError:
         abort(404)
-    return send_attachment(current_app.config["UPLOAD_DIR"], stored, stored.lead.reference)
+    return send_attachment(_upload_dir(), stored, stored.lead.reference)
