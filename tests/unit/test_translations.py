@@ -16,13 +16,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import OutboundEmail, PrivacyRequestKind
+from app.models import LeadMessage, MessageSender, OutboundEmail, PrivacyRequestKind
 from app.services.mail.messages import _BUILDERS, is_for_patient, render
 from app.services.privacy.data_copy_links import data_copy_token
 from app.services.privacy.patient_links import privacy_token, status_token, withdrawal_token
 from tests.support.clock import NOW
 from tests.support.email_world import CONTEXTS, build_world
 from tests.support.factories import (
+    add_quote,
+    attach_pdf,
     make_clinic,
     make_clinic_user,
     make_privacy_request,
@@ -162,6 +164,44 @@ def test_every_public_page_is_in_the_patients_language(client: FlaskClient, list
     refused = client.post("/inquire", data={"email": "not an address"})
     left = english_in(visible_text(refused.text), "messages", locale)
     assert refused.status_code in (400, 422) and left == [], left
+
+
+@pytest.mark.parametrize("locale", PATIENT_LOCALES)
+def test_the_patients_page_with_everything_on_it_is_in_their_language(
+    app: Flask, client: FlaskClient, locale: str
+):
+    """A quote part by part, the trip estimate, a thread, a document, a clinic waiting for
+    the patient's agreement, and a booking with its visa letter to ask for."""
+    world = build_world()
+    booked, offered = world.assignment, world.offered
+    add_quote(
+        booked,
+        currency="KRW",
+        items={
+            "consultation": {"cover": "included"},
+            "follow_up": {"cover": "separate", "price": 300},
+        },
+    )
+    db.session.add(
+        LeadMessage(
+            lead_id=world.lead.id, assignment=booked, sender=MessageSender.CLINIC, body="Hello"
+        )
+    )
+    attach_pdf(world.lead, app.config["UPLOAD_DIR"])
+    booked.responded_at = booked.shared_at = NOW
+    db.session.commit()
+    page = f"/inquire/status/{status_token(world.lead)}"
+    tag = locale.replace("_", "-")
+    before = client.get(page, query_string={"lang": tag}).text
+    booked.chosen_at = booked.confirmed_at = NOW
+    world.lead.needs_visa_letter = True
+    db.session.commit()
+    after = client.get(page, query_string={"lang": tag}).text
+
+    assert offered.clinic.name in before and "Hello" in before
+    for text in (before, after):
+        left = english_in(visible_text(text), "messages", locale)
+        assert left == [], f"{locale}: {left}"
 
 
 def _emails(template: str) -> list[OutboundEmail]:
