@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Assignment, AuditEvent, EmailStatus, Lead, LeadStatus, OutboundEmail
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.answers.deadlines import check_deadlines
+from app.services.privacy.patient_links import status_token
 from app.task_queue import celery_publisher
 from tests.support.data import inquiry
 from tests.support.factories import make_clinic, make_clinic_user
@@ -33,6 +34,7 @@ def subjects(smtp_server: SmtpServer) -> Counter[str]:
         "New patient inquiry": "notice",
         "Reminder:": "reminder",
         "will contact you": "patient answered",
+        "May we share your question": "consent request",
     }
     return Counter(
         next(kind for key, kind in kinds.items() if key in str(m["Subject"]))
@@ -104,8 +106,13 @@ def test_reminder_reroute_and_patient_email_each_happen_once(
     assert subjects(smtp_server) == {"confirmation": 1, "notice": 2, "reminder": 2}
 
     tick_four_times_at_once(stack_app, worker, calendar.add_hours(sent, 48.5))
-    wait_until(all_mail_sent, message="the next clinic's notice sent")
-    assert subjects(smtp_server) == {"confirmation": 1, "notice": 3, "reminder": 2}
+    wait_until(all_mail_sent, message="the patient asked about the next clinic")
+    assert subjects(smtp_server) == {
+        "confirmation": 1,
+        "notice": 2,
+        "reminder": 2,
+        "consent request": 1,
+    }
     db.session.expire_all()
     assignments = db.session.scalars(select(Assignment).order_by(Assignment.id)).all()
     assert [(a.clinic_id, a.expired_at is not None) for a in assignments] == [
@@ -117,6 +124,12 @@ def test_reminder_reroute_and_patient_email_each_happen_once(
         select(AuditEvent).where(AuditEvent.action == "assignment.expired")
     ).all()
     assert len(expired) == 2
+    # The patient agrees on their page: only now does Charlie hear of the lead.
+    own_page = f"/inquire/status/{status_token(lead)}"
+    agreed = submit(client, own_page, {}, action=f"{own_page}/clinics/{assignments[2].id}/agree")
+    assert agreed.status_code == 302
+    wait_until(all_mail_sent, message="the next clinic's notice sent")
+    assert subjects(smtp_server)["notice"] == 3
 
     make_clinic_user(charlie)
     first, second = (sign_in(stack_app.test_client(), charlie.email) for _ in range(2))
@@ -140,6 +153,7 @@ def test_reminder_reroute_and_patient_email_each_happen_once(
         "confirmation": 1,
         "notice": 3,
         "reminder": 2,
+        "consent request": 1,
         "patient answered": 1,
     }
     db.session.expire_all()
