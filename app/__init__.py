@@ -70,7 +70,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.blueprints import clinics, devmail, inquiries, patient, portal, public, staff
+    from app.blueprints import api, clinics, devmail, inquiries, patient, portal, public, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(inquiries.bp)
@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     # Each of these two registers its own sections under it, behind its sign-in check.
     app.register_blueprint(portal.bp)
     app.register_blueprint(staff.bp)
+    api.register(app)
     if app.config["DEV_MAIL_VIEWER"]:
         app.register_blueprint(devmail.bp)
 

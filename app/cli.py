@@ -17,8 +17,10 @@ from app import demo
 from app.extensions import db
 from app.models import StaffRole
 from app.relay import run_relay, stop_on_signals
+from app.services import audit
 from app.services.accounts import passwords, staff
 from app.services.clinics.catalog import load_catalog
+from app.services.integrations import partners
 from app.services.privacy.key_rotation import rotate_keys
 
 catalog_cli = AppGroup("catalog", help="The procedure catalogue.")
@@ -26,6 +28,7 @@ staff_cli = AppGroup("staff", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="Fictional demo data for development.")
 outbox_cli = AppGroup("outbox", help="The outbox relay.")
 devmail_cli = AppGroup("devmail", help="The development mail catcher.")
+partner_cli = AppGroup("partner", help="Partner sites that send patients.")
 # Also a Flask plugin command (pyproject's `flask.commands` entry point): Flask finds it
 # without building the app, so `keys generate` works in production before DATA_KEYS exists,
 # while `keys rotate` still builds the app, which refuses to start without them.
@@ -55,6 +58,21 @@ def staff_create(email: str, role: str, password_stdin: bool) -> None:
     except staff.StaffEmailTaken as exc:
         raise click.ClickException(f"a staff account for {exc} exists already") from exc
     click.echo(f"created {user.role.value} {user.email}")
+
+
+@partner_cli.command("create")
+@click.argument("name")
+@click.option("--origin", "origins", multiple=True, help="A site that may frame the form.")
+def partner_create(name: str, origins: tuple[str, ...]) -> None:
+    """Register a partner site and make its first API key (shown this once)."""
+    try:
+        created, first = partners.create_partner(
+            db.session, name, list(origins), audit.Actor.system("cli")
+        )
+    except partners.OriginRefused as exc:
+        raise click.BadParameter(f"{exc} is not an origin like https://blog.example") from exc
+    click.echo(f"public id: {created.public_id}")
+    click.echo(f"API key: {first.secret}")
 
 
 @demo_cli.command("load")
@@ -120,4 +138,4 @@ def keys_rotate(batch: int) -> None:
     click.echo(f"done: {result.leads} leads and {result.files} files re-encrypted")
 
 
-commands = [catalog_cli, staff_cli, demo_cli, outbox_cli, devmail_cli, keys_cli]
+commands = [catalog_cli, staff_cli, demo_cli, outbox_cli, devmail_cli, keys_cli, partner_cli]

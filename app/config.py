@@ -202,6 +202,8 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "CLINIC_REMINDER_HOURS": _number(env, "CLINIC_REMINDER_HOURS", 24.0),
         "CLINIC_REROUTE_HOURS": _number(env, "CLINIC_REROUTE_HOURS", 48.0),
         "CONSENT_WAIT_HOURS": _number(env, "CONSENT_WAIT_HOURS", 72.0),
+        # Per API key (per address without one): a partner's form relays one patient at a time.
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),
         "DEADLINE_CHECK_SECONDS": _number(env, "DEADLINE_CHECK_SECONDS", 300.0),
         "HSTS": production,
         "WTF_CSRF_TIME_LIMIT": None,

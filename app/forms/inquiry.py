@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -273,6 +274,28 @@ class InquiryForm(AppForm):
         if self.attachment.data is None or self._content_type is None:
             return None
         return Upload(stream=self.attachment.data.stream, content_type=self._content_type)
+
+
+class ApiInquiryForm(InquiryForm):
+    """The inquiry form's fields and rules, for a JSON body sent with an API key. A
+    browser's defences (the CSRF token, the fill timer, the honeypot) do not apply: the key's
+    owner answers for what it sends, and a key that sends spam is revoked."""
+
+    class Meta(InquiryForm.Meta):
+        csrf = False
+
+    def spam_reason(self) -> str | None:
+        return None
+
+    def to_api_inquiry(
+        self, *, partner_id: int | None, api_key_id: int, submission_id: str | None
+    ) -> Inquiry:
+        return replace(
+            self.to_inquiry("partner" if partner_id else "api"),
+            partner_id=partner_id,
+            api_key_id=api_key_id,
+            submission_id=submission_id,
+        )
 
 
 class PrivacyRequestForm(AppForm):

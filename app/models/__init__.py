@@ -11,6 +11,7 @@ from app.models.clinics import (
     CredentialKind,
     Offering,
 )
+from app.models.integrations import ApiKey, Partner
 from app.models.leads import (
     Assignment,
     AttachmentKind,
@@ -31,6 +32,7 @@ from app.models.staff import StaffRole, StaffUser
 
 __all__ = [
     "PORTAL_STATUSES",
+    "ApiKey",
     "Assignment",
     "AttachmentKind",
     "AuditEvent",
@@ -52,6 +54,7 @@ __all__ = [
     "Offering",
     "OutboundEmail",
     "OutboxMessage",
+    "Partner",
     "PrivacyRequest",
     "PrivacyRequestKind",
     "Procedure",

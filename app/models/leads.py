@@ -124,7 +124,11 @@ class Lead(Model):
     consent_version: Mapped[str] = mapped_column(String(40))
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the inquiry came from: "web" (our form), "partner" (a partner's embedded form or
+    # key) or "api" (a staff or clinic key); `partner_id` and `api_key_id` say which.
     source: Mapped[str] = mapped_column(String(100), default="web")
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     status: Mapped[LeadStatus] = mapped_column(
         str_enum(LeadStatus, "lead_status"), default=LeadStatus.NEW
     )

@@ -1,18 +1,27 @@
-"""Readable error pages, and the CSRF refusal explained."""
+"""Readable error pages, the CSRF refusal explained, and the API's errors as problem
+documents."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.web.problems import problem
+
 PAGES = {400, 403, 404, 405, 413, 429, 500}
+# The JSON API answers every error as a problem document, never as a page.
+API_PREFIX = "/api/"
 
 
 def _render(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
+    if request.path.startswith(API_PREFIX):
+        return problem(error)
+    if code not in PAGES:
+        return error.get_response()
     if request_ctx.url_adapter is None:
         # The Host header was not trusted, so no URL can be built: answer plainly.
         return error.get_response()
@@ -24,6 +33,5 @@ def _csrf(error: CSRFError) -> ResponseReturnValue:
 
 
 def register(app: Flask) -> None:
-    for code in PAGES:
-        app.register_error_handler(code, _render)
+    app.register_error_handler(HTTPException, _render)
     app.register_error_handler(CSRFError, _csrf)

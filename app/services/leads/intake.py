@@ -49,6 +49,8 @@ class Inquiry:
     source: str = "web"
     submission_id: str | None = None
     spam_reason: str | None = None
+    partner_id: int | None = None
+    api_key_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,8 @@ def _lead_row(inquiry: Inquiry, reference: str) -> dict[str, Any]:
         "consent_version": CONSENT_VERSION,
         "consented_at": now,
         "source": inquiry.source[:100],
+        "partner_id": inquiry.partner_id,
+        "api_key_id": inquiry.api_key_id,
         "status": LeadStatus.SPAM if inquiry.spam_reason is not None else LeadStatus.NEW,
         "spam_reason": inquiry.spam_reason,
         "created_at": now,

@@ -1,0 +1,35 @@
+"""What anyone may read: the procedures and the listed clinics, as the public pages show
+them. No key needed; limited per address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from app.blueprints.api.auth import key_prefix
+from app.blueprints.api.schemas import ClinicSchema, ProcedureSchema
+from app.extensions import db, limiter
+from app.models.base import utcnow
+from app.services.clinics import catalog, directory
+
+bp = Blueprint("api_catalogue", __name__, url_prefix="/api/v1", description="Catalogue")
+
+
+def _limit() -> str:
+    return str(current_app.config["API_RATE_LIMIT"])
+
+
+@bp.get("/procedures")
+@limiter.limit(_limit, key_func=key_prefix)
+@bp.response(200, ProcedureSchema(many=True))
+def procedures() -> Any:
+    return catalog.procedures_by_name(db.session)
+
+
+@bp.get("/clinics")
+@limiter.limit(_limit, key_func=key_prefix)
+@bp.response(200, ClinicSchema(many=True))
+def clinics() -> Any:
+    return directory.public_clinics(db.session, utcnow().date())

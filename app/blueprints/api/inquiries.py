@@ -1,0 +1,80 @@
+"""A partner's or staff member's system sends a patient's inquiry.
+
+The body is checked by the inquiry form itself (`ApiInquiryForm`), so a rule changed on the
+page holds here too. An `Idempotency-Key` makes a retry answer with the first inquiry: it
+becomes the lead's submission id, which intake already keeps unique.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from werkzeug.datastructures import MultiDict
+
+from app.blueprints.api.auth import current_key, key_prefix, requires
+from app.blueprints.api.schemas import InquiryCreatedSchema, InquiryRequestSchema
+from app.extensions import db, limiter
+from app.forms.inquiry import ApiInquiryForm
+from app.services.integrations.keys import INQUIRIES_WRITE
+from app.services.leads.intake import submit_inquiry
+from app.web.problems import refuse
+
+bp = Blueprint("api_inquiries", __name__, url_prefix="/api/v1", description="Inquiries")
+
+
+def _limit() -> str:
+    return str(current_app.config["API_RATE_LIMIT"])
+
+
+def _formdata(body: dict[str, Any]) -> MultiDict[str, str]:
+    """The JSON body as a browser would post it: a ticked box is present, an unticked one is
+    absent, and every other value is text."""
+    posted: MultiDict[str, str] = MultiDict()
+    for name, value in body.items():
+        if value is None or value is False:
+            continue
+        posted[name] = "y" if value is True else str(value)
+    return posted
+
+
+@bp.post("/inquiries")
+@limiter.limit(_limit, key_func=key_prefix)
+@requires(INQUIRIES_WRITE)
+@bp.arguments(InquiryRequestSchema, location="json")
+@bp.response(201, InquiryCreatedSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+@bp.doc(
+    security=[{"bearer": []}],
+    parameters=[
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "the same key and body again answer with the first inquiry",
+        }
+    ],
+)
+def create(body: dict[str, Any]) -> Any:
+    form = ApiInquiryForm(formdata=_formdata(body))
+    if not form.validate():
+        refuse(422, message="Some fields need another look.", errors=form.errors)
+    key = current_key()
+    retry = request.headers.get("Idempotency-Key", "")[:200]
+    submitted = submit_inquiry(
+        db.session,
+        form.to_api_inquiry(
+            partner_id=key.partner_id,
+            api_key_id=key.id,
+            submission_id=hashlib.sha256(f"{key.id}:{retry}".encode()).hexdigest()
+            if retry
+            else None,
+        ),
+        None,
+        current_app.config["UPLOAD_DIR"],
+    )
+    return {"reference": submitted.reference}

@@ -1,0 +1,43 @@
+"""Partner sites: registered with the origins that may frame the embedded form, and given
+their first key."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from app.models import Partner
+from app.models.base import DbSession
+from app.services import audit
+from app.services.integrations import keys
+
+
+class OriginRefused(ValueError):
+    """An origin is a scheme and a host (and port), nothing more: https://blog.example."""
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/"):
+        raise OriginRefused(url)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise OriginRefused(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def create_partner(
+    session: DbSession, name: str, origins: list[str], actor: audit.Actor
+) -> tuple[Partner, keys.NewKey]:
+    partner = Partner(
+        public_id=secrets.token_urlsafe(9),
+        name=name.strip(),
+        origins=sorted({origin_of(o) for o in origins}),
+    )
+    session.add(partner)
+    session.flush()
+    audit.record(session, actor, "partner.created", partner=partner.id)
+    first = keys.create_key(
+        session, f"{partner.name} (first key)", keys.PARTNER_SCOPES, actor, partner_id=partner.id
+    )
+    return partner, first
