@@ -70,11 +70,22 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.blueprints import api, clinics, devmail, inquiries, patient, portal, public, staff
+    from app.blueprints import (
+        api,
+        clinics,
+        devmail,
+        embed,
+        inquiries,
+        patient,
+        portal,
+        public,
+        staff,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(inquiries.bp)
     app.register_blueprint(patient.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(clinics.bp)
     # Each of these two registers its own sections under it, behind its sign-in check.
     app.register_blueprint(portal.bp)

@@ -11,10 +11,11 @@ domains: `messages`, everything a patient or a visitor reads, in every patient l
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from babel import Locale
 from babel.numbers import format_currency
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session, url_for
 from flask_babel import get_babel, get_locale
 
 LANGUAGE_PARAM = "lang"
@@ -124,4 +125,16 @@ def page_language() -> dict[str, object]:
         "page_lang": tag_of(current),
         "page_dir": "rtl" if is_right_to_left(current) else "ltr",
         "page_languages": [(tag_of(code), own_name(code)) for code in offered],
+        "language_url": _this_page_in,
     }
+
+
+def _this_page_in(tag: str) -> str:
+    """This page in another language, its other query arguments kept (a partner's frame
+    needs its `partner` to survive the switch)."""
+    arguments: dict[str, Any] = {
+        **(request.view_args or {}),
+        **{k: v for k, v in request.args.items() if k != LANGUAGE_PARAM},
+        LANGUAGE_PARAM: tag,
+    }
+    return url_for(request.endpoint or "public.index", **arguments)

@@ -38,13 +38,13 @@ from app.web.downloads import send_record
 bp = Blueprint("inquiries", __name__)
 
 
-def _inquiry_limit() -> str:
+def inquiry_limit() -> str:
     return str(current_app.config["INQUIRY_RATE_LIMIT"])
 
 
 @bp.route("/inquire", methods=["GET", "POST"])
 @bp.route("/clinics/<slug>/inquire", methods=["GET", "POST"])
-@limiter.limit(_inquiry_limit, methods=["POST"])
+@limiter.limit(inquiry_limit, methods=["POST"])
 def inquire(slug: str | None = None) -> ResponseReturnValue:
     chosen = None
     if slug is not None:
@@ -77,7 +77,7 @@ def thanks() -> ResponseReturnValue:
 
 
 @bp.route("/inquire/status", methods=["GET", "POST"])
-@limiter.limit(_inquiry_limit, methods=["POST"])
+@limiter.limit(inquiry_limit, methods=["POST"])
 def status_links() -> ResponseReturnValue:
     """Fresh links by address; the answer is the same whether or not we know it."""
     form = EmailLinkForm()
@@ -158,7 +158,7 @@ def data_copy_download(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/inquire/my-data", methods=["GET", "POST"])
-@limiter.limit(_inquiry_limit, methods=["POST"])
+@limiter.limit(inquiry_limit, methods=["POST"])
 def data_copy_again() -> ResponseReturnValue:
     """A fresh link by address; the answer is the same whether or not we know it."""
     form = EmailLinkForm()

@@ -248,8 +248,9 @@ class InquiryForm(AppForm):
             return "too-fast"
         return None
 
-    def to_inquiry(self, source: str) -> Inquiry:
-        return Inquiry(
+    def to_inquiry(self, source: str, **origin: Any) -> Inquiry:
+        """`origin`: the partner, key and submission id of an inquiry sent from elsewhere."""
+        inquiry = Inquiry(
             full_name=self.full_name.data.strip(),
             email=self.email.data,
             phone=self.phone.data,
@@ -269,6 +270,7 @@ class InquiryForm(AppForm):
             submission_id=self.submission_id.data or None,
             spam_reason=self.spam_reason(),
         )
+        return replace(inquiry, **origin)
 
     def upload(self) -> Upload | None:
         if self.attachment.data is None or self._content_type is None:
@@ -276,26 +278,21 @@ class InquiryForm(AppForm):
         return Upload(stream=self.attachment.data.stream, content_type=self._content_type)
 
 
-class ApiInquiryForm(InquiryForm):
-    """The inquiry form's fields and rules, for a JSON body sent with an API key. A
-    browser's defences (the CSRF token, the fill timer, the honeypot) do not apply: the key's
-    owner answers for what it sends, and a key that sends spam is revoked."""
+class EmbeddedInquiryForm(InquiryForm):
+    """The inquiry form in a partner's frame, where our cookies are blocked: no CSRF token
+    (nobody is signed in to protect); the timer, the honeypot and the rate limit stay."""
 
     class Meta(InquiryForm.Meta):
         csrf = False
 
+
+class ApiInquiryForm(EmbeddedInquiryForm):
+    """The inquiry form's fields and rules, for a JSON body sent with an API key. The
+    browser's defences (the fill timer, the honeypot) do not apply either: the key's owner
+    answers for what it sends, and a key that sends spam is revoked."""
+
     def spam_reason(self) -> str | None:
         return None
-
-    def to_api_inquiry(
-        self, *, partner_id: int | None, api_key_id: int, submission_id: str | None
-    ) -> Inquiry:
-        return replace(
-            self.to_inquiry("partner" if partner_id else "api"),
-            partner_id=partner_id,
-            api_key_id=api_key_id,
-            submission_id=submission_id,
-        )
 
 
 class PrivacyRequestForm(AppForm):

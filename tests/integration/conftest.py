@@ -7,6 +7,7 @@ CAREROUTE_REQUIRE_SERVICES=1 (CI), where they fail instead.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -33,6 +34,16 @@ def _unavailable(reason: str) -> None:
     if os.environ.get("CAREROUTE_REQUIRE_SERVICES") == "1":
         pytest.fail(f"required service unavailable: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium, for Playwright (never `playwright install`)."""
+    path = shutil.which("chromium")
+    if path is None:
+        _unavailable("Debian's chromium is not installed (apt-get install chromium)")
+    assert path is not None
+    return path
 
 
 @pytest.fixture(scope="session")

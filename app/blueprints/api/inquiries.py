@@ -67,7 +67,8 @@ def create(body: dict[str, Any]) -> Any:
     retry = request.headers.get("Idempotency-Key", "")[:200]
     submitted = submit_inquiry(
         db.session,
-        form.to_api_inquiry(
+        form.to_inquiry(
+            "partner" if key.partner_id else "api",
             partner_id=key.partner_id,
             api_key_id=key.id,
             submission_id=hashlib.sha256(f"{key.id}:{retry}".encode()).hexdigest()

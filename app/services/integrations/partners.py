@@ -6,6 +6,8 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 from app.models import Partner
 from app.models.base import DbSession
 from app.services import audit
@@ -24,6 +26,10 @@ def origin_of(url: str) -> str:
         raise OriginRefused(url)
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def partner_by_public_id(session: DbSession, public_id: str) -> Partner | None:
+    return session.scalar(select(Partner).where(Partner.public_id == public_id))
 
 
 def create_partner(
