@@ -204,6 +204,15 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "CONSENT_WAIT_HOURS": _number(env, "CONSENT_WAIT_HOURS", 72.0),
         # Per API key (per address without one): a partner's form relays one patient at a time.
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),
+        # Webhooks: attempts back off from 30 s to an hour (eight attempts span about two
+        # hours); a subscription failing for three days is disabled and its owner told.
+        "WEBHOOK_MAX_ATTEMPTS": _number(env, "WEBHOOK_MAX_ATTEMPTS", 8),
+        "WEBHOOK_RETRY_BASE_SECONDS": _number(env, "WEBHOOK_RETRY_BASE_SECONDS", 30.0),
+        "WEBHOOK_RETRY_MAX_SECONDS": _number(env, "WEBHOOK_RETRY_MAX_SECONDS", 3600.0),
+        "WEBHOOK_TIMEOUT_SECONDS": _number(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        "WEBHOOK_DISABLE_AFTER_DAYS": _number(env, "WEBHOOK_DISABLE_AFTER_DAYS", 3),
+        # Development only: lets a webhook reach a receiver on this machine.
+        "WEBHOOK_ALLOW_PRIVATE": env.get("WEBHOOK_ALLOW_PRIVATE", "") == "1",
         "DEADLINE_CHECK_SECONDS": _number(env, "DEADLINE_CHECK_SECONDS", 300.0),
         "HSTS": production,
         "WTF_CSRF_TIME_LIMIT": None,
@@ -243,6 +252,7 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
                 "workers.tasks.leads",
                 "workers.tasks.deadlines",
                 "workers.tasks.retention",
+                "workers.tasks.webhooks",
             ],
         },
     }

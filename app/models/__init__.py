@@ -11,7 +11,13 @@ from app.models.clinics import (
     CredentialKind,
     Offering,
 )
-from app.models.integrations import ApiKey, Partner
+from app.models.integrations import (
+    ApiKey,
+    DeliveryStatus,
+    Partner,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from app.models.leads import (
     Assignment,
     AttachmentKind,
@@ -43,6 +49,7 @@ __all__ = [
     "ClinicStatus",
     "ClinicUser",
     "CredentialKind",
+    "DeliveryStatus",
     "EmailStatus",
     "Lead",
     "LeadAttachment",
@@ -62,4 +69,6 @@ __all__ = [
     "RevokedReason",
     "StaffRole",
     "StaffUser",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -18,6 +18,7 @@ from app.models import (
     Lead,
     PrivacyRequest,
     PrivacyRequestKind,
+    WebhookSubscription,
 )
 from tests.support.clock import NOW
 from tests.support.factories import (
@@ -40,6 +41,7 @@ class World:
     lead: Lead  # routed to the clinic and one other
     assignment: Assignment  # the lead at the clinic, chosen by the patient and booked
     offered: Assignment  # the lead offered to a third clinic, the patient not yet asked
+    webhook: WebhookSubscription  # the clinic's, failing since NOW
     request: PrivacyRequest  # the patient's copy, asked for and made
 
 
@@ -70,6 +72,14 @@ def build_world() -> World:
         consent_requested_at=NOW,
     )
     db.session.add(offered)
+    webhook = WebhookSubscription(
+        url="https://crm.seolleung-test.example/careroute",
+        events=["assignment.answered"],
+        secret="whsec_dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0",
+        clinic=clinic,
+        failing_since=NOW,
+    )
+    db.session.add(webhook)
     db.session.commit()
     return World(
         clinic=clinic,
@@ -81,6 +91,7 @@ def build_world() -> World:
         assignment=next(a for a in lead.assignments if a.clinic_id == clinic.id),
         request=request,
         offered=offered,
+        webhook=webhook,
     )
 
 
@@ -110,6 +121,7 @@ CONTEXTS: dict[str, Callable[[World], dict[str, Any]]] = {
     "patient_status_links": lambda w: {"lead_ids": [w.lead.id]},
     "clinic_password": lambda w: {"user_id": w.user.id, "why": "invite"},
     "clinic_consent_withdrawn": lambda w: {"assignment_id": w.assignment.id},
+    "webhook_disabled": lambda w: {"subscription_id": w.webhook.id},
     **{
         template: lambda w: {"assignment_id": w.assignment.id}
         for template in (

@@ -25,6 +25,7 @@ from app.models import (
 )
 from app.models.base import DbSession, utcnow
 from app.services import audit
+from app.services.integrations import webhooks
 from app.services.leads import emails, lifecycle
 from app.services.leads.processing import offer_to_next_clinic
 
@@ -188,6 +189,14 @@ def answer(
             }
         _advance_lead(session, lead, assignment, response, actor)
     audit.record(session, actor, "lead.clinic_answered", lead=lead.id, changes=changes)
+    webhooks.emit(
+        session,
+        "assignment.answered",
+        lead,
+        clinic_ids=[assignment.clinic_id],
+        clinic_id=assignment.clinic_id,
+        response=response.value,
+    )
     session.commit()
     return assignment
 

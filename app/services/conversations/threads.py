@@ -17,6 +17,7 @@ from app.models import Assignment, ClinicUser, LeadMessage, MessageSender
 from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.answers.answering import open_assignment
+from app.services.integrations import webhooks
 from app.services.leads import emails
 
 MAX_LENGTH = 5000
@@ -88,6 +89,16 @@ def _post(
             emails.tell_clinic_new_message(session, assignment, message.id)
         else:
             emails.tell_patient_new_message(session, assignment, message.id)
+    if sender is MessageSender.PATIENT:
+        webhooks.emit(
+            session,
+            "message.created",
+            assignment.lead,
+            clinic_ids=[assignment.clinic_id],
+            to_partner=False,
+            clinic_id=assignment.clinic_id,
+            message_id=message.id,
+        )
     # Who wrote to whom, never what: the text stays encrypted in its thread.
     audit.record(
         session,

@@ -15,6 +15,7 @@ from app.encryption import data_keys
 from app.models import Clinic, ClinicStatus, Lead, LeadAttachment, LeadStatus, Procedure
 from app.models.base import DbSession, table_of, utcnow
 from app.services import audit
+from app.services.integrations import webhooks
 from app.services.outbox import enqueue_task
 from app.services.privacy import attachments
 
@@ -92,6 +93,9 @@ def submit_inquiry(
             )
         if not spam:
             enqueue_task(session, task_names.PROCESS_LEAD, lead_id)
+            webhooks.emit(
+                session, "lead.created", webhooks.LeadRef(lead_id, reference, inquiry.partner_id)
+            )
         audit.record(
             session,
             audit.Actor.public("patient"),

@@ -20,6 +20,7 @@ from app import task_names
 from app.models import Lead, LeadStatus, RevokedReason
 from app.models.base import DbSession, utcnow
 from app.services import audit
+from app.services.integrations import webhooks
 from app.services.leads import emails, routing
 from app.services.outbox import enqueue_task
 
@@ -115,6 +116,7 @@ def move(
         lead=lead.id,
         changes={**(changes or {}), "status": [before.value, to.value]},
     )
+    webhooks.emit(session, "lead.status_changed", lead, before=before.value, status=to.value)
     return True
 
 

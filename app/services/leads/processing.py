@@ -13,6 +13,7 @@ from app.encryption import data_keys
 from app.models import Lead, LeadStatus
 from app.models.base import DbSession, utcnow
 from app.services import audit
+from app.services.integrations import webhooks
 from app.services.leads import emails, lifecycle, routing
 from app.services.outbox import enqueue_task
 
@@ -135,6 +136,9 @@ def process_lead(
             audit.record(session, actor, "lead.no_matching_clinic", lead=lead.id, changes=changes)
     for assignment in assignments:
         emails.notify_clinic(session, assignment)
+    if assignments:
+        clinics = [a.clinic_id for a in assignments]
+        webhooks.emit(session, "lead.routed", lead, clinic_ids=clinics, routed_to=clinics)
     emails.confirm_to_patient(session, lead, now)
     session.commit()
 

@@ -26,6 +26,7 @@ from app.models import (
     Lead,
     PrivacyRequest,
     PrivacyRequestKind,
+    WebhookSubscription,
 )
 from app.models.base import DbSession, utcnow
 from app.services.accounts.password_links import password_token, primary_user
@@ -408,3 +409,11 @@ def _staff_clinic_chosen(session: DbSession, assignment_id: int) -> tuple[str, d
         "lead": assignment.lead,
         "console_url": external_url("staff.leads.lead_detail", lead_id=assignment.lead_id),
     }
+
+
+@email_template("webhook_disabled")
+def _webhook_disabled(session: DbSession, subscription_id: int) -> tuple[str, dict[str, Any]]:
+    subscription = session.get(WebhookSubscription, subscription_id)
+    if subscription is None:
+        raise MissingSubject(f"webhook subscription {subscription_id} is gone")
+    return _("A CareRoute webhook was turned off"), {"subscription": subscription}

@@ -34,6 +34,7 @@ _WRITTEN_ABOUT_PATIENTS = (
     table("assignments", column("id", Integer), column("decline_reason", Text)),
     table("quotes", column("id", Integer), column("note", Text)),
     table("lead_messages", column("id", Integer), column("body", Text)),
+    table("webhook_subscriptions", column("id", Integer), column("secret", Text)),
 )
 
 
@@ -41,7 +42,7 @@ _WRITTEN_ABOUT_PATIENTS = (
 class Rotated:
     leads: int = 0
     files: int = 0
-    # Notes, decline reasons, quote notes and messages.
+    # Notes, decline reasons, quote notes, messages and webhook secrets.
     records: int = 0
 
 
