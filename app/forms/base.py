@@ -13,6 +13,7 @@ from typing import Any
 from babel import support
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms.i18n import messages_path
 
 
@@ -25,3 +26,36 @@ class AppForm(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: Any) -> support.NullTranslations:
             return _wtforms_messages(str(get_locale()))
+
+
+class FromJson:
+    """Mixed into a page's form (first, so its Meta wins) to check a JSON body sent with an
+    API key by the page's own rules. No CSRF token: a key is not ambient, as a cookie is."""
+
+    class Meta:
+        csrf = False
+
+
+def json_formdata(body: dict[str, Any], prefix: str = "") -> MultiDict[str, str]:
+    """The JSON body as a browser would post the form: a ticked box is present, an
+    unticked one absent, every other value text, and a nested object the fields of the
+    sub-form of that name (`{"items": {"mri": {"cover": ...}}}` is `items-mri-cover`)."""
+    posted: MultiDict[str, str] = MultiDict()
+    for name, value in body.items():
+        if isinstance(value, dict):
+            posted.update(json_formdata(value, f"{prefix}{name}-"))
+        elif value is not None and value is not False:
+            posted[prefix + name] = "y" if value is True else str(value)
+    return posted
+
+
+def flat_errors(errors: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """A form's messages by the posted names of its fields, sub-forms' fields included, as
+    an API problem lists them."""
+    flat: dict[str, list[str]] = {}
+    for name, messages in errors.items():
+        if isinstance(messages, dict):
+            flat.update(flat_errors(messages, f"{prefix}{name}-"))
+        else:
+            flat[f"{prefix}{name}"] = [str(message) for message in messages]
+    return flat

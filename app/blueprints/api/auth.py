@@ -6,10 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
 
-from app.extensions import db
-from app.models import ApiKey
+from app.extensions import db, limiter
+from app.models import ApiKey, ClinicUser, StaffUser
+from app.services.accounts.password_links import primary_user
 from app.services.integrations import keys
 from app.web.problems import refuse
 
@@ -17,6 +18,39 @@ from app.web.problems import refuse
 def current_key() -> ApiKey:
     key: ApiKey = g.api_key
     return key
+
+
+def acting_staff() -> StaffUser:
+    """The staff member a staff key acts for: the console's actions and audit events need
+    one, and a key of a clinic or a partner never stands for staff, whatever its scopes."""
+    staff = current_key().staff_user
+    if staff is None:
+        refuse(403, message="Only a staff member's key may do this.")
+    return staff
+
+
+def acting_clinic_user() -> ClinicUser:
+    """The clinic user a clinic key acts as: the clinic's primary account, the one behind
+    the clinic's own address (where CareRoute sends its notices).
+
+    A key belongs to the clinic, not to the colleague who made it: it keeps working when
+    that colleague leaves, so its answers cannot be theirs. The primary account is the
+    person CareRoute already holds answerable for the clinic, so the audit trail and the
+    patient's email name the same account a portal answer from that address would. A
+    clinic whose primary account was removed cannot act through a key until it is back.
+    """
+    clinic = current_key().clinic
+    if clinic is None:
+        refuse(403, message="Only a clinic's key may do this.")
+    user = primary_user(db.session, clinic.id, clinic.email)
+    if user is None:
+        refuse(403, message="The clinic's own portal account is not active.")
+    return user
+
+
+def per_key_limit() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Every API endpoint's rate limit (`API_RATE_LIMIT`), counted per key."""
+    return limiter.limit(lambda: str(current_app.config["API_RATE_LIMIT"]), key_func=key_prefix)
 
 
 def key_prefix() -> str:
