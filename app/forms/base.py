@@ -8,7 +8,7 @@ per locale for the life of the process.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, Self
 
 from babel import support
 from flask_babel import get_locale
@@ -28,12 +28,16 @@ class AppForm(FlaskForm):
             return _wtforms_messages(str(get_locale()))
 
 
-class FromJson:
+class FromJson(AppForm):
     """Mixed into a page's form (first, so its Meta wins) to check a JSON body sent with an
     API key by the page's own rules. No CSRF token: a key is not ambient, as a cookie is."""
 
-    class Meta:
+    class Meta(AppForm.Meta):
         csrf = False
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Self:
+        return cls(formdata=json_formdata(body))
 
 
 def json_formdata(body: dict[str, Any], prefix: str = "") -> MultiDict[str, str]:
@@ -50,12 +54,12 @@ def json_formdata(body: dict[str, Any], prefix: str = "") -> MultiDict[str, str]
 
 
 def flat_errors(errors: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
-    """A form's messages by the posted names of its fields, sub-forms' fields included, as
-    an API problem lists them."""
+    """A form's messages by their field's path in the JSON body (`quote.items.mri.price`),
+    as an API problem lists them: one level, however deep the sub-forms."""
     flat: dict[str, list[str]] = {}
     for name, messages in errors.items():
         if isinstance(messages, dict):
-            flat.update(flat_errors(messages, f"{prefix}{name}-"))
+            flat.update(flat_errors(messages, f"{prefix}{name}."))
         else:
             flat[f"{prefix}{name}"] = [str(message) for message in messages]
     return flat

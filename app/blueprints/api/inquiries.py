@@ -16,7 +16,6 @@ from flask_smorest import Blueprint
 from app.blueprints.api.auth import current_key, per_key_limit, requires
 from app.blueprints.api.schemas import InquiryCreatedSchema, InquiryRequestSchema
 from app.extensions import db
-from app.forms.base import json_formdata
 from app.forms.inquiry import ApiInquiryForm
 from app.services.integrations.keys import INQUIRIES_WRITE
 from app.services.leads.intake import submit_inquiry
@@ -45,7 +44,7 @@ bp = Blueprint("api_inquiries", __name__, url_prefix="/api/v1", description="Inq
     ],
 )
 def create(body: dict[str, Any]) -> Any:
-    form = ApiInquiryForm(formdata=json_formdata(body))
+    form = ApiInquiryForm.from_json(body)
     if not form.validate():
         refuse(422, message="Some fields need another look.", errors=form.errors)
     key = current_key()
