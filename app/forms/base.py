@@ -51,15 +51,3 @@ def json_formdata(body: dict[str, Any], prefix: str = "") -> MultiDict[str, str]
         elif value is not None and value is not False:
             posted[prefix + name] = "y" if value is True else str(value)
     return posted
-
-
-def flat_errors(errors: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
-    """A form's messages by their field's path in the JSON body (`quote.items.mri.price`),
-    as an API problem lists them: one level, however deep the sub-forms."""
-    flat: dict[str, list[str]] = {}
-    for name, messages in errors.items():
-        if isinstance(messages, dict):
-            flat.update(flat_errors(messages, f"{prefix}{name}."))
-        else:
-            flat[f"{prefix}{name}"] = [str(message) for message in messages]
-    return flat

@@ -79,7 +79,9 @@ def test_staff_list_leads_by_the_consoles_filters_page_by_page(client: FlaskClie
     assert "message" not in filtered["items"][0] and "email" not in filtered["items"][0]
 
 
-@pytest.mark.parametrize("query", ["limit=101", "status=lost-in-space", "created_from=yesterday"])
+@pytest.mark.parametrize(
+    "query", ["limit=101", "status=lost-in-space", "created_from=yesterday", "stauts=new"]
+)
 def test_a_filter_that_makes_no_sense_is_a_problem(client: FlaskClient, staff_key: str, query):
     response = call(client, "GET", f"/leads?{query}", staff_key)
     assert response.status_code == 422 and response.content_type == "application/problem+json"

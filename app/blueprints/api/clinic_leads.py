@@ -18,7 +18,6 @@ from app.blueprints.api.schemas import (
     ClinicLeadPageSchema,
 )
 from app.extensions import db
-from app.forms.base import flat_errors
 from app.forms.portal import ApiDeclineForm, ApiQuoteForm
 from app.models import ClinicResponse
 from app.services.answers import answering
@@ -63,13 +62,12 @@ def _details(body: dict[str, Any]) -> dict[str, Any]:
     if response is ClinicResponse.QUOTED:
         quote = ApiQuoteForm.from_json(body.get("quote") or {})
         if not quote.validate():
-            errors = flat_errors(quote.errors, "quote.")
-            refuse(422, message="The quote needs another look.", errors=errors)
+            refuse(422, message="The quote needs another look.", errors={"quote": quote.errors})
         return {"quote": quote.details()}
     if response is ClinicResponse.DECLINED:
         decline = ApiDeclineForm.from_json({"reason": body.get("reason")})
         if not decline.validate():
-            refuse(422, message="Declining needs a reason.", errors=flat_errors(decline.errors))
+            refuse(422, message="Declining needs a reason.", errors=decline.errors)
         return {"reason": decline.reason.data}
     return {}
 

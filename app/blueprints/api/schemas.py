@@ -4,7 +4,7 @@ the page cannot disagree. Numbers are bounded by the columns that store them."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from app.models import ClinicResponse, LeadStatus
@@ -84,7 +84,15 @@ def _id(description: str, *, allow_none: bool = False) -> fields.Integer:
     )
 
 
-class LeadQuerySchema(Schema):
+class QuerySchema(Schema):
+    """A query parameter the document does not name is refused, not ignored: a misspelt
+    filter would otherwise answer with every lead."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class LeadQuerySchema(QuerySchema):
     """The console's filters (`/staff/leads`), named for a program."""
 
     status = fields.Enum(LeadStatus, by_value=True)
@@ -151,7 +159,8 @@ class PatientSchema(Schema):
 
 
 class QuoteItemSchema(Schema):
-    cover = fields.Enum(Cover, by_value=True, required=True)
+    # Stored as its text in the quote's JSON, so a string of the enum's values.
+    cover = fields.String(required=True, validate=OneOf([cover.value for cover in Cover]))
     price = fields.Integer(
         allow_none=True,
         validate=Range(min=0, max=MAX_INT),
@@ -252,7 +261,7 @@ class ClinicLeadPageSchema(Schema):
     next_page = fields.Integer(required=True, allow_none=True)
 
 
-class ClinicInboxQuerySchema(Schema):
+class ClinicInboxQuerySchema(QuerySchema):
     page = fields.Integer(load_default=1, validate=Range(min=1, max=10_000))
 
 
