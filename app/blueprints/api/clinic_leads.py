@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from app.blueprints.api.auth import acting_clinic_user, per_key_limit, requires
 from app.blueprints.api.schemas import (
@@ -35,7 +36,7 @@ PER_PAGE = 50
 @bp.get("/leads")
 @per_key_limit()
 @requires(CLINIC_LEADS)
-@bp.arguments(ClinicInboxQuerySchema, location="query")
+@bp.arguments(ClinicInboxQuerySchema, location="query", unknown=RAISE)
 @bp.response(200, ClinicLeadPageSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")

@@ -4,7 +4,7 @@ the page cannot disagree. Numbers are bounded by the columns that store them."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields
+from marshmallow import Schema, fields
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from app.models import ClinicResponse, LeadStatus
@@ -84,15 +84,7 @@ def _id(description: str, *, allow_none: bool = False) -> fields.Integer:
     )
 
 
-class QuerySchema(Schema):
-    """A query parameter the document does not name is refused, not ignored: a misspelt
-    filter would otherwise answer with every lead."""
-
-    class Meta:
-        unknown = RAISE
-
-
-class LeadQuerySchema(QuerySchema):
+class LeadQuerySchema(Schema):
     """The console's filters (`/staff/leads`), named for a program."""
 
     status = fields.Enum(LeadStatus, by_value=True)
@@ -261,7 +253,7 @@ class ClinicLeadPageSchema(Schema):
     next_page = fields.Integer(required=True, allow_none=True)
 
 
-class ClinicInboxQuerySchema(QuerySchema):
+class ClinicInboxQuerySchema(Schema):
     page = fields.Integer(load_default=1, validate=Range(min=1, max=10_000))
 
 

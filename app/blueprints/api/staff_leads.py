@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from app.blueprints.api.auth import acting_staff, per_key_limit, requires
 from app.blueprints.api.schemas import (
@@ -47,7 +48,8 @@ def _filters(query: dict[str, Any]) -> LeadFilters:
 @bp.get("/leads")
 @per_key_limit()
 @requires(LEADS_READ)
-@bp.arguments(LeadQuerySchema, location="query")
+# A parameter the document does not name is refused: a misspelt filter would list every lead.
+@bp.arguments(LeadQuerySchema, location="query", unknown=RAISE)
 @bp.response(200, LeadPageSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")
