@@ -5,13 +5,16 @@ is a confirmed button."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, make_response, redirect, render_template
+from flask import Blueprint, Response, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.forms.api_keys import KeyForm
 from app.forms.common import ConfirmForm
 from app.services import audit
 from app.services.integrations import keys
@@ -36,3 +39,42 @@ def revoke_key(
         {},
     )
     return redirect(back)
+
+
+@dataclass(frozen=True)
+class OwnKeys:
+    """One owner's keys page (a staff member's, a clinic's): whose keys they are and who
+    acts on them, both for the person signed in, and what a new key may do."""
+
+    template: str
+    form: type[KeyForm]
+    owner: Callable[[], keys.Owner]
+    actor: Callable[[], audit.Actor]
+    scopes: Callable[[Any], tuple[str, ...]]  # from the valid form
+
+    def register(self, bp: Blueprint) -> None:
+        """The page at the blueprint's root, its form's POST, and each key's revoke button."""
+        bp.add_url_rule("", "api_keys", self.show, methods=["GET"])
+        bp.add_url_rule("", "create", self.create, methods=["POST"])
+        bp.add_url_rule("/<int:key_id>/revoke", "revoke", self.revoke, methods=["POST"])
+
+    def _page(
+        self, form: KeyForm, status: int = 200, new_key: keys.NewKey | None = None
+    ) -> ResponseReturnValue:
+        listed = keys.live_keys(db.session, self.owner())
+        return keys_page(self.template, status, keys=listed, form=form, new_key=new_key)
+
+    def show(self) -> ResponseReturnValue:
+        return self._page(self.form())
+
+    def create(self) -> ResponseReturnValue:
+        form = self.form()
+        if not form.validate_on_submit():
+            return self._page(form, 422)
+        new_key = keys.create_key(
+            db.session, form.name.data, self.scopes(form), self.actor(), self.owner()
+        )
+        return self._page(self.form(formdata=None), new_key=new_key)
+
+    def revoke(self, key_id: int) -> ResponseReturnValue:
+        return revoke_key(key_id, self.actor(), self.owner(), url_for(".api_keys"))

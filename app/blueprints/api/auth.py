@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from http import HTTPStatus
 from typing import Any
 
 from flask import current_app, g, request
+from flask_smorest import Blueprint
 
 from app.extensions import db, limiter
 from app.models import ApiKey, ClinicUser, StaffUser
@@ -77,5 +79,21 @@ def requires(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             return view(*args, **kwargs)
 
         return checked
+
+    return decorate
+
+
+def keyed(
+    bp: Blueprint, scope: str, *errors: int
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An endpoint behind a key, as every keyed endpoint is: limited per key, refused
+    without `scope`, and documented so (the bearer scheme; 401, 403, 429 and `errors` as
+    problem documents). Goes right under the route, so the key is checked before the body."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        for code in sorted({401, 403, 429, *errors}):
+            view = bp.alt_response(code, response=HTTPStatus(code).name)(view)
+        view = bp.doc(security=[{"bearer": []}])(view)
+        return per_key_limit()(requires(scope)(view))
 
     return decorate

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from app.blueprints.api.auth import acting_clinic_user, per_key_limit, requires
+from app.blueprints.api.auth import acting_clinic_user, keyed
 from app.blueprints.api.schemas import (
     AnswerRequestSchema,
     AnswerSchema,
@@ -34,14 +34,9 @@ PER_PAGE = 50
 
 
 @bp.get("/leads")
-@per_key_limit()
-@requires(CLINIC_LEADS)
+@keyed(bp, CLINIC_LEADS)
 @bp.arguments(ClinicInboxQuerySchema, location="query", unknown=RAISE)
 @bp.response(200, ClinicLeadPageSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(security=[{"bearer": []}])
 def leads(query: dict[str, Any]) -> Any:
     """Awaiting the clinic's answer first, then the rest, newest first, 50 a page
     (`next_page` is null on the last). `patient` holds what the patient sent where the
@@ -74,15 +69,9 @@ def _details(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/leads/<int(max=2147483647):lead_id>/answer")
-@per_key_limit()
-@requires(CLINIC_LEADS)
+@keyed(bp, CLINIC_LEADS, 404)
 @bp.arguments(AnswerRequestSchema, location="json")
 @bp.response(200, AnswerSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(security=[{"bearer": []}])
 def answer(body: dict[str, Any], lead_id: int) -> Any:
     """`contacted`, `quoted` (with `quote`, by the portal's quote rules) or `declined` (with
     a `reason`; the lead then goes to the next clinic and leaves this inbox). The first yes

@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from app.blueprints.api.auth import current_key, per_key_limit, requires
+from app.blueprints.api.auth import current_key, keyed
 from app.blueprints.api.schemas import InquiryCreatedSchema, InquiryRequestSchema
 from app.extensions import db
 from app.forms.inquiry import ApiInquiryForm
@@ -25,15 +25,10 @@ bp = Blueprint("api_inquiries", __name__, url_prefix="/api/v1", description="Inq
 
 
 @bp.post("/inquiries")
-@per_key_limit()
-@requires(INQUIRIES_WRITE)
+@keyed(bp, INQUIRIES_WRITE)
 @bp.arguments(InquiryRequestSchema, location="json")
 @bp.response(201, InquiryCreatedSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
 @bp.doc(
-    security=[{"bearer": []}],
     parameters=[
         {
             "in": "header",

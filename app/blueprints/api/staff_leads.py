@@ -9,7 +9,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from app.blueprints.api.auth import acting_staff, per_key_limit, requires
+from app.blueprints.api.auth import acting_staff, keyed
 from app.blueprints.api.schemas import (
     LeadChangeSchema,
     LeadDetailSchema,
@@ -27,7 +27,6 @@ from app.web.problems import refuse
 bp = Blueprint("api_staff_leads", __name__, url_prefix="/api/v1", description="Leads (staff)")
 
 LEAD = "/leads/<int(max=2147483647):lead_id>"
-SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 def _filters(query: dict[str, Any]) -> LeadFilters:
@@ -46,15 +45,10 @@ def _filters(query: dict[str, Any]) -> LeadFilters:
 
 
 @bp.get("/leads")
-@per_key_limit()
-@requires(LEADS_READ)
+@keyed(bp, LEADS_READ)
 # A parameter the document does not name is refused: a misspelt filter would list every lead.
 @bp.arguments(LeadQuerySchema, location="query", unknown=RAISE)
 @bp.response(200, LeadPageSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(**SECURED)
 def leads(query: dict[str, Any]) -> Any:
     """Newest first, as the console lists them; `next_cursor` is null on the last page.
     No contact details or message here, so listing is not a read of health data."""
@@ -68,14 +62,8 @@ def leads(query: dict[str, Any]) -> Any:
 
 
 @bp.get(LEAD)
-@per_key_limit()
-@requires(LEADS_READ)
+@keyed(bp, LEADS_READ, 404)
 @bp.response(200, LeadDetailSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(**SECURED)
 def lead(lead_id: int) -> Any:
     """What the patient sent and each clinic's answer; the read is an audit event with the
     key's staff member, as opening the console's lead page is."""
@@ -88,16 +76,9 @@ def lead(lead_id: int) -> Any:
 
 
 @bp.patch(LEAD)
-@per_key_limit()
-@requires(LEADS_WRITE)
+@keyed(bp, LEADS_WRITE, 404, 409)
 @bp.arguments(LeadChangeSchema, location="json")
 @bp.response(200, LeadSummarySchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(409, response="CONFLICT")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(**SECURED)
 def change(body: dict[str, Any], lead_id: int) -> Any:
     """A new `status` (through the life cycle: a move it refuses is a 409 saying why; `lost`
     needs a `reason`) and/or `assignee_id`, together or not at all."""
