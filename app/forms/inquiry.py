@@ -37,7 +37,7 @@ from wtforms.validators import (
 )
 
 from app.extensions import db
-from app.forms.base import AppForm
+from app.forms.base import AppForm, FromJson
 from app.forms.clinics import language_choices
 from app.forms.fields import ListChoiceField
 from app.forms.uploads import checked_upload
@@ -286,10 +286,10 @@ class EmbeddedInquiryForm(InquiryForm):
         csrf = False
 
 
-class ApiInquiryForm(EmbeddedInquiryForm):
-    """The inquiry form's fields and rules, for a JSON body sent with an API key. The
-    browser's defences (the fill timer, the honeypot) do not apply either: the key's owner
-    answers for what it sends, and a key that sends spam is revoked."""
+class ApiInquiryForm(FromJson, InquiryForm):
+    """The inquiry form's fields and rules, for a JSON body sent with an API key. A
+    browser's defences (the CSRF token, the fill timer, the honeypot) do not apply: the key's
+    owner answers for what it sends, and a key that sends spam is revoked."""
 
     def spam_reason(self) -> str | None:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Self
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -32,7 +32,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.forms.base import AppForm
+from app.forms.base import AppForm, FromJson, json_formdata
 from app.forms.clinics import language_choices
 from app.forms.fields import CheckboxListField, ListChoiceField
 from app.forms.validators import AtLeastOne, EmailAddress
@@ -200,6 +200,19 @@ class QuoteForm(AppForm):
         )
 
 
+class ApiQuoteForm(FromJson, QuoteForm):
+    """The portal's quote by the portal's rules, sent by a clinic's system. A part the body
+    leaves out of `items` is not offered: the page asks about every part, while a system
+    names the parts it prices."""
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Self:
+        posted = json_formdata(body)
+        for code in QUOTE_PARTS:
+            posted.setdefault(f"items-{code}-cover", NOT_OFFERED)
+        return cls(formdata=posted)
+
+
 class BookingForm(AppForm):
     treatment_date = DateField(
         _l("Treatment date"),
@@ -216,6 +229,10 @@ class DeclineForm(AppForm):
         _l("Why the clinic cannot help (staff read this; the patient does not)"),
         validators=[DataRequired(_l("Please give a short reason.")), Length(max=2000)],
     )
+
+
+class ApiDeclineForm(FromJson, DeclineForm):
+    """Declining by the portal's rules, sent by a clinic's system."""
 
 
 class OfferingForm(Form):

@@ -18,10 +18,15 @@ def problem(error: HTTPException) -> Response:
     detail = data.get("message") or (error.description if code < 500 else None)
     if detail:
         body["detail"] = str(detail)
-    errors = data.get("errors") or data.get("messages")
+    errors = data.get("errors")
+    if errors is None and data.get("messages"):
+        # webargs keys its messages by location ("json", "query"); callers see fields, or
+        # the location itself for a body that is not JSON at all.
+        errors = {}
+        for location, located in data["messages"].items():
+            errors.update(located if isinstance(located, dict) else {location: located})
     if errors:
-        # webargs nests the messages under the location ("json"); callers see fields.
-        body["errors"] = errors.get("json", errors) if isinstance(errors, dict) else errors
+        body["errors"] = by_field(errors)
     response = Response(json.dumps(body), status=code, mimetype=MEDIA_TYPE)
     # What the error itself says in headers: Allow on a 405, Retry-After on a 429.
     for name, value in error.get_headers():
@@ -34,9 +39,21 @@ def problem(error: HTTPException) -> Response:
     return response
 
 
+def by_field(errors: Any, path: str = "") -> dict[str, list[str]]:
+    """Every message under its field's path in the body (`quote.items.mri.price`): one level,
+    as the document describes `errors`, however deeply a form or a schema nests them."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for name, inner in errors.items():
+            flat.update(by_field(inner, f"{path}{name}."))
+        return flat
+    messages = errors if isinstance(errors, list | tuple) else [errors]
+    return {path.removesuffix("."): [str(message) for message in messages]}
+
+
 def refuse(code: int, message: str, **data: Any) -> NoReturn:
     """Stop the request with a problem document: `message` becomes its `detail`, `errors`
-    (a field's messages by field name) its `errors`."""
+    (a field's messages by field name, sub-forms' fields nested) its `errors`."""
     error = default_exceptions[code]()
     error.data = {"message": message, **data}  # type: ignore[attr-defined]
     raise error

@@ -36,8 +36,10 @@ from app.models import (
     StaffUser,
 )
 from app.models.base import utcnow
+from app.services import audit
 from app.services.accounts.passwords import hash_password
 from app.services.accounts.staff import create_staff
+from app.services.integrations import keys
 from app.services.leads.intake import CONSENT_VERSION, new_reference
 from app.services.leads.processing import ProcessingPolicy, process_lead
 from app.services.privacy import attachments
@@ -193,6 +195,17 @@ def routed_lead(*, policy: ProcessingPolicy = PROCESSING, **changes: Any) -> Lea
     return db.session.get(Lead, lead.id)
 
 
+def offer_lead(lead: Lead, clinic: Clinic) -> Assignment:
+    """`lead` offered to `clinic` after its first routing, the patient not yet asked: the
+    clinic sees the procedure and the country only."""
+    assignment = Assignment(
+        lead=lead, clinic=clinic, rank=len(lead.assignments) + 1, consent_requested_at=NOW
+    )
+    db.session.add(assignment)
+    db.session.commit()
+    return assignment
+
+
 def attach_pdf(lead: Lead, upload_dir: str) -> LeadAttachment:
     """The patient's file: a small PDF, stored encrypted in `upload_dir` as intake stores it."""
     stored, size = attachments.store(BytesIO(PDF_BYTES), upload_dir)
@@ -238,7 +251,7 @@ def send_inquiry(app: Flask, **changes: str) -> Lead:
     return db.session.scalars(select(Lead).order_by(Lead.id.desc())).first()
 
 
-# --- staff and patients' requests -----------------------------------------------------------
+# --- staff, API keys and patients' requests ------------------------------------------------
 
 
 def make_staff(
@@ -246,6 +259,13 @@ def make_staff(
 ) -> StaffUser:
     """A staff account signing in with STAFF_PASSWORD."""
     return create_staff(db.session, email, role, STAFF_PASSWORD)
+
+
+def make_api_key(owner: keys.Owner, scopes: tuple[str, ...]) -> str:
+    """A live key of `owner` that may do `scopes`: the whole key, to send as
+    `Authorization: Bearer <key>`."""
+    made = keys.create_key(db.session, "Test key", scopes, audit.Actor.system("test"), owner)
+    return made.secret
 
 
 def make_privacy_request(

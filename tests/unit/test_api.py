@@ -95,7 +95,9 @@ def test_no_key_a_wrong_key_or_a_revoked_key_is_refused(client: FlaskClient, par
     assert client.post("/api/v1/inquiries", json=PATIENT).status_code == 401
     assert send(client, partner_key + "x", PATIENT).status_code == 401
     [key] = db.session.scalars(select(ApiKey)).all()
-    keys.revoke(db.session, key.id, audit.Actor.system("test"))
+    keys.revoke(
+        db.session, key.id, audit.Actor.system("test"), keys.Owner(partner_id=key.partner_id)
+    )
     refused = send(client, partner_key, PATIENT)
 
     assert refused.status_code == 401
@@ -112,7 +114,7 @@ def test_a_key_without_the_scope_is_refused(client: FlaskClient):
         "Alpha CRM",
         keys.CLINIC_SCOPES,
         audit.Actor.clinic_user(user),
-        clinic_id=clinic.id,
+        keys.Owner(clinic_id=clinic.id),
     )
     response = send(client, clinic_key.secret, PATIENT)
     assert response.status_code == 403 and count(Lead) == 0

@@ -5,31 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
-from app.blueprints.api.auth import key_prefix
+from app.blueprints.api.auth import per_key_limit
 from app.blueprints.api.schemas import ClinicSchema, ProcedureSchema
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models.base import utcnow
 from app.services.clinics import catalog, directory
 
 bp = Blueprint("api_catalogue", __name__, url_prefix="/api/v1", description="Catalogue")
 
 
-def _limit() -> str:
-    return str(current_app.config["API_RATE_LIMIT"])
-
-
 @bp.get("/procedures")
-@limiter.limit(_limit, key_func=key_prefix)
+@per_key_limit()
 @bp.response(200, ProcedureSchema(many=True))
 def procedures() -> Any:
     return catalog.procedures_by_name(db.session)
 
 
 @bp.get("/clinics")
-@limiter.limit(_limit, key_func=key_prefix)
+@per_key_limit()
 @bp.response(200, ClinicSchema(many=True))
 def clinics() -> Any:
     return directory.public_clinics(db.session, utcnow().date())

@@ -12,11 +12,10 @@ from typing import Any
 
 from flask import current_app, request
 from flask_smorest import Blueprint
-from werkzeug.datastructures import MultiDict
 
-from app.blueprints.api.auth import current_key, key_prefix, requires
+from app.blueprints.api.auth import current_key, keyed
 from app.blueprints.api.schemas import InquiryCreatedSchema, InquiryRequestSchema
-from app.extensions import db, limiter
+from app.extensions import db
 from app.forms.inquiry import ApiInquiryForm
 from app.services.integrations.keys import INQUIRIES_WRITE
 from app.services.leads.intake import submit_inquiry
@@ -25,31 +24,11 @@ from app.web.problems import refuse
 bp = Blueprint("api_inquiries", __name__, url_prefix="/api/v1", description="Inquiries")
 
 
-def _limit() -> str:
-    return str(current_app.config["API_RATE_LIMIT"])
-
-
-def _formdata(body: dict[str, Any]) -> MultiDict[str, str]:
-    """The JSON body as a browser would post it: a ticked box is present, an unticked one is
-    absent, and every other value is text."""
-    posted: MultiDict[str, str] = MultiDict()
-    for name, value in body.items():
-        if value is None or value is False:
-            continue
-        posted[name] = "y" if value is True else str(value)
-    return posted
-
-
 @bp.post("/inquiries")
-@limiter.limit(_limit, key_func=key_prefix)
-@requires(INQUIRIES_WRITE)
+@keyed(bp, INQUIRIES_WRITE)
 @bp.arguments(InquiryRequestSchema, location="json")
 @bp.response(201, InquiryCreatedSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
 @bp.doc(
-    security=[{"bearer": []}],
     parameters=[
         {
             "in": "header",
@@ -60,7 +39,7 @@ def _formdata(body: dict[str, Any]) -> MultiDict[str, str]:
     ],
 )
 def create(body: dict[str, Any]) -> Any:
-    form = ApiInquiryForm(formdata=_formdata(body))
+    form = ApiInquiryForm.from_json(body)
     if not form.validate():
         refuse(422, message="Some fields need another look.", errors=form.errors)
     key = current_key()

@@ -8,6 +8,7 @@ children (Flask runs a parent's `before_request` for its nested blueprints):
     /portal/, /leads/...     leads.py      the clinic's inquiries and its answers
     /portal/listing          listing.py    the clinic's public listing
     /portal/team             team.py       colleagues' accounts
+    /portal/team/api-keys    api_keys.py   the clinic's API keys
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.blueprints.portal import leads, listing, passwords, sign_in, team
+from app.blueprints.portal import api_keys, leads, listing, passwords, sign_in, team
 from app.web.sign_in import sign_in_first
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
-for child in (sign_in.bp, passwords.bp, leads.bp, listing.bp, team.bp):
+for child in (sign_in.bp, passwords.bp, leads.bp, listing.bp, team.bp, api_keys.bp):
     bp.register_blueprint(child)
 
 PUBLIC_ENDPOINTS = {

@@ -8,6 +8,8 @@ children (Flask runs a parent's `before_request` for its nested blueprints):
     /staff/clinics            clinics.py   clinic applications, review and credentials
     /staff/privacy            privacy.py   patients' requests for a copy or an erasure
     /staff/users              users.py     staff accounts (admins only)
+    /staff/api-keys           api_keys.py  a staff member's own API keys
+    /staff/partners           partners.py  partner sites and their keys (admins only)
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from flask import Blueprint, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.blueprints.staff import clinics, leads, privacy, sign_in, users
+from app.blueprints.staff import api_keys, clinics, leads, partners, privacy, sign_in, users
 from app.web.sign_in import sign_in_first
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-for child in (sign_in.bp, leads.bp, clinics.bp, privacy.bp, users.bp):
+for child in (sign_in.bp, leads.bp, clinics.bp, privacy.bp, users.bp, api_keys.bp, partners.bp):
     bp.register_blueprint(child)
 
 PUBLIC_ENDPOINTS = {"staff.sign_in.login"}

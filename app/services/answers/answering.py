@@ -25,6 +25,7 @@ from app.models import (
 )
 from app.models.base import DbSession, utcnow
 from app.services import audit
+from app.services.answers.business_hours import DeadlinePolicy
 from app.services.integrations import webhooks
 from app.services.leads import emails, lifecycle
 from app.services.leads.processing import offer_to_next_clinic
@@ -109,17 +110,70 @@ def _user(session: DbSession, user_id: int) -> ClinicUser:
     return user
 
 
+def shares_details(assignment: Assignment) -> bool:
+    """The clinic may read the patient's details: it holds the lead and the patient agreed
+    (`open_assignment`'s rule, for a row already loaded)."""
+    return assignment.holds_lead and not assignment.awaiting_consent
+
+
+def _read(session: DbSession, assignment: Assignment, user: ClinicUser) -> None:
+    if assignment.viewed_at is None:
+        assignment.viewed_at = utcnow()
+    audit.record(session, audit.Actor.clinic_user(user), "lead.viewed", lead=assignment.lead_id)
+
+
 def record_view(session: DbSession, lead_id: int, user_id: int) -> Assignment:
     """Every read of a patient's details is audited; the first one sets `viewed_at`."""
     user = _user(session, user_id)
     assignment = open_assignment(session, lead_id, user.clinic_id)
     if assignment is None:
         raise LookupError("no such lead for this clinic")
-    if assignment.viewed_at is None:
-        assignment.viewed_at = utcnow()
-    audit.record(session, audit.Actor.clinic_user(user), "lead.viewed", lead=lead_id)
+    _read(session, assignment, user)
     session.commit()
     return assignment
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One line of a clinic's inbox as a system receives it: the patient's details only
+    where the clinic may read them, and then that read is audited."""
+
+    assignment: Assignment
+    patient: Lead | None
+    answer_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    entries: list[InboxEntry]
+    more: bool
+
+
+def read_inbox(
+    session: DbSession, user_id: int, page: int, per_page: int, policy: DeadlinePolicy
+) -> InboxPage:
+    """The inbox with the details each lead's portal page would show, each read audited as
+    that page audits it: a system that fetched the details has received them, as a person
+    who opened the page has."""
+    user = _user(session, user_id)
+    rows = inbox(session, user.clinic_id, page, per_page)
+    shown = rows[:per_page]
+    shared = {a.id for a in shown if shares_details(a)}
+    for assignment in shown:
+        if assignment.id in shared:
+            _read(session, assignment, user)
+    session.commit()
+    entries = [
+        InboxEntry(
+            assignment,
+            assignment.lead if assignment.id in shared else None,
+            policy.due_at(assignment.sent_at)
+            if assignment.awaiting_answer and assignment.sent_at and not assignment.awaiting_consent
+            else None,
+        )
+        for assignment in shown
+    ]
+    return InboxPage(entries, more=len(rows) > per_page)
 
 
 def record_download(

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -32,6 +33,25 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
+class Owner:
+    """Whose key it is: exactly one of a partner, a clinic or a staff member. Every list,
+    creation and revocation names its owner, so no page reaches another owner's keys."""
+
+    partner_id: int | None = None
+    clinic_id: int | None = None
+    staff_user_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if sum(value is not None for value in asdict(self).values()) != 1:
+            raise ValueError("a key has exactly one owner")
+
+    def holds(self) -> Any:
+        """The condition on `ApiKey` rows that are this owner's."""
+        [(column, value)] = [(c, v) for c, v in asdict(self).items() if v is not None]
+        return getattr(ApiKey, column) == value
+
+
+@dataclass(frozen=True)
 class NewKey:
     key: ApiKey
     secret: str  # the whole key, to show once
@@ -46,23 +66,15 @@ def create_key(
     name: str,
     scopes: tuple[str, ...],
     actor: audit.Actor,
-    *,
-    partner_id: int | None = None,
-    clinic_id: int | None = None,
-    staff_user_id: int | None = None,
+    owner: Owner,
 ) -> NewKey:
-    owners = [o for o in (partner_id, clinic_id, staff_user_id) if o is not None]
-    if len(owners) != 1:
-        raise ValueError("a key has exactly one owner")
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     key = ApiKey(
         prefix=prefix,
         secret_hash=_digest(secret),
-        name=name,
+        name=name.strip(),
         scopes=list(scopes),
-        partner_id=partner_id,
-        clinic_id=clinic_id,
-        staff_user_id=staff_user_id,
+        **asdict(owner),
     )
     session.add(key)
     session.flush()
@@ -98,8 +110,21 @@ def _owner_may_act(key: ApiKey) -> bool:
     return key.partner is not None
 
 
-def revoke(session: DbSession, key_id: int, actor: audit.Actor) -> None:
-    key = session.get(ApiKey, key_id)
+def live_keys(session: DbSession, owner: Owner) -> list[ApiKey]:
+    """The owner's keys that still work, newest first: what its keys page lists (a revoked
+    key stays in the audit trail, not on the page)."""
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(owner.holds(), ApiKey.revoked_at.is_(None))
+            .order_by(ApiKey.id.desc())
+        )
+    )
+
+
+def revoke(session: DbSession, key_id: int, actor: audit.Actor, owner: Owner) -> None:
+    """Another owner's key is "no such key", so a page cannot be used to probe for them."""
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, owner.holds()))
     if key is None:
         raise LookupError("no such key")
     if key.revoked_at is None:

@@ -4,11 +4,12 @@ their first key."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from app.models import Partner
+from app.models import ApiKey, Partner
 from app.models.base import DbSession
 from app.services import audit
 from app.services.integrations import keys
@@ -43,7 +44,28 @@ def create_partner(
     session.add(partner)
     session.flush()
     audit.record(session, actor, "partner.created", partner=partner.id)
-    first = keys.create_key(
-        session, f"{partner.name} (first key)", keys.PARTNER_SCOPES, actor, partner_id=partner.id
+    return partner, add_key(session, partner.id, f"{partner.name} (first key)", actor)
+
+
+def add_key(session: DbSession, partner_id: int, name: str, actor: audit.Actor) -> keys.NewKey:
+    """A partner's key only sends inquiries, whoever makes it."""
+    if session.get(Partner, partner_id) is None:
+        raise LookupError("no such partner")
+    return keys.create_key(
+        session, name, keys.PARTNER_SCOPES, actor, keys.Owner(partner_id=partner_id)
     )
-    return partner, first
+
+
+@dataclass(frozen=True)
+class PartnerKeys:
+    partner: Partner
+    keys: list[ApiKey]
+
+
+def partners_with_keys(session: DbSession) -> list[PartnerKeys]:
+    """Every partner by name with its live keys: the console's partners page."""
+    listed = session.scalars(select(Partner).order_by(Partner.name, Partner.id))
+    return [
+        PartnerKeys(partner, keys.live_keys(session, keys.Owner(partner_id=partner.id)))
+        for partner in listed
+    ]

@@ -60,32 +60,53 @@ def change_status(
     reason: str | None = None,
 ) -> int:
     """All or nothing: one lead the move does not apply to refuses the whole change."""
+    actor = audit.Actor.staff(_staff(session, staff_id))
+    changed = _move_all(session, _leads(session, lead_ids), actor, status, reason)
+    session.commit()
+    return changed
+
+
+def _move_all(
+    session: DbSession,
+    leads: Sequence[Lead],
+    actor: audit.Actor,
+    status: LeadStatus,
+    reason: str | None,
+) -> int:
+    """Moves the leads (locked by the caller); a refusal rolls back everything so far."""
     if status in lifecycle.NOT_CHOSEN_BY_STAFF:
+        session.rollback()
         raise ActionRefused(
             _l("a lead becomes %(status)s by being sent to clinics", status=status.value)
         )
-    actor = audit.Actor.staff(_staff(session, staff_id))
     changed = 0
-    for lead in _leads(session, lead_ids):
+    for lead in leads:
         reference = lead.reference
         try:
             changed += lifecycle.move(session, lead, status, actor, reason=reason)
         except ActionRefused as refused:
             session.rollback()
             raise ActionRefused(_l("%(ref)s: %(why)s", ref=reference, why=refused)) from refused
-    session.commit()
     return changed
 
 
 def assign_to(
     session: DbSession, lead_ids: Sequence[int], staff_id: int, assignee_id: int | None
 ) -> int:
-    staff = _staff(session, staff_id)
+    _assign(session, _leads(session, lead_ids), _staff(session, staff_id), assignee_id)
+    session.commit()
+    return len(set(lead_ids))
+
+
+def _assign(
+    session: DbSession, leads: Sequence[Lead], staff: StaffUser, assignee_id: int | None
+) -> None:
     if assignee_id is not None:
         assignee = session.get(StaffUser, assignee_id)
         if assignee is None or not assignee.active:
+            session.rollback()
             raise ActionRefused(_l("no such active staff member"))
-    for lead in _leads(session, lead_ids):
+    for lead in leads:
         before = lead.assigned_to_id
         lead.assigned_to_id = assignee_id
         audit.record(
@@ -95,8 +116,29 @@ def assign_to(
             lead=lead.id,
             changes={"assigned_to": [before, assignee_id]},
         )
+
+
+def update_lead(
+    session: DbSession,
+    lead_id: int,
+    staff_id: int,
+    *,
+    status: LeadStatus | None = None,
+    reason: str | None = None,
+    reassign: bool = False,
+    assignee_id: int | None = None,
+) -> Lead:
+    """A new status and a new assignee in one change (a system's edit of one lead): both
+    or neither, so a caller never has to undo half of it. `reassign` says whether
+    `assignee_id` applies (None then leaves the lead unassigned)."""
+    staff = _staff(session, staff_id)
+    leads = _leads(session, [lead_id])
+    if reassign:
+        _assign(session, leads, staff, assignee_id)
+    if status is not None:
+        _move_all(session, leads, audit.Actor.staff(staff), status, reason)
     session.commit()
-    return len(set(lead_ids))
+    return leads[0]
 
 
 def add_note(session: DbSession, lead_id: int, staff_id: int, body: str) -> LeadNote:
