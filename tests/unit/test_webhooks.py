@@ -25,7 +25,8 @@ from app.models import (
 )
 from app.services import audit
 from app.services.integrations import partners, webhooks
-from app.services.integrations.webhooks import Outcome, WebhookPolicy
+from app.services.integrations.webhooks import WebhookPolicy
+from app.services.mail.delivery import Outcome
 from tests.support.clock import NOW
 from tests.support.data import inquiry
 from tests.support.factories import make_clinic

@@ -5,7 +5,8 @@ from flask import current_app
 
 from app import task_names
 from app.extensions import db
-from app.services.integrations.webhooks import Outcome, WebhookPolicy, deliver
+from app.services.integrations.webhooks import WebhookPolicy, deliver
+from app.services.mail.delivery import Outcome
 
 
 @shared_task(name=task_names.DELIVER_WEBHOOK, bind=True, max_retries=None)

@@ -14,7 +14,6 @@ development), and redirects are not followed, so a subscription cannot reach ins
 from __future__ import annotations
 
 import base64
-import enum
 import hashlib
 import hmac
 import ipaddress
@@ -41,7 +40,7 @@ from app.models import (
 )
 from app.models.base import DbSession, utcnow
 from app.services import audit
-from app.services.mail.delivery import queue_email
+from app.services.mail.delivery import Outcome, backoff, queue_email
 from app.services.outbox import enqueue_task
 
 log = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ class WebhookPolicy:
         )
 
     def backoff(self, attempt: int) -> float:
-        return float(min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds))
+        return backoff(attempt, self.retry_base_seconds, self.retry_max_seconds)
 
 
 def subscribe(
@@ -195,13 +194,6 @@ def check_destination(url: str, allow_private: bool) -> None:
             raise DestinationRefused(f"{host} resolves to a non-public address ({address})")
 
 
-class Outcome(enum.Enum):
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
 @dataclass(frozen=True)
 class Attempt:
     outcome: Outcome
@@ -236,7 +228,7 @@ def deliver(
         check_destination(subscription.url, policy.allow_private)
         code = _post(subscription, delivery, policy.timeout_seconds, now or utcnow())
     except DestinationRefused as exc:
-        return _give_up(session, delivery, str(exc), None, policy, now)
+        return _failed_attempt(session, delivery, str(exc), None, policy, now, final=True)
     except (OSError, urllib.error.URLError) as exc:
         return _failed_attempt(session, delivery, str(exc), None, policy, now)
     if 200 <= code < 300:
@@ -279,29 +271,21 @@ def _failed_attempt(
     code: int | None,
     policy: WebhookPolicy,
     now: datetime | None,
+    *,
+    final: bool = False,
 ) -> Attempt:
-    if delivery.attempts >= policy.max_attempts:
-        return _give_up(session, delivery, error, code, policy, now)
+    """Retried with backoff while attempts remain; `final` (a refused destination) or the
+    last attempt fails the delivery for good."""
+    final = final or delivery.attempts >= policy.max_attempts
+    if final:
+        delivery.status = DeliveryStatus.FAILED
+        log.warning("webhook delivery %s failed: %s", delivery.id, error)
     delivery.last_status_code, delivery.last_error = code, error[:2000]
     _note_failure(session, delivery.subscription, policy, now or utcnow())
     session.commit()
+    if final:
+        return Attempt(Outcome.FAILED)
     return Attempt(Outcome.RETRY, retry_in=policy.backoff(delivery.attempts))
-
-
-def _give_up(
-    session: DbSession,
-    delivery: WebhookDelivery,
-    error: str,
-    code: int | None,
-    policy: WebhookPolicy,
-    now: datetime | None,
-) -> Attempt:
-    delivery.status = DeliveryStatus.FAILED
-    delivery.last_status_code, delivery.last_error = code, error[:2000]
-    _note_failure(session, delivery.subscription, policy, now or utcnow())
-    session.commit()
-    log.warning("webhook delivery %s failed: %s", delivery.id, error)
-    return Attempt(Outcome.FAILED)
 
 
 def _note_failure(

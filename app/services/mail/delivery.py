@@ -97,7 +97,13 @@ class DeliveryPolicy:
         )
 
     def backoff(self, attempt: int) -> float:
-        return float(min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds))
+        return backoff(attempt, self.retry_base_seconds, self.retry_max_seconds)
+
+
+def backoff(attempt: int, base_seconds: float, max_seconds: float) -> float:
+    """Seconds before the next attempt: doubling from `base_seconds`, capped at `max_seconds`
+    (an email and a webhook wait alike)."""
+    return float(min(base_seconds * 2 ** (attempt - 1), max_seconds))
 
 
 class Outcome(enum.Enum):
