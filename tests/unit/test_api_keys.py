@@ -114,7 +114,7 @@ def test_an_admin_makes_and_revokes_a_partners_key(admin_client: FlaskClient, cl
     key = made_key(made.text)
     row = db.session.scalar(select(ApiKey).where(ApiKey.name == "Booking site"))
 
-    assert row.partner_id == partner.id and row.scopes == ["inquiries:write"]
+    assert row.partner_id == partner.id and row.scopes == ["inquiries:write", "webhooks"]
     assert client.get("/api/v1/leads", headers=bearer(key)).status_code == 403  # live, no scope
     url = f"/staff/partners/{partner.id}/keys/{row.id}/revoke"
     assert revoke(admin_client, "/staff/partners", url) == 302
@@ -139,7 +139,7 @@ def test_a_clinic_user_makes_a_key_for_the_clinic(app: Flask, client: FlaskClien
     key = made_key(submit(portal, "/portal/team/api-keys", {"name": "Our CRM"}).text)
 
     row = db.session.scalar(select(ApiKey))
-    assert (row.clinic_id, row.scopes) == (alpha.id, ["clinic:leads"])
+    assert (row.clinic_id, row.scopes) == (alpha.id, ["clinic:leads", "webhooks"])
     assert key not in portal.get("/portal/team/api-keys").text
     assert client.get("/api/v1/clinic/leads", headers=bearer(key)).status_code == 200
     assert client.get("/api/v1/leads", headers=bearer(key)).status_code == 403

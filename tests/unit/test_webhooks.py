@@ -24,7 +24,7 @@ from app.models import (
     WebhookSubscription,
 )
 from app.services import audit
-from app.services.integrations import partners, webhooks
+from app.services.integrations import keys, partners, webhooks
 from app.services.integrations.webhooks import WebhookPolicy
 from app.services.mail.delivery import Outcome
 from tests.support.clock import NOW
@@ -157,3 +157,56 @@ def test_an_api_inquiry_from_another_partner_is_not_told_to_this_one(
     other, _key = partners.create_partner(db.session, "Another Blog", [], SYSTEM)
     send_from_partner(app, other)
     assert db.session.scalars(select(WebhookDelivery)).all() == []
+
+
+def test_an_owner_manages_its_webhooks_with_its_key(app: Flask, client: FlaskClient):
+    partner, key = partners.create_partner(db.session, "Steppe Travel", [], SYSTEM)
+    other, other_key = partners.create_partner(db.session, "Another Blog", [], SYSTEM)
+    bearer = {"Authorization": f"Bearer {key.secret}"}
+
+    made = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://hooks.steppe-travel.example/in", "events": ["lead.created"]},
+        headers=bearer,
+    )
+    assert made.status_code == 201 and made.get_json()["secret"].startswith("whsec_")
+    hook = made.get_json()["id"]
+    listed = client.get("/api/v1/webhooks", headers=bearer).get_json()
+    assert [h["id"] for h in listed] == [hook] and "secret" not in listed[0]
+    theirs = {"Authorization": f"Bearer {other_key.secret}"}
+    assert client.get(f"/api/v1/webhooks/{hook}/deliveries", headers=theirs).status_code == 404
+    refused = client.post(
+        "/api/v1/webhooks", json={"url": "ftp://x", "events": ["lead.created"]}, headers=bearer
+    )
+    assert refused.status_code == 422 and "url" in refused.get_json()["errors"]
+    assert client.delete(f"/api/v1/webhooks/{hook}", headers=theirs).status_code == 404
+    assert client.delete(f"/api/v1/webhooks/{hook}", headers=bearer).status_code == 204
+    assert db.session.scalars(select(WebhookSubscription)).all() == []
+    assert other.id != partner.id
+
+
+def test_a_failed_delivery_is_sent_again_and_its_subscription_turned_back_on(
+    app: Flask, client: FlaskClient, partner: Partner, receiver: WebhookReceiver
+):
+    subscription = subscribe(partner, receiver.url)
+    send_from_partner(app, partner)
+    delivery = only_delivery()
+    delivery.status = DeliveryStatus.FAILED
+    subscription.disabled_at = NOW
+    db.session.commit()
+    key = keys.create_key(
+        db.session, "ops", keys.PARTNER_SCOPES, SYSTEM, keys.Owner(partner_id=partner.id)
+    )
+    bearer = {"Authorization": f"Bearer {key.secret}"}
+
+    log = client.get(f"/api/v1/webhooks/{subscription.id}/deliveries", headers=bearer).get_json()
+    again = client.post(
+        f"/api/v1/webhooks/{subscription.id}/deliveries/{delivery.id}/redeliver", headers=bearer
+    )
+
+    assert [d["status"] for d in log] == ["failed"]
+    assert again.status_code == 202 and again.get_json()["status"] == "pending"
+    db.session.refresh(subscription)
+    assert subscription.disabled_at is None
+    queued = db.session.scalars(select(OutboxMessage.args)).all()
+    assert [delivery.id] in queued

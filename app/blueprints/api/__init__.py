@@ -42,7 +42,7 @@ api = CareRouteApi()
 
 
 def register(app: Flask) -> None:
-    from app.blueprints.api import catalogue, clinic_leads, inquiries, staff_leads
+    from app.blueprints.api import catalogue, clinic_leads, inquiries, staff_leads, webhooks
 
     app.config.update(
         API_TITLE="CareRoute API",
@@ -55,6 +55,6 @@ def register(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "cr_<prefix>_<secret>"}
     )
-    for module in (catalogue, inquiries, staff_leads, clinic_leads):
+    for module in (catalogue, inquiries, staff_leads, clinic_leads, webhooks):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)

@@ -10,6 +10,7 @@ from marshmallow.validate import Length, OneOf, Range, Regexp
 from app.models import ClinicResponse, LeadStatus
 from app.reference_data import QUOTE_PARTS
 from app.services.answers.answering import Cover
+from app.services.integrations.webhooks import EVENTS
 
 # The largest id or amount a database integer column holds.
 MAX_INT = 2**31 - 1
@@ -267,3 +268,39 @@ class AnswerSchema(Schema):
     lead_id = fields.Integer(required=True)
     response = fields.Enum(ClinicResponse, by_value=True, required=True)
     responded_at = fields.DateTime(required=True)
+
+
+class WebhookRequestSchema(Schema):
+    url = fields.String(required=True, validate=Length(max=2000))
+    events = fields.List(
+        fields.String(validate=OneOf(EVENTS)),
+        required=True,
+        validate=Length(min=1),
+    )
+
+
+class WebhookSchema(Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+    failing_since = fields.DateTime(allow_none=True, required=True)
+    disabled_at = fields.DateTime(allow_none=True, required=True)
+
+
+class NewWebhookSchema(WebhookSchema):
+    secret = fields.String(
+        required=True, metadata={"description": "whsec_…: verify signatures with it; shown once"}
+    )
+
+
+class DeliverySchema(Schema):
+    id = fields.Integer(required=True)
+    message_id = fields.String(required=True)
+    event = fields.String(required=True)
+    status = fields.Function(lambda d: d.status.value, required=True)
+    attempts = fields.Integer(required=True)
+    last_status_code = fields.Integer(allow_none=True, required=True)
+    last_error = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    delivered_at = fields.DateTime(allow_none=True, required=True)

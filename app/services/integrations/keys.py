@@ -24,9 +24,10 @@ INQUIRIES_WRITE = "inquiries:write"
 LEADS_READ = "leads:read"
 LEADS_WRITE = "leads:write"
 CLINIC_LEADS = "clinic:leads"
-PARTNER_SCOPES = (INQUIRIES_WRITE,)
+WEBHOOKS = "webhooks"
+PARTNER_SCOPES = (INQUIRIES_WRITE, WEBHOOKS)
 STAFF_SCOPES = (INQUIRIES_WRITE, LEADS_READ, LEADS_WRITE)
-CLINIC_SCOPES = (CLINIC_LEADS,)
+CLINIC_SCOPES = (CLINIC_LEADS, WEBHOOKS)
 # `last_used_at` is for people deciding which key to revoke: minutes are precise enough, and
 # a busy key then writes once a minute, not on every request.
 LAST_USED_PRECISION = timedelta(minutes=1)

@@ -131,6 +131,74 @@ def subscribe(
     return subscription
 
 
+def subscriptions_of(
+    session: DbSession, partner_id: int | None, clinic_id: int | None
+) -> list[WebhookSubscription]:
+    """An owner's subscriptions (a partner's or a clinic's), newest first."""
+    owner = (
+        WebhookSubscription.partner_id == partner_id
+        if partner_id is not None
+        else WebhookSubscription.clinic_id == clinic_id
+    )
+    return list(
+        session.scalars(
+            select(WebhookSubscription).where(owner).order_by(WebhookSubscription.id.desc())
+        )
+    )
+
+
+def owned(
+    session: DbSession, subscription_id: int, partner_id: int | None, clinic_id: int | None
+) -> WebhookSubscription:
+    """The owner's subscription, or LookupError: another owner's is as unknown as none."""
+    for subscription in subscriptions_of(session, partner_id, clinic_id):
+        if subscription.id == subscription_id:
+            return subscription
+    raise LookupError("no such webhook")
+
+
+def delivery_log(
+    session: DbSession, subscription_id: int, most: int = 100
+) -> list[WebhookDelivery]:
+    return list(
+        session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.subscription_id == subscription_id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(most)
+        )
+    )
+
+
+def redeliver(
+    session: DbSession, subscription: WebhookSubscription, delivery_id: int, actor: audit.Actor
+) -> WebhookDelivery:
+    """Send one delivery again, with its own `webhook-id` (receivers drop a repeat they
+    already took). Asking for it says the endpoint works again: a disabled subscription is
+    turned back on."""
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.subscription_id != subscription.id:
+        raise LookupError("no such delivery")
+    delivery.status, delivery.attempts, delivery.last_error = DeliveryStatus.PENDING, 0, None
+    subscription.disabled_at = subscription.failing_since = None
+    enqueue_task(session, task_names.DELIVER_WEBHOOK, delivery.id)
+    audit.record(
+        session,
+        actor,
+        "webhook.redelivered",
+        webhook=subscription.id,
+        changes={"delivery": delivery.id},
+    )
+    session.commit()
+    return delivery
+
+
+def unsubscribe(session: DbSession, subscription: WebhookSubscription, actor: audit.Actor) -> None:
+    session.delete(subscription)
+    audit.record(session, actor, "webhook.unsubscribed", webhook=subscription.id)
+    session.commit()
+
+
 def emit(
     session: DbSession,
     event: str,
