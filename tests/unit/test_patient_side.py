@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -85,6 +86,29 @@ def place(lead: Lead, user: ClinicUser) -> Assignment:
 
 def answer(lead: Lead, user: ClinicUser) -> None:
     answering.answer(db.session, lead.id, user.id, ClinicResponse.CONTACTED, max_clinics=2)
+
+
+def alpha_declines(shared: Shared) -> None:
+    """Alpha turns the lead down: with two places, it is offered to Charlie."""
+    answering.answer(
+        db.session,
+        shared.lead.id,
+        shared.alpha.id,
+        ClinicResponse.DECLINED,
+        max_clinics=2,
+        reason="We do not treat this grade.",
+    )
+
+
+def confirm_date(clinic: FlaskClient, lead: Lead, days_ahead: int) -> Any:
+    """The chosen clinic confirms a treatment date in its portal."""
+    lead_page = f"/portal/leads/{lead.id}"
+    return submit(
+        clinic,
+        lead_page,
+        {"booking-treatment_date": (NOW + timedelta(days=days_ahead)).date().isoformat()},
+        action=f"{lead_page}/booking",
+    )
 
 
 def portal(app: Flask, user: ClinicUser) -> FlaskClient:
@@ -235,14 +259,9 @@ def test_choosing_a_clinic_and_its_confirmation_book_the_lead_and_tell_the_other
 
     clinic = portal(app, shared.bravo)
     lead_page = f"/portal/leads/{shared.lead.id}"
-    treatment = (NOW + timedelta(days=40)).date()
-    booked = submit(
-        clinic,
-        lead_page,
-        {"booking-treatment_date": treatment.isoformat()},
-        action=f"{lead_page}/booking",
-    )
+    booked = confirm_date(clinic, shared.lead, days_ahead=40)
     assert booked.status_code == 302
+    treatment = (NOW + timedelta(days=40)).date()
 
     db.session.expire_all()
     lead = db.session.get(Lead, shared.lead.id)
@@ -259,13 +278,7 @@ def test_choosing_a_clinic_and_its_confirmation_book_the_lead_and_tell_the_other
 def test_only_the_chosen_clinic_can_book(app: Flask, shared: Shared):
     answer(shared.lead, shared.alpha)
     clinic = portal(app, shared.alpha)
-    lead_page = f"/portal/leads/{shared.lead.id}"
-    refused = submit(
-        clinic,
-        lead_page,
-        {"booking-treatment_date": date(2027, 3, 1).isoformat()},
-        action=f"{lead_page}/booking",
-    )
+    refused = confirm_date(clinic, shared.lead, days_ahead=90)
     assert refused.status_code == 422
     assert "has not chosen this clinic" in field_error(refused.text, "booking-treatment_date")
     db.session.expire_all()
@@ -275,14 +288,7 @@ def test_only_the_chosen_clinic_can_book(app: Flask, shared: Shared):
 def test_a_further_clinic_sees_only_procedure_and_country_until_the_patient_agrees(
     app: Flask, client: FlaskClient, shared: Shared
 ):
-    answering.answer(
-        db.session,
-        shared.lead.id,
-        shared.alpha.id,
-        ClinicResponse.DECLINED,
-        max_clinics=2,
-        reason="We do not treat this grade.",
-    )
+    alpha_declines(shared)
     offered = place(shared.lead, shared.charlie)
     assert offered.awaiting_consent
     [ask] = emails("patient_consent_request")
@@ -307,14 +313,7 @@ def test_a_further_clinic_sees_only_procedure_and_country_until_the_patient_agre
 def test_no_answer_in_time_means_no_sharing_and_staff_see_why(
     app: Flask, staff_client: FlaskClient, shared: Shared
 ):
-    answering.answer(
-        db.session,
-        shared.lead.id,
-        shared.alpha.id,
-        ClinicResponse.DECLINED,
-        max_clinics=2,
-        reason="Fully booked.",
-    )
+    alpha_declines(shared)
     offered = place(shared.lead, shared.charlie)
     waited = offered.consent_requested_at + timedelta(hours=DEADLINES.consent_wait_hours)
 
@@ -353,12 +352,7 @@ def test_the_visa_letter_is_asked_for_uploaded_and_downloaded_from_the_page_only
     submit(client, shared.page, {}, action=f"{shared.page}/clinics/{alpha.id}/choose")
     clinic = portal(app, shared.alpha)
     lead_page = f"/portal/leads/{shared.lead.id}"
-    submit(
-        clinic,
-        lead_page,
-        {"booking-treatment_date": (NOW + timedelta(days=30)).date().isoformat()},
-        action=f"{lead_page}/booking",
-    )
+    confirm_date(clinic, shared.lead, days_ahead=30)
 
     submit(client, shared.page, {}, action=f"{shared.page}/visa-letter")
     assert [e.recipient for e in emails("clinic_visa_letter_requested")] == [
