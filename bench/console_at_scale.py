@@ -45,6 +45,9 @@ PAGES = {
     "search_name": "/staff/leads?q=Aigerim+Tes",
     "search_phone": "/staff/leads?q=%2B77010001234",
     "sort_activity": "/staff/leads?sort=activity",
+    "source_partner": "/staff/leads?source=partner",
+    "source_one_partner": "/staff/leads?source=partner-1",
+    "source_api": "/staff/leads?source=api",
 }
 
 

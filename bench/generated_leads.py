@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.encryption import data_keys
-from app.models import Lead, LeadStatus, Procedure
+from app.models import Lead, LeadStatus, Partner, Procedure
 from app.models.base import utcnow
 from app.services.leads.intake import CONSENT_VERSION
 
@@ -48,6 +48,27 @@ _PLACES = (
     ("UZ", "uz", "+99890"),
 )
 
+_PARTNERS = ("Generated Travel Blog", "Generated Agency", "Generated Coordinator")
+
+
+def _partner_ids(session: Session) -> list[int]:
+    """The generated partners, made once: a fifth of the leads come through one of them."""
+    found = list(session.scalars(select(Partner.id).where(Partner.name.in_(_PARTNERS))))
+    if not found:
+        session.execute(
+            insert(Partner),
+            [{"public_id": f"generated-{n}", "name": name} for n, name in enumerate(_PARTNERS)],
+        )
+        return _partner_ids(session)
+    return found
+
+
+def _source(rng: random.Random, partner_ids: list[int]) -> dict[str, object]:
+    roll = rng.random()
+    if roll < 0.2:
+        return {"source": "partner", "partner_id": rng.choice(partner_ids)}
+    return {"source": "api" if roll < 0.25 else "web", "partner_id": None}
+
 
 def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 5000) -> int:
     """Insert `count` fictional leads, spread over the last year; return how many."""
@@ -56,6 +77,7 @@ def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 500
     statuses = list(LeadStatus) + [LeadStatus.NEW] * 3 + [LeadStatus.ROUTED] * 4
     now = utcnow()
     keys = data_keys()
+    partner_ids = _partner_ids(session)
     start = session.scalar(select(func.count(Lead.id))) or 0
     made = 0
     while made < count:
@@ -82,6 +104,7 @@ def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 500
                     "no_matching_clinic": rng.random() < 0.02,
                     "created_at": created,
                     "updated_at": created,
+                    **_source(rng, partner_ids),
                 }
             )
         session.execute(insert(Lead), rows)

@@ -78,6 +78,15 @@ class Lead(Model):
         Index("ix_leads_country_created", "country", "created_at", "id"),
         Index("ix_leads_language_created", "language", "created_at", "id"),
         Index("ix_leads_assignee_created", "assigned_to_id", "created_at", "id"),
+        Index("ix_leads_source_created", "source", "created_at", "id"),
+        Index(
+            "ix_leads_partner_created",
+            "partner_id",
+            "created_at",
+            "id",
+            postgresql_where=text("partner_id IS NOT NULL"),
+            sqlite_where=text("partner_id IS NOT NULL"),
+        ),
         # A flag holds for few leads: each has a partial index in the same order, carrying the
         # status, so the flag's page and its tab counts read only flagged leads' index entries.
         *(

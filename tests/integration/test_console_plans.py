@@ -41,6 +41,9 @@ FILTERS = {
     "sort activity": LeadFilters(sort="activity"),
     "sort status": LeadFilters(sort="status"),
     "status tab and country": LeadFilters(status="new", country="KZ"),
+    "any partner": LeadFilters(source="partner"),
+    "one partner": LeadFilters(source="partner-1"),
+    "api keys": LeadFilters(source="api"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -29,6 +30,7 @@ from app.services import audit
 from app.services.accounts.staff import active_staff
 from app.services.clinics.catalog import procedures_by_name
 from app.services.clinics.directory import approved_clinics
+from app.services.integrations.partners import all_partners
 from app.services.leads import actions, lifecycle
 from app.services.leads.dashboard import build_dashboard
 from app.services.leads.detail import lead_history
@@ -61,12 +63,14 @@ def filters_from(args: MultiDict[str, str]) -> LeadFilters:
             return None
 
     clinic = args.get("clinic", "")
+    source = args.get("source", "")
     return LeadFilters(
         status=one_of("status", {s.value for s in LeadStatus}),
         procedure=args.get("procedure") or None,
         country=(args.get("country") or "").upper()[:2] or None,
         language=args.get("language") or None,
         clinic_id=int(clinic) if clinic.isdigit() else None,
+        source=source if re.fullmatch(r"web|api|partner(-\d+)?", source) else None,
         assignee=args.get("assignee") or None,
         created_from=day("from"),
         created_to=day("to"),
@@ -92,6 +96,7 @@ def leads() -> ResponseReturnValue:
         query_args=args,
         procedures=procedures_by_name(db.session),
         clinics=approved_clinics(db.session),
+        partners=all_partners(db.session),
         staff_users=active_staff(db.session),
         bulk_statuses=[s.value for s in LeadStatus if s not in lifecycle.NOT_CHOSEN_BY_STAFF],
         flags=FLAGS,
@@ -256,4 +261,8 @@ def leads_csv() -> ResponseReturnValue:
 
 @bp.get("/dashboard")
 def dashboard() -> ResponseReturnValue:
-    return render_template("staff/dashboard.html", board=build_dashboard(db.session))
+    return render_template(
+        "staff/dashboard.html",
+        board=build_dashboard(db.session),
+        partner_names={f"partner-{p.id}": p.name for p in all_partners(db.session)},
+    )

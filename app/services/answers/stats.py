@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Result, select
 
-from app.models import Assignment
+from app.models import Assignment, Lead
 from app.models.base import DbSession
 from app.services.answers.business_hours import BusinessCalendar
 from app.services.leads.routing import counts_for_clinic
@@ -39,6 +39,9 @@ class AnswerStats:
         return self.answered / self.settled if self.settled else None
 
 
+NO_ANSWERS = AnswerStats(answered=0, expired=0, median_hours=None)
+
+
 def answer_hours(calendar: BusinessCalendar, sent_at: datetime, responded_at: datetime) -> float:
     """A clinic's answer time: the one definition the clinic stats and the dashboard share.
 
@@ -48,50 +51,64 @@ def answer_hours(calendar: BusinessCalendar, sent_at: datetime, responded_at: da
 
 
 def _sent_assignments(
-    session: DbSession, since: datetime, clinic_ids: list[int] | None
-) -> Result[int, datetime, datetime | None, datetime | None]:
+    session: DbSession, since: datetime, key: Any, *where: Any
+) -> Result[Any, datetime, datetime | None, datetime | None]:
     """Leads sent since `since` that the patient did not take back (a withdrawn lead says
-    nothing about how the clinic answers; one staff closed later still does)."""
-    query = select(
-        Assignment.clinic_id,
-        Assignment.sent_at,
-        Assignment.responded_at,
-        Assignment.expired_at,
-    ).where(Assignment.sent_at >= since, counts_for_clinic())
-    if clinic_ids is not None:
-        query = query.where(Assignment.clinic_id.in_(clinic_ids))
+    nothing about how the clinic answers; one staff closed later still does), each with
+    `key`: the clinic, or a column of its lead (the dashboard's source)."""
+    query = (
+        select(key, Assignment.sent_at, Assignment.responded_at, Assignment.expired_at)
+        .join_from(Assignment, Lead, Lead.id == Assignment.lead_id)
+        .where(Assignment.sent_at >= since, counts_for_clinic(), *where)
+    )
     return session.execute(query)
+
+
+def _tally(
+    rows: Iterable[tuple[Any, datetime, datetime | None, datetime | None]],
+    calendar: BusinessCalendar,
+) -> dict[Any, AnswerStats]:
+    hours: dict[Any, list[float]] = defaultdict(list)
+    expired: dict[Any, int] = defaultdict(int)
+    for key, sent_at, responded_at, expired_at in rows:
+        if responded_at is not None:
+            hours[key].append(answer_hours(calendar, sent_at, responded_at))
+        elif expired_at is not None:
+            expired[key] += 1
+    return {
+        key: AnswerStats(
+            answered=len(hours[key]),
+            expired=expired[key],
+            median_hours=median(hours[key]) if hours[key] else None,
+        )
+        for key in hours.keys() | expired.keys()
+    }
 
 
 def answer_stats(
     session: DbSession, clinic_ids: Iterable[int], calendar: BusinessCalendar, since: datetime
 ) -> dict[int, AnswerStats]:
     ids = list(clinic_ids)
-    hours: dict[int, list[float]] = defaultdict(list)
-    expired: dict[int, int] = defaultdict(int)
-    for clinic_id, sent_at, responded_at, expired_at in _sent_assignments(session, since, ids):
-        if responded_at is not None:
-            hours[clinic_id].append(answer_hours(calendar, sent_at, responded_at))
-        elif expired_at is not None:
-            expired[clinic_id] += 1
-    return {
-        clinic_id: AnswerStats(
-            answered=len(hours[clinic_id]),
-            expired=expired[clinic_id],
-            median_hours=median(hours[clinic_id]) if hours[clinic_id] else None,
-        )
-        for clinic_id in ids
-    }
+    rows = _sent_assignments(session, since, Assignment.clinic_id, Assignment.clinic_id.in_(ids))
+    found = _tally(rows, calendar)
+    return {clinic_id: found.get(clinic_id, NO_ANSWERS) for clinic_id in ids}
+
+
+def answer_stats_by(
+    session: DbSession, key: Any, calendar: BusinessCalendar, since: datetime
+) -> dict[Any, AnswerStats]:
+    """Every clinic's answers grouped by a column of the lead, counted as each clinic's own
+    stats count them, so the dashboard and a clinic's page never disagree."""
+    return _tally(_sent_assignments(session, since, key), calendar)
 
 
 def median_answer_hours(
     session: DbSession, calendar: BusinessCalendar, since: datetime
 ) -> float | None:
-    """Every clinic's answers together, counted as each clinic's own stats count them, so
-    the dashboard and a clinic's page never disagree about what an answer time is."""
+    """Every clinic's answers together."""
     hours = [
         answer_hours(calendar, sent_at, responded_at)
-        for _, sent_at, responded_at, _ in _sent_assignments(session, since, None)
+        for _, sent_at, responded_at, _ in _sent_assignments(session, since, Assignment.clinic_id)
         if responded_at is not None
     ]
     return median(hours) if hours else None

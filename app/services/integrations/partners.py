@@ -33,6 +33,10 @@ def partner_by_public_id(session: DbSession, public_id: str) -> Partner | None:
     return session.scalar(select(Partner).where(Partner.public_id == public_id))
 
 
+def all_partners(session: DbSession) -> list[Partner]:
+    return list(session.scalars(select(Partner).order_by(Partner.name, Partner.id)))
+
+
 def create_partner(
     session: DbSession, name: str, origins: list[str], actor: audit.Actor
 ) -> tuple[Partner, keys.NewKey]:
@@ -64,8 +68,7 @@ class PartnerKeys:
 
 def partners_with_keys(session: DbSession) -> list[PartnerKeys]:
     """Every partner by name with its live keys: the console's partners page."""
-    listed = session.scalars(select(Partner).order_by(Partner.name, Partner.id))
     return [
         PartnerKeys(partner, keys.live_keys(session, keys.Owner(partner_id=partner.id)))
-        for partner in listed
+        for partner in all_partners(session)
     ]

@@ -7,15 +7,31 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import String, cast, func, literal, select
 
 from app.models import EmailStatus, Lead, OutboundEmail, Procedure
 from app.models.base import DbSession, utcnow
 from app.services.answers.business_hours import BusinessCalendar
-from app.services.answers.stats import median_answer_hours
+from app.services.answers.stats import (
+    NO_ANSWERS,
+    AnswerStats,
+    answer_stats_by,
+    median_answer_hours,
+)
 
 WINDOW_DAYS = 30
+# A lead's source as the console's filter names it: one partner's leads apart from another's.
+SOURCE = func.coalesce(literal("partner-") + cast(Lead.partner_id, String), Lead.source)
+
+
+@dataclass(frozen=True)
+class SourceFigures:
+    """Where leads came from (the console's source filter value: "web", "api",
+    "partner-<id>"), how many, and how the clinics answered them."""
+
+    source: str
+    leads: int
+    answers: AnswerStats
 
 
 @dataclass(frozen=True)
@@ -24,6 +40,7 @@ class Dashboard:
     by_procedure: list[tuple[str, int]]
     by_country: list[tuple[str, int]]
     by_status: list[tuple[str, int]]
+    by_source: list[SourceFigures]
     # Business hours, as `answer_stats.answer_hours` defines a clinic's answer time.
     median_answer_hours: float | None
     without_match: int
@@ -46,7 +63,7 @@ def build_dashboard(
         if day in days:
             days[day] += 1
 
-    def grouped(column: InstrumentedAttribute[Any]) -> list[tuple[str, int]]:
+    def grouped(column: Any) -> list[tuple[str, int]]:
         rows = session.execute(
             select(column, func.count())
             .select_from(Lead)
@@ -70,6 +87,7 @@ def build_dashboard(
         ],
         by_country=grouped(Lead.country),
         by_status=grouped(Lead.status),
+        by_source=_by_source(grouped(SOURCE), answer_stats_by(session, SOURCE, calendar, since)),
         median_answer_hours=median_answer_hours(session, calendar, since),
         without_match=session.scalar(
             select(func.count(Lead.id)).where(recent, Lead.no_matching_clinic.is_(True))
@@ -82,3 +100,11 @@ def build_dashboard(
         )
         or 0,
     )
+
+
+def _by_source(
+    leads: list[tuple[str, int]], answers: dict[str, AnswerStats]
+) -> list[SourceFigures]:
+    return [
+        SourceFigures(source, count, answers.get(source, NO_ANSWERS)) for source, count in leads
+    ]

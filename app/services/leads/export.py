@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Select, String, case, cast, func, literal, select
 
-from app.models import Assignment, Lead, Procedure
+from app.models import Assignment, Lead, Partner, Procedure
 from app.models.base import DbSession, utcnow
 from app.services.audit import Actor, record
 from app.services.leads.queries import LeadFilters, conditions, ordered
@@ -36,6 +36,8 @@ COLUMNS = (
     "procedure",
     "budget_usd",
     "clinics",
+    "source",
+    "partner",
 )
 # A cell starting with one of these is a formula to a spreadsheet: prefix it with a quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,6 +57,7 @@ def export_query(filters: LeadFilters, staff_id: int) -> Select[Any]:
         .correlate(Lead)
         .scalar_subquery()
     )
+    partner = select(Partner.name).where(Partner.id == Lead.partner_id).scalar_subquery()
     query = (
         select(
             Lead.reference,
@@ -67,6 +70,8 @@ def export_query(filters: LeadFilters, staff_id: int) -> Select[Any]:
             Procedure.slug,
             Lead.budget_usd,
             clinics,
+            Lead.source,
+            _safe(partner),
         )
         .join(Procedure, Procedure.id == Lead.procedure_id)
         .where(*conditions(filters, staff_id, utcnow()))

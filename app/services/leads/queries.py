@@ -39,6 +39,8 @@ class LeadFilters:
     country: str | None = None
     language: str | None = None
     clinic_id: int | None = None
+    # "web", "api", "partner" (any partner) or "partner-<id>" (one partner)
+    source: str | None = None
     assignee: str | None = None  # "mine", "unassigned", or a staff id
     created_from: date | None = None
     created_to: date | None = None
@@ -70,6 +72,8 @@ def conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]:
         where.append(
             exists().where(Assignment.lead_id == Lead.id, Assignment.clinic_id == filters.clinic_id)
         )
+    if filters.source:
+        where.append(_from_source(filters.source))
     if filters.assignee == "mine":
         where.append(Lead.assigned_to_id == staff_id)
     elif filters.assignee == "unassigned":
@@ -100,6 +104,15 @@ def conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]:
     if filters.search:
         where.append(_search(filters.search))
     return where
+
+
+def _from_source(source: str) -> Any:
+    """One partner's leads read its partial index; "web", "api" or any partner read the
+    source's."""
+    kind, _, partner = source.partition("-")
+    if partner.isdigit():
+        return Lead.partner_id == int(partner)
+    return Lead.source == kind
 
 
 def _search(term: str) -> Any:

@@ -203,7 +203,11 @@ def counts_for_clinic() -> ColumnElement[bool]:
     """An assignment counts towards its clinic's load and answer figures unless the patient
     took the lead back (withdrew or had it erased). A lead settled by staff (closed, lost,
     spam) leaves the clinic's hands but stays part of its week and of its record."""
-    return exists().where(Lead.id == Assignment.lead_id, Lead.consent_withdrawn_at.is_(None))
+    return (
+        exists()
+        .where(Lead.id == Assignment.lead_id, Lead.consent_withdrawn_at.is_(None))
+        .correlate_except(Lead)
+    )
 
 
 def recount_loads(
