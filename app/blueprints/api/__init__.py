@@ -42,7 +42,14 @@ api = CareRouteApi()
 
 
 def register(app: Flask) -> None:
-    from app.blueprints.api import catalogue, clinic_leads, inquiries, staff_leads, webhooks
+    from app.blueprints.api import (
+        catalogue,
+        clinic_leads,
+        inquiries,
+        reference,
+        staff_leads,
+        webhooks,
+    )
 
     app.config.update(
         API_TITLE="CareRoute API",
@@ -58,3 +65,4 @@ def register(app: Flask) -> None:
     for module in (catalogue, inquiries, staff_leads, clinic_leads, webhooks):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
+    app.register_blueprint(reference.bp)

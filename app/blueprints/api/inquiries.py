@@ -39,6 +39,11 @@ bp = Blueprint("api_inquiries", __name__, url_prefix="/api/v1", description="Inq
     ],
 )
 def create(body: dict[str, Any]) -> Any:
+    """Send a patient's inquiry; it becomes a lead and is routed as one from the site is.
+
+    The fields and rules are the inquiry form's; a field it refuses is named in the 422's
+    `errors`. With an `Idempotency-Key`, a retry answers with the first inquiry's
+    reference and makes no second lead."""
     form = ApiInquiryForm.from_json(body)
     if not form.validate():
         refuse(422, message="Some fields need another look.", errors=form.errors)

@@ -99,6 +99,13 @@ class LeadQuerySchema(Schema):
     )
     created_from = fields.Date()
     created_to = fields.Date(metadata={"description": "inclusive"})
+    source = fields.String(
+        validate=Regexp(r"^(web|api|partner|partner-[1-9][0-9]{0,8})$"),
+        metadata={
+            "description": "`web` (our form), `api` (a staff or clinic key), `partner` (any "
+            "partner) or `partner-<id>` (one partner)"
+        },
+    )
     search = fields.String(
         validate=Length(max=200),
         metadata={"description": "a reference, email or phone, or the start of a name"},
@@ -120,6 +127,7 @@ class LeadSummarySchema(Schema):
     language = fields.String(required=True)
     procedure = fields.String(required=True, attribute="procedure.slug")
     source = fields.String(required=True)
+    partner_id = fields.Integer(required=True, allow_none=True)
     assignee_id = fields.Integer(required=True, allow_none=True, attribute="assigned_to_id")
     no_matching_clinic = fields.Boolean(required=True)
     clinic_silent = fields.Boolean(required=True)

@@ -41,6 +41,7 @@ def _filters(query: dict[str, Any]) -> LeadFilters:
         created_from=query.get("created_from"),
         created_to=query.get("created_to"),
         search=query.get("search"),
+        source=query.get("source"),
     )
 
 

@@ -48,6 +48,11 @@ def _subscription(subscription_id: int) -> WebhookSubscription:
 @bp.arguments(WebhookRequestSchema, location="json")
 @bp.response(201, NewWebhookSchema)
 def subscribe(body: dict[str, Any]) -> Any:
+    """Subscribe a URL to events.
+
+    The answer holds the subscription's signing `secret`, this once: keep it to verify each
+    delivery's `webhook-signature` (Standard Webhooks). A URL on a private, loopback or
+    link-local address is refused when a delivery is sent."""
     partner_id, clinic_id = _owner()
     try:
         return webhooks.subscribe(
@@ -66,6 +71,7 @@ def subscribe(body: dict[str, Any]) -> Any:
 @keyed(bp, WEBHOOKS)
 @bp.response(200, WebhookSchema(many=True))
 def subscriptions() -> Any:
+    """The key owner's subscriptions, newest first (no secrets)."""
     return webhooks.subscriptions_of(db.session, *_owner())
 
 
@@ -73,6 +79,7 @@ def subscriptions() -> Any:
 @keyed(bp, WEBHOOKS, 404)
 @bp.response(204)
 def unsubscribe(subscription_id: int) -> None:
+    """Stop a subscription: no further deliveries, its log goes with it."""
     webhooks.unsubscribe(db.session, _subscription(subscription_id), _actor())
 
 
@@ -80,6 +87,7 @@ def unsubscribe(subscription_id: int) -> None:
 @keyed(bp, WEBHOOKS, 404)
 @bp.response(200, DeliverySchema(many=True))
 def deliveries(subscription_id: int) -> Any:
+    """A subscription's last 100 deliveries, newest first, with each one's outcome."""
     return webhooks.delivery_log(db.session, _subscription(subscription_id).id)
 
 
@@ -87,6 +95,9 @@ def deliveries(subscription_id: int) -> Any:
 @keyed(bp, WEBHOOKS, 404)
 @bp.response(202, DeliverySchema)
 def redeliver(subscription_id: int, delivery_id: int) -> Any:
+    """Send a delivery again, with a new `webhook-id`.
+
+    Asking says the endpoint works again: a disabled subscription is turned back on."""
     try:
         return webhooks.redeliver(db.session, _subscription(subscription_id), delivery_id, _actor())
     except LookupError:
