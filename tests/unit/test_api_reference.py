@@ -35,7 +35,7 @@ def test_an_endpoint_shows_its_scope_parameters_body_and_answers(client: FlaskCl
     assert f"Needs a key with <code>{INQUIRIES_WRITE}</code>" in section
     assert "<code>Idempotency-Key</code>" in section
     assert 'Body (<code>application/json</code>): <a href="#schema-InquiryRequest">' in section
-    assert "<th scope=\"row\">422</th>" in section and "application/problem+json" in section
+    assert '<th scope="row">422</th>' in section and "application/problem+json" in section
 
 
 def test_the_key_pages_link_to_the_reference(staff_client: FlaskClient):

@@ -88,7 +88,8 @@ def keyed(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """An endpoint behind a key, as every keyed endpoint is: limited per key, refused
     without `scope`, and documented so (the bearer scheme with the scope as its role, as
-    OpenAPI 3.1 allows; 401, 403, 429 and `errors` as problem documents). Goes right under the route, so the key is checked before the body."""
+    OpenAPI 3.1 allows; 401, 403, 429 and `errors` as problem documents). Goes right under
+    the route, so the key is checked before the body."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         for code in sorted({401, 403, 429, *errors}):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import cycle
 from typing import Any
 
 from flask import Blueprint, current_app, render_template
@@ -142,14 +143,12 @@ def _type(schema: dict[str, Any]) -> Markup:
         name = schema["$ref"].rsplit("/", 1)[1]
         return Markup('<a href="#schema-{0}">{0}</a>').format(name)
     if "anyOf" in schema or "oneOf" in schema:
-        return Markup(" or ").join(_type(s) for s in schema.get("anyOf", schema.get("oneOf")))
+        return Markup(" or ").join(_type(s) for s in schema.get("anyOf") or schema["oneOf"])
     if "enum" in schema:
         values = [Markup("<code>{}</code>").format(_json(v)) for v in schema["enum"]]
         return Markup("one of ") + Markup(", ").join(values)
     kinds = schema.get("type", "any")
-    words = [
-        _kind(schema, kind) for kind in (kinds if isinstance(kinds, list) else [kinds])
-    ]
+    words = [_kind(schema, kind) for kind in (kinds if isinstance(kinds, list) else [kinds])]
     return Markup(" or ").join(words) + _rules(schema)
 
 
@@ -186,4 +185,10 @@ def _json(value: Any) -> str:
 @bp.app_template_filter("backticks")
 def prose(text: str) -> Markup:
     """Descriptions mark code with backticks, as the docstrings they come from do."""
-    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text.strip()))))
+    parts = text.strip().split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code marks at all
+        return escape(text.strip())
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if odd else escape(part)
+        for odd, part in zip(cycle((False, True)), parts, strict=False)
+    )
