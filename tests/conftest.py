@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.extensions import db
-from app.models import StaffUser
+from app.models import StaffRole, StaffUser
 from tests.support.application import app_settings, make_app
 from tests.support.broker import CollectingPublisher
 from tests.support.factories import STAFF_PASSWORD, make_staff
@@ -48,6 +48,15 @@ def staff_client(client: FlaskClient, staff_user: StaffUser) -> FlaskClient:
         client, "/staff/login", {"email": staff_user.email, "password": STAFF_PASSWORD}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def admin_client(app: Flask) -> FlaskClient:
+    """An admin signed in to the console, in a browser of their own."""
+    admin = make_staff("admin@careroute.test", StaffRole.ADMIN)
+    client = app.test_client()
+    submit(client, "/staff/login", {"email": admin.email, "password": STAFF_PASSWORD})
     return client
 
 

@@ -7,6 +7,7 @@ only what its behaviour turns on.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timedelta
 from functools import cache
 from io import BytesIO
@@ -24,6 +25,7 @@ from app.models import (
     ClinicStatus,
     ClinicUser,
     CredentialKind,
+    DeliveryStatus,
     Lead,
     LeadAttachment,
     LeadNote,
@@ -34,6 +36,7 @@ from app.models import (
     Quote,
     StaffRole,
     StaffUser,
+    WebhookDelivery,
 )
 from app.models.base import utcnow
 from app.services import audit
@@ -266,6 +269,26 @@ def make_api_key(owner: keys.Owner, scopes: tuple[str, ...]) -> str:
     `Authorization: Bearer <key>`."""
     made = keys.create_key(db.session, "Test key", scopes, audit.Actor.system("test"), owner)
     return made.secret
+
+
+def make_webhook_delivery(subscription_id: int, **changes: Any) -> WebhookDelivery:
+    """A delivery of `assignment.answered` that used up its attempts against a server
+    answering 503, unless `changes` say otherwise."""
+    delivery = WebhookDelivery(
+        subscription_id=subscription_id,
+        message_id=f"msg_{secrets.token_hex(12)}",
+        event="assignment.answered",
+        payload={"type": "assignment.answered", "data": {"lead_id": 1}},
+        status=DeliveryStatus.FAILED,
+        attempts=8,
+        last_status_code=503,
+        last_error="answered 503",
+    )
+    for name, value in changes.items():
+        setattr(delivery, name, value)
+    db.session.add(delivery)
+    db.session.commit()
+    return delivery
 
 
 def make_privacy_request(

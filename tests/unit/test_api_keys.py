@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ApiKey, AuditEvent, Clinic, StaffRole
+from app.models import ApiKey, AuditEvent, Clinic
 from app.services import audit
 from app.services.integrations import partners
 from tests.support.factories import STAFF_PASSWORD, make_clinic, make_clinic_user, make_staff
@@ -88,14 +88,6 @@ def test_nobody_revokes_another_staff_members_key(staff_client: FlaskClient, app
     assert revoke(staff_client, "/staff/api-keys", f"/staff/api-keys/{theirs.id}/revoke") == 404
     db.session.refresh(theirs)
     assert theirs.revoked_at is None
-
-
-@pytest.fixture
-def admin_client(app: Flask) -> FlaskClient:
-    admin = make_staff("admin@careroute.test", StaffRole.ADMIN)
-    client = app.test_client()
-    submit(client, "/staff/login", {"email": admin.email, "password": STAFF_PASSWORD})
-    return client
 
 
 def test_an_admin_makes_and_revokes_a_partners_key(admin_client: FlaskClient, client: FlaskClient):

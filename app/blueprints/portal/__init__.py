@@ -9,6 +9,7 @@ children (Flask runs a parent's `before_request` for its nested blueprints):
     /portal/listing          listing.py    the clinic's public listing
     /portal/team             team.py       colleagues' accounts
     /portal/team/api-keys    api_keys.py   the clinic's API keys
+    /portal/team/webhooks    webhooks.py   the clinic's webhooks and their delivery logs
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.blueprints.portal import api_keys, leads, listing, passwords, sign_in, team
+from app.blueprints.portal import api_keys, leads, listing, passwords, sign_in, team, webhooks
 from app.web.sign_in import sign_in_first
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
-for child in (sign_in.bp, passwords.bp, leads.bp, listing.bp, team.bp, api_keys.bp):
+for child in (sign_in.bp, passwords.bp, leads.bp, listing.bp, team.bp, api_keys.bp, webhooks.bp):
     bp.register_blueprint(child)
 
 PUBLIC_ENDPOINTS = {

@@ -9,7 +9,7 @@ children (Flask runs a parent's `before_request` for its nested blueprints):
     /staff/privacy            privacy.py   patients' requests for a copy or an erasure
     /staff/users              users.py     staff accounts (admins only)
     /staff/api-keys           api_keys.py  a staff member's own API keys
-    /staff/partners           partners.py  partner sites and their keys (admins only)
+    /staff/partners           partners.py  partner sites, their keys and webhooks (admins only)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Partner sites and their keys, managed by admins: a partner's key sends patients' inquiries
-in CareRoute's name, so only an admin makes or revokes one. Partners themselves are
-registered from the command line (`flask partner create`)."""
+"""Partner sites, their keys and their webhooks, managed by admins: a partner's key sends
+patients' inquiries in CareRoute's name, so only an admin makes or revokes one. Partners
+themselves are registered from the command line (`flask partner create`)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,33 @@ from flask.typing import ResponseReturnValue
 from app.blueprints.staff.users import require_admin
 from app.extensions import db
 from app.forms.api_keys import KeyForm
+from app.models import Partner
 from app.services import audit
 from app.services.integrations import keys, partners
 from app.web.api_keys import keys_page, revoke_key
 from app.web.sign_in import current_staff
+from app.web.webhooks import OwnWebhooks, WebhookOwner
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 bp.before_request(require_admin)
+
+
+def _partner(partner_id: int) -> WebhookOwner:
+    partner = db.session.get(Partner, partner_id)
+    if partner is None:
+        abort(404)
+    return WebhookOwner(partner.name, partner_id=partner.id)
+
+
+# Nested, so the admins-only guard above covers it too.
+webhooks_bp = Blueprint("webhooks", __name__, url_prefix="/<int:partner_id>/webhooks")
+OwnWebhooks(
+    template="staff/partner_webhooks.html",
+    log_template="staff/partner_webhook_log.html",
+    owner=_partner,
+    actor=lambda: audit.Actor.staff(current_staff()),
+).register(webhooks_bp)
+bp.register_blueprint(webhooks_bp)
 
 
 def _form(partner_id: int, **kwargs: object) -> KeyForm:

@@ -107,7 +107,10 @@ def subscribe(
     clinic_id: int | None = None,
 ) -> WebhookSubscription:
     """The secret is on the returned row, to be shown to its owner this once."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # an unclosed "[" (an IPv6 address) cannot be split
+        raise SubscriptionRefused("a webhook URL starts with https:// and names a host") from exc
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise SubscriptionRefused("a webhook URL starts with https:// and names a host")
     wanted = sorted(set(events))
@@ -246,6 +249,26 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{message_id}.{timestamp}.".encode() + body
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def names_private_host(url: str) -> bool:
+    """Whether the URL writes its host as an address that is not public (`127.1`, `[::1]`,
+    `10.0.0.5`) or as `localhost`: a page refuses it at once, where its owner can correct
+    it. It does not resolve names, so `check_destination` remains the guard when sending."""
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:  # the shorthands a resolver reads as IPv4 too: 127.1, 2130706433, 0x7f000001
+            address = ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return False
+    return not address.is_global
 
 
 def check_destination(url: str, allow_private: bool) -> None:
