@@ -21,9 +21,9 @@ from app.services.integrations import keys
 from app.web.actions import run_confirmed
 
 
-def keys_page(template: str, status: int = 200, **context: Any) -> Response:
-    """`context["new_key"]`, when given, is the key just made: rendered into this response
-    only, which neither the browser nor a proxy may keep."""
+def once_only_page(template: str, status: int = 200, **context: Any) -> Response:
+    """A page that may carry a secret made just now (a new key, a webhook's signing secret):
+    rendered into this response only, which neither the browser nor a proxy may keep."""
     response = make_response(render_template(template, confirm=ConfirmForm(), **context), status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -62,7 +62,7 @@ class OwnKeys:
         self, form: KeyForm, status: int = 200, new_key: keys.NewKey | None = None
     ) -> ResponseReturnValue:
         listed = keys.live_keys(db.session, self.owner())
-        return keys_page(self.template, status, keys=listed, form=form, new_key=new_key)
+        return once_only_page(self.template, status, keys=listed, form=form, new_key=new_key)
 
     def show(self) -> ResponseReturnValue:
         return self._page(self.form())

@@ -21,7 +21,7 @@ from app.models import WebhookSubscription
 from app.services import audit
 from app.services.integrations import webhooks
 from app.web.actions import run_confirmed
-from app.web.api_keys import keys_page
+from app.web.api_keys import once_only_page
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class OwnWebhooks:
         """`new`, the subscription just made, puts its secret on this response only."""
         owner = self.owner(**where)
         listed = webhooks.subscriptions_of(db.session, owner.partner_id, owner.clinic_id)
-        return keys_page(
+        return once_only_page(
             self.template,
             status,
             owner=owner,

@@ -13,7 +13,7 @@ from app.forms.api_keys import KeyForm
 from app.models import Partner
 from app.services import audit
 from app.services.integrations import keys, partners
-from app.web.api_keys import keys_page, revoke_key
+from app.web.api_keys import once_only_page, revoke_key
 from app.web.sign_in import current_staff
 from app.web.webhooks import OwnWebhooks, WebhookOwner
 
@@ -56,7 +56,9 @@ def _page(
         or _form(entry.partner.id, formdata=None)
         for entry in listing
     }
-    return keys_page("staff/partners.html", status, partners=listing, forms=forms, new_key=new_key)
+    return once_only_page(
+        "staff/partners.html", status, partners=listing, forms=forms, new_key=new_key
+    )
 
 
 @bp.get("")
