@@ -77,3 +77,13 @@ def test_its_defences_hold_without_a_csrf_token(app: Flask, partner: Partner):
 def test_switching_language_keeps_the_partner(client: FlaskClient, partner: Partner):
     html = client.get(f"/embed/inquire?partner={partner.public_id}&clinic=alpha").text
     assert f'href="/embed/inquire?partner={partner.public_id}&amp;clinic=alpha&amp;lang=ja"' in html
+
+
+def test_admins_find_the_snippet_to_send_the_partner(admin_client: FlaskClient, partner: Partner):
+    html = admin_client.get("/staff/partners").text
+
+    snippet = (
+        f"&lt;iframe src=&#34;http://localhost/embed/inquire?partner={partner.public_id}&#34; "
+        "title=&#34;Ask about a treatment&#34;"
+    )
+    assert snippet in html
