@@ -35,8 +35,9 @@ def test_copy_export_filters_neutralises_formulas_and_lists_clinics(stack_app: F
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:5] == ["reference", "created_at", "status", "full_name", "email"]
     assert len(rows) == 2
-    reference, _created, status, name, email, country, *_rest, clinics = rows[1]
+    reference, _created, status, name, email, country, *_rest, clinics, source, partner = rows[1]
     assert (reference, status, country) == (routed.reference, "routed", "KZ")
     assert (name, email) == ("'=HYPERLINK(evil)", "'-x@example.com")
     assert sorted(clinics.split()) == sorted([str(alpha.id), str(bravo.id)])
+    assert (source, partner) == ("web", "")  # our own form: no partner
     assert db.session.scalar(select(StaffUser.id)) is not None

@@ -195,7 +195,7 @@ def test_the_state_says_when_a_webhook_started_failing_or_was_disabled(
     db.session.commit()
     disabled = portal.get(PORTAL).text
 
-    assert "Failing since <time datetime=\"2026-11-25" in failing and "Active" not in failing
+    assert 'Failing since <time datetime="2026-11-25' in failing and "Active" not in failing
     assert "Disabled on" in disabled and "Failing since" not in disabled
 
 
