@@ -22,7 +22,6 @@ from app.extensions import db
 from app.models import Assignment, EmailStatus, Lead, LeadStatus
 from app.models.base import utcnow
 from app.services.leads.processing import redrive_stuck_leads
-from app.services.leads.routing import ROUTING_LOCK_KEY
 from app.services.outbox import relay, sweep
 from app.task_queue import celery_publisher
 from tests.support.data import inquiry
@@ -112,19 +111,23 @@ def test_with_the_broker_down_the_patient_is_thanked_and_mail_follows_once_back(
 
 
 @contextmanager
-def routing_lock_held(pg_url: str) -> Iterator[None]:
-    """Hold the routing lock from outside, so a worker's routing waits at a known point."""
+def clinics_held(pg_url: str) -> Iterator[None]:
+    """Hold every clinic's row from outside (as a recount would), so a worker's routing
+    waits for them at a known point."""
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_url.rsplit("/", 1)[1]
-    with psycopg.connect(url, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s)", (ROUTING_LOCK_KEY,))
+    with psycopg.connect(url) as holder:
+        holder.execute("SELECT id FROM clinics ORDER BY id FOR UPDATE").fetchall()
         yield
+        holder.rollback()
 
 
-def _waiting_on_routing_lock() -> set[int]:
-    """The database sessions (backend pids) waiting for the routing lock."""
+def _waiting_on_clinic_rows(pg_url: str) -> set[int]:
+    """The database sessions (backend pids) of this test's database waiting for a lock."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE NOT l.granted AND a.datname = %s",
+            (pg_url.rsplit("/", 1)[1],),
         ).fetchall()
     return {row[0] for row in rows}
 
@@ -136,10 +139,14 @@ def test_a_worker_killed_mid_routing_routes_once_after_restart(
     smtp_server: SmtpServer,
     pg_url: str,
 ):
-    with routing_lock_held(pg_url):
+    with clinics_held(pg_url):
         lead = send_inquiry(stack_app)
         relay(db.session, publisher(stack_app))
-        wait_until(_waiting_on_routing_lock, timeout=20, message="routing blocked on its lock")
+        wait_until(
+            lambda: _waiting_on_clinic_rows(pg_url),
+            timeout=20,
+            message="routing waiting for the clinics' rows",
+        )
         worker.kill()
     worker.start()
 
@@ -162,7 +169,7 @@ def test_a_lead_that_kills_its_worker_every_time_is_flagged_not_retried_forever(
     worker: WorkerProcess,
     pg_url: str,
 ):
-    with routing_lock_held(pg_url):
+    with clinics_held(pg_url):
         lead = send_inquiry(stack_app)
         relay(db.session, publisher(stack_app))
         seen: set[int] = set()
@@ -171,7 +178,7 @@ def test_a_lead_that_kills_its_worker_every_time_is_flagged_not_retried_forever(
             db.session.expire_all()
             if db.session.get(Lead, lead.id).processing_failed:
                 return True
-            waiting = _waiting_on_routing_lock()
+            waiting = _waiting_on_clinic_rows(pg_url)
             if waiting - seen:
                 seen.update(waiting)
                 kill_pool_children(worker)

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Assignment
+from app.models import Assignment, Clinic, Lead
 from app.services.leads.processing import ProcessingPolicy, process_lead
 from tests.support.factories import make_clinic, make_lead
 
@@ -59,3 +59,46 @@ def test_concurrent_routings_share_leads_fairly(stack_app: Flask):
     db.session.expire_all()
     per_clinic = [a.clinic.name for a in db.session.scalars(select(Assignment))]
     assert sorted(per_clinic) == ["Alpha", "Alpha", "Bravo", "Bravo"]
+
+
+def test_eight_concurrent_routings_fill_three_clinics_of_two_places_exactly(stack_app: Flask):
+    clinics = [make_clinic(name, capacity=2) for name in ("Alpha", "Bravo", "Charlie")]
+    leads = [make_lead(email=f"r{n}@example.com", phone=f"+7701777{n:04d}") for n in range(8)]
+
+    route_at_once(stack_app, [lead.id for lead in leads], ProcessingPolicy(max_clinics=3))
+
+    db.session.expire_all()
+    given = db.session.scalars(select(Assignment)).all()
+    assert len(given) == 6
+    for clinic in clinics:
+        assert sum(a.clinic_id == clinic.id for a in given) == 2
+        db.session.refresh(clinic)
+        assert clinic.week_leads == 2
+    routed = {a.lead_id for a in given}
+    unmatched = {lead.id for lead in leads} - routed
+    for lead_id in unmatched:  # only once every place was taken
+        assert db.session.get(Lead, lead_id).no_matching_clinic
+
+
+def test_routing_waits_for_clinics_held_elsewhere_rather_than_finding_no_match(
+    stack_app: Flask,
+):
+    """A recount (or a staff member adding clinics) may hold every clinic a lead fits:
+    routing then waits for them instead of flagging "no matching clinic"."""
+    clinic = make_clinic("Alpha", capacity=3)
+    leads = [make_lead(email=f"s{n}@example.com", phone=f"+7701888{n:04d}") for n in range(2)]
+    holder = db.engine.connect()
+    holder.execute(select(Clinic.id).with_for_update()).all()
+    release = threading.Timer(1.0, holder.rollback)
+    release.start()
+    try:
+        route_at_once(stack_app, [lead.id for lead in leads], ProcessingPolicy(max_clinics=1))
+    finally:
+        release.join()
+        holder.close()
+
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Assignment.id))) == 2
+    assert not any(db.session.get(Lead, lead.id).no_matching_clinic for lead in leads)
+    db.session.refresh(clinic)
+    assert clinic.week_leads == 2

@@ -173,7 +173,7 @@ def reroute(session: DbSession, lead_id: int, staff_id: int, clinic_ids: Sequenc
     have = {a.clinic_id for a in lead.assignments}
     wanted = [i for i in dict.fromkeys(clinic_ids) if i not in have]
     now = utcnow()
-    routing.lock_routing(session)
+    routing.lock_clinics(session, wanted)
     unfit = set(wanted) - routing.eligible(session, lead, wanted, now.date())
     if unfit:
         names = session.scalars(

@@ -12,6 +12,12 @@ figures). A new assignment adds to the counts in its own transaction; a
 revoked one is recounted at once; beat recounts every clinic every few minutes to age out
 the assignments that left the windows, so between recounts a clinic's capacity can only
 look smaller than it is, never larger.
+
+No lock is global. On PostgreSQL a routing locks the rows of the clinics it is about to
+give the lead (`FOR UPDATE ... SKIP LOCKED` in rank order), so it counts and assigns them
+exactly, while another routing passes over a clinic held this moment to the next best one
+instead of queueing behind it. Only when every eligible clinic is held does it wait, for
+all of them in id order (as recounts and staff do), so waits never form a cycle.
 """
 
 from __future__ import annotations
@@ -49,9 +55,8 @@ CAPACITY_WINDOW = timedelta(days=7)
 FAIRNESS_WINDOW = timedelta(days=30)
 # How long an assignment that left a window may still count against its clinic.
 LOAD_RECOUNT_INTERVAL = timedelta(minutes=5)
-# Any fixed number: the key of the PostgreSQL advisory lock that routing holds while it
-# counts capacity and writes assignments.
-ROUTING_LOCK_KEY = 727_100_001
+# A wait for clinic rows longer than this fails the attempt cleanly; the sweeper retries.
+LOCK_TIMEOUT = "5s"
 
 
 @dataclass(frozen=True)
@@ -143,10 +148,15 @@ def _condition(lead: Lead, tier: _Tier) -> ColumnElement[bool]:
     return and_(*conditions)
 
 
-def rank_clinics(session: DbSession, lead: Lead, limit: int, today: date) -> list[RankedClinic]:
+def rank_clinics(
+    session: DbSession, lead: Lead, limit: int, today: date, *, claim: bool = False
+) -> list[RankedClinic]:
     """The best `limit` eligible clinics for the lead, best first: one small query per tier,
-    stopping once `limit` are found."""
+    stopping once `limit` are found. `claim` locks them for this transaction, passing over
+    clinics another transaction holds (PostgreSQL; SQLite has one writer)."""
     query = _ranking_query(lead, today)
+    if claim:
+        query = query.with_for_update(of=Clinic, skip_locked=True)
     ranked: list[RankedClinic] = []
     for tier in _tiers(lead):
         if len(ranked) >= limit:
@@ -168,24 +178,47 @@ def rank_clinics(session: DbSession, lead: Lead, limit: int, today: date) -> lis
     return ranked
 
 
-def lock_routing(session: DbSession) -> None:
-    """Serialise the count-then-assign step across workers (PostgreSQL; SQLite has one writer).
+def claim_clinics(session: DbSession, lead: Lead, limit: int, today: date) -> list[RankedClinic]:
+    """The clinics the lead goes to, locked until commit so their counts stay exact.
 
-    Ranking and inserting are short; one transaction-scoped lock makes capacity
-    and fairness exact across every procedure, with no lock-ordering deadlocks. A wait longer
-    than the lock timeout fails the attempt cleanly; the sweeper tries the lead again.
-    """
-    if session.get_bind().dialect.name == "postgresql":
+    A clinic another routing holds is passed over. If that leaves none, the held ones may
+    be the only ones left (or a recount holds them): wait for every eligible clinic, in id
+    order, and rank them afresh once they are ours, so "no matching clinic" is never said
+    of a clinic that was only busy."""
+    if limit <= 0:
+        return []
+    ranked = rank_clinics(session, lead, limit, today, claim=True)
+    if ranked or session.get_bind().dialect.name != "postgresql":
+        return ranked
+    _set_lock_timeout(session)
+    session.execute(
+        _ranking_query(lead, today).order_by(None).order_by(Clinic.id).with_for_update(of=Clinic)
+    ).all()
+    return rank_clinics(session, lead, limit, today)
+
+
+def lock_clinics(session: DbSession, clinic_ids: Iterable[int]) -> None:
+    """Hold these clinics' rows for this transaction, taken in id order as every waiting
+    lock on clinics is (so two waiters never hold what the other needs)."""
+    ids = sorted(set(clinic_ids))
+    if ids and session.get_bind().dialect.name == "postgresql":
+        _set_lock_timeout(session)
         session.execute(
-            text("SELECT set_config('lock_timeout', '5s', true), pg_advisory_xact_lock(:key)"),
-            {"key": ROUTING_LOCK_KEY},
-        )
+            select(Clinic.id).where(Clinic.id.in_(ids)).order_by(Clinic.id).with_for_update()
+        ).all()
+
+
+def _set_lock_timeout(session: DbSession) -> None:
+    session.execute(
+        text("SELECT set_config('lock_timeout', :timeout, true)"), {"timeout": LOCK_TIMEOUT}
+    )
 
 
 def count_new_assignments(session: DbSession, clinic_ids: Iterable[int]) -> dict[int, Clinic]:
     """Add one lead to each clinic's week and month counts; return the clinics by id, loaded
     by the same statement (their notices need their addresses next). The caller holds the
-    routing lock and creates the assignments in the same transaction."""
+    clinics' rows (`claim_clinics`, `lock_clinics`) and creates the assignments in the same
+    transaction."""
     ids = list(clinic_ids)
     if not ids:
         return {}
@@ -215,11 +248,29 @@ def recount_loads(
 ) -> int:
     """Count each clinic's live assignments in the last 7 and 30 days exactly (all clinics,
     or those given); return how many counts changed. Beat runs it for every clinic to age
-    out old assignments; revoking an assignment runs it for that clinic."""
-    lock_routing(session)
+    out old assignments; revoking an assignment runs it for that clinic.
+
+    Only the clinics whose counts are off are locked (in id order) and counted again under
+    the lock, so routing to every other clinic goes on meanwhile."""
     which = None if clinic_ids is None else list(clinic_ids)
-    # One grouped pass over a month of assignments, outer-joined to the clinics so that one
-    # with none counts 0: correlated counts per clinic held the routing lock far longer.
+    stale = list(session.scalars(select(_fresh_counts(now, which).c.id)))
+    if not stale:
+        return 0
+    lock_clinics(session, stale)
+    fresh = _fresh_counts(now, stale)
+    recount = (
+        update(Clinic)
+        .where(Clinic.id == fresh.c.id)
+        .values(week_leads=fresh.c.week, month_leads=fresh.c.month)
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(session.execute(recount))
+
+
+def _fresh_counts(now: datetime, clinic_ids: list[int] | None) -> Any:
+    """The clinics (all, or those given) whose running counts differ from their live
+    assignments, with the right counts: one grouped pass over a month of assignments,
+    outer-joined to the clinics so that one with none counts 0."""
     live = (
         select(
             Assignment.clinic_id,
@@ -229,27 +280,19 @@ def recount_loads(
         .where(counts_for_clinic(), Assignment.created_at >= now - FAIRNESS_WINDOW)
         .group_by(Assignment.clinic_id)
     )
-    if which is not None:
-        live = live.where(Assignment.clinic_id.in_(which))
+    if clinic_ids is not None:
+        live = live.where(Assignment.clinic_id.in_(clinic_ids))
     counts = live.subquery()
-    counted = select(
-        Clinic.id,
-        func.coalesce(counts.c.week, 0).label("week"),
-        func.coalesce(counts.c.month, 0).label("month"),
-    ).outerjoin(counts, counts.c.clinic_id == Clinic.id)
-    if which is not None:
-        counted = counted.where(Clinic.id.in_(which))
-    fresh = counted.subquery()
-    recount = (
-        update(Clinic)
-        .where(
-            Clinic.id == fresh.c.id,
-            or_(Clinic.week_leads != fresh.c.week, Clinic.month_leads != fresh.c.month),
-        )
-        .values(week_leads=fresh.c.week, month_leads=fresh.c.month)
-        .execution_options(synchronize_session=False)
+    week = func.coalesce(counts.c.week, 0)
+    month = func.coalesce(counts.c.month, 0)
+    counted = (
+        select(Clinic.id, week.label("week"), month.label("month"))
+        .outerjoin(counts, counts.c.clinic_id == Clinic.id)
+        .where(or_(Clinic.week_leads != week, Clinic.month_leads != month))
     )
-    return rows_changed(session.execute(recount))
+    if clinic_ids is not None:
+        counted = counted.where(Clinic.id.in_(clinic_ids))
+    return counted.subquery()
 
 
 def revoke(
@@ -277,9 +320,8 @@ def assign(
     assignments. A clinic that declined or let its deadline pass frees its place for the
     next best clinic that has not had the lead. `shared`: the first routing, whose clinics
     the patient's confirmation names; any later clinic waits for the patient's agreement."""
-    lock_routing(session)
     holding = len([a for a in lead.assignments if a.holds_lead])
-    ranked = rank_clinics(session, lead, max(limit - holding, 0), today)
+    ranked = claim_clinics(session, lead, limit - holding, today)
     clinics = count_new_assignments(session, [c.clinic_id for c in ranked])
     created = []
     for offset, candidate in enumerate(ranked, start=len(lead.assignments) + 1):
