@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    DateField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.forms.base import AppForm
+from app.forms.clinics import language_choices
+from app.forms.fields import CheckboxListField
+from app.models import Procedure, StaffUser
 from app.reference_data import CREDENTIAL_LABELS
 
 
@@ -45,3 +58,43 @@ class PasswordResetForm(AppForm):
         _l("New password (at least 12 characters)"),
         validators=[Length(min=12, message=_l("Please use at least 12 characters."))],
     )
+
+
+class AssignmentRuleForm(AppForm):
+    """Which new leads a rule takes, and who gets them."""
+
+    language = SelectField(_l("Patient's language"))
+    procedure = SelectField(_l("Procedure"))
+    handling = RadioField(
+        _l("What happens to a matching lead"),
+        choices=[
+            SelectChoice("round_robin", _l("Give it in turn to a staff member on duty")),
+            SelectChoice("leave", _l("Leave it unassigned for staff to pick")),
+        ],
+        default="round_robin",
+    )
+    staff = CheckboxListField(_l("Staff members taking turns"), coerce=int)
+
+    def __init__(
+        self,
+        procedures: Sequence[Procedure],
+        staff_users: Sequence[StaffUser],
+        *args: object,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = [
+            SelectChoice("", _l("Any language")),
+            *(SelectChoice(code, name) for code, name in language_choices()),
+        ]
+        self.procedure.choices = [
+            SelectChoice("", _l("Any procedure")),
+            *(SelectChoice(str(p.id), p.name) for p in procedures),
+        ]
+        self.staff.choices = [SelectChoice(u.id, u.email) for u in staff_users]
+
+    def validate_staff(self, field: CheckboxListField) -> None:
+        if self.handling.data == "round_robin" and not field.data:
+            raise ValidationError(
+                _l("Choose at least one staff member, or leave the leads to pick.")
+            )
