@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -21,6 +22,7 @@ from app.forms.clinics import language_choices
 from app.forms.fields import CheckboxListField
 from app.models import Procedure, StaffUser
 from app.reference_data import CREDENTIAL_LABELS
+from app.services.leads.dashboard import MAX_DAYS, Period
 
 
 class ReasonForm(AppForm):
@@ -98,3 +100,25 @@ class AssignmentRuleForm(AppForm):
             raise ValidationError(
                 _l("Choose at least one staff member, or leave the leads to pick.")
             )
+
+
+class DashboardRangeForm(AppForm):
+    """The dashboard's days, from the query string: a GET form, so no CSRF token (it
+    changes nothing) and a link to a range can be shared."""
+
+    class Meta(AppForm.Meta):
+        csrf = False
+
+    first = DateField(_l("From"), name="from", validators=[Optional()])
+    last = DateField(_l("To"), name="to", validators=[Optional()])
+
+    def period(self, today: date) -> Period:
+        """The days chosen, or the last 30 up to the day chosen (today by default)."""
+        last = self.last.data or today
+        return Period(self.first.data, last) if self.first.data else Period.ending(last)
+
+    def validate_last(self, field: DateField) -> None:
+        if self.first.data and field.data and field.data < self.first.data:
+            raise ValidationError(_l("Please choose a day on or after the first day."))
+        if self.first.data and field.data and (field.data - self.first.data).days >= MAX_DAYS:
+            raise ValidationError(_l("Please choose at most %(days)d days.", days=MAX_DAYS))

@@ -51,16 +51,18 @@ def answer_hours(calendar: BusinessCalendar, sent_at: datetime, responded_at: da
 
 
 def _sent_assignments(
-    session: DbSession, since: datetime, key: Any, *where: Any
+    session: DbSession, since: datetime, key: Any, *where: Any, until: datetime | None = None
 ) -> Result[Any, datetime, datetime | None, datetime | None]:
-    """Leads sent since `since` that the patient did not take back (a withdrawn lead says
-    nothing about how the clinic answers; one staff closed later still does), each with
-    `key`: the clinic, or a column of its lead (the dashboard's source)."""
+    """Leads sent since `since` (and before `until`) that the patient did not take back (a
+    withdrawn lead says nothing about how the clinic answers; one staff closed later still
+    does), each with `key`: the clinic, or a column of its lead (the dashboard's source)."""
     query = (
         select(key, Assignment.sent_at, Assignment.responded_at, Assignment.expired_at)
         .join_from(Assignment, Lead, Lead.id == Assignment.lead_id)
         .where(Assignment.sent_at >= since, counts_for_clinic(), *where)
     )
+    if until is not None:
+        query = query.where(Assignment.sent_at < until)
     return session.execute(query)
 
 
@@ -95,20 +97,26 @@ def answer_stats(
 
 
 def answer_stats_by(
-    session: DbSession, key: Any, calendar: BusinessCalendar, since: datetime
+    session: DbSession,
+    key: Any,
+    calendar: BusinessCalendar,
+    since: datetime,
+    until: datetime | None = None,
 ) -> dict[Any, AnswerStats]:
-    """Every clinic's answers grouped by a column of the lead, counted as each clinic's own
-    stats count them, so the dashboard and a clinic's page never disagree."""
-    return _tally(_sent_assignments(session, since, key), calendar)
+    """Every clinic's answers grouped by a column of the lead or of the assignment, counted
+    as each clinic's own stats count them, so the dashboard and a clinic's page never
+    disagree."""
+    return _tally(_sent_assignments(session, since, key, until=until), calendar)
 
 
 def median_answer_hours(
-    session: DbSession, calendar: BusinessCalendar, since: datetime
+    session: DbSession, calendar: BusinessCalendar, since: datetime, until: datetime | None = None
 ) -> float | None:
     """Every clinic's answers together."""
+    rows = _sent_assignments(session, since, Assignment.clinic_id, until=until)
     hours = [
         answer_hours(calendar, sent_at, responded_at)
-        for _, sent_at, responded_at, _ in _sent_assignments(session, since, Assignment.clinic_id)
+        for _, sent_at, responded_at, _ in rows
         if responded_at is not None
     ]
     return median(hours) if hours else None
