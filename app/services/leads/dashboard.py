@@ -102,10 +102,11 @@ def build_dashboard(
     period = period or Period.ending((now or utcnow()).date())
     calendar = calendar or BusinessCalendar.from_config(current_app.config)
     figures = _Figures(session, period, calendar)
+    by_procedure = figures.by_procedure()
     return Dashboard(
         period=period,
         per_day=figures.per_day(),
-        by_procedure=[(f.label, f.leads) for f in figures.by_procedure()],
+        by_procedure=[(row.label, row.leads) for row in by_procedure],
         by_country=figures.counted(Lead.country),
         by_status=figures.counted(Lead.status),
         by_source=[
@@ -113,7 +114,7 @@ def build_dashboard(
             for row in figures.grouped(select(SOURCE, SOURCE, SOURCE, func.count(Lead.id)), SOURCE)
         ],
         by_clinic=figures.by_clinic(),
-        by_procedure_answers=figures.by_procedure(),
+        by_procedure_answers=by_procedure,
         by_language=figures.grouped(
             select(Lead.language, Lead.language, Lead.language, func.count(Lead.id)),
             Lead.language,
@@ -161,8 +162,8 @@ class _Figures:
 
     def grouped(self, leads: Select[Any, Any, Any, int], answers_key: Any) -> list[GroupFigures]:
         """`leads` selects, per group, its value of `answers_key`, its filter key, its label
-        and its count of leads; every clinic's answers to leads of the period are grouped by
-        `answers_key` and matched to the groups by its value."""
+        and its count of leads; the clinics' answers to notices sent in the period are grouped
+        by `answers_key` and matched to the groups by its value."""
         answers = answer_stats_by(
             self.session, answers_key, self.calendar, self.period.since, self.period.until
         )
