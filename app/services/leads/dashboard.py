@@ -1,7 +1,8 @@
 """Figures for the staff dashboard over a chosen range of days (UTC), the last 30 unless
 chosen: leads, and how clinics answered them, per clinic, procedure, source and language.
 
-Each table is two grouped queries (the leads, the clinics' answers), whatever its rows."""
+Each table is one grouped query of leads, whatever its rows; the clinics' answers for every
+table are one query and one pass."""
 
 from __future__ import annotations
 
@@ -15,12 +16,7 @@ from sqlalchemy import ColumnElement, Select, String, cast, distinct, func, lite
 from app.models import Assignment, Clinic, EmailStatus, Lead, OutboundEmail, Procedure
 from app.models.base import DbSession, utcnow
 from app.services.answers.business_hours import BusinessCalendar
-from app.services.answers.stats import (
-    NO_ANSWERS,
-    AnswerStats,
-    answer_stats_by,
-    median_answer_hours,
-)
+from app.services.answers.stats import NO_ANSWERS, AnswerStats, answer_stats_by
 
 DEFAULT_DAYS = 30
 # A year and a day at most: a wider range is a report, not a dashboard.
@@ -101,8 +97,20 @@ def build_dashboard(
     the same clock as the clinics' own stats and deadlines."""
     period = period or Period.ending((now or utcnow()).date())
     calendar = calendar or BusinessCalendar.from_config(current_app.config)
-    figures = _Figures(session, period, calendar)
-    by_procedure = figures.by_procedure()
+    figures = _Figures(session, period)
+    everything, clinics, procedures, sources, languages = answer_stats_by(
+        session,
+        [literal("all"), Assignment.clinic_id, Lead.procedure_id, SOURCE, Lead.language],
+        calendar,
+        period.since,
+        period.until,
+    )
+    by_procedure = figures.grouped(
+        select(Procedure.id, Procedure.slug, Procedure.name, func.count(Lead.id)).join(
+            Lead.procedure
+        ),
+        procedures,
+    )
     return Dashboard(
         period=period,
         per_day=figures.per_day(),
@@ -111,15 +119,22 @@ def build_dashboard(
         by_status=figures.counted(Lead.status),
         by_source=[
             SourceFigures(row.key, row.leads, row.answers)
-            for row in figures.grouped(select(SOURCE, SOURCE, SOURCE, func.count(Lead.id)), SOURCE)
+            for row in figures.grouped(select(SOURCE, SOURCE, SOURCE, func.count(Lead.id)), sources)
         ],
-        by_clinic=figures.by_clinic(),
+        by_clinic=figures.grouped(
+            # Leads of the period each clinic was sent (or offered).
+            select(Clinic.id, Clinic.id, Clinic.name, func.count(distinct(Lead.id)))
+            .select_from(Assignment)
+            .join(Lead, Lead.id == Assignment.lead_id)
+            .join(Clinic, Clinic.id == Assignment.clinic_id),
+            clinics,
+        ),
         by_procedure_answers=by_procedure,
         by_language=figures.grouped(
             select(Lead.language, Lead.language, Lead.language, func.count(Lead.id)),
-            Lead.language,
+            languages,
         ),
-        median_answer_hours=median_answer_hours(session, calendar, period.since, period.until),
+        median_answer_hours=everything.get("all", NO_ANSWERS).median_hours,
         without_match=figures.count(Lead.id, Lead.no_matching_clinic.is_(True)),
         failed_emails=session.scalar(
             select(func.count(OutboundEmail.id)).where(
@@ -133,12 +148,11 @@ def build_dashboard(
 
 
 class _Figures:
-    """The dashboard's queries over one period."""
+    """The dashboard's counts of leads over one period."""
 
-    def __init__(self, session: DbSession, period: Period, calendar: BusinessCalendar) -> None:
+    def __init__(self, session: DbSession, period: Period) -> None:
         self.session = session
         self.period = period
-        self.calendar = calendar
         self.in_period = (Lead.created_at >= period.since, Lead.created_at < period.until)
 
     def count(self, column: Any, *where: ColumnElement[bool]) -> int:
@@ -160,13 +174,11 @@ class _Figures:
         )
         return [(str(getattr(key, "value", key)), count) for key, count in rows]
 
-    def grouped(self, leads: Select[Any, Any, Any, int], answers_key: Any) -> list[GroupFigures]:
-        """`leads` selects, per group, its value of `answers_key`, its filter key, its label
-        and its count of leads; the clinics' answers to notices sent in the period are grouped
-        by `answers_key` and matched to the groups by its value."""
-        answers = answer_stats_by(
-            self.session, answers_key, self.calendar, self.period.since, self.period.until
-        )
+    def grouped(
+        self, leads: Select[Any, Any, Any, int], answers: dict[Any, AnswerStats]
+    ) -> list[GroupFigures]:
+        """`leads` selects, per group, the value its `answers` are keyed by, its filter key,
+        its label and its count of leads."""
         columns = leads.selected_columns
         rows = self.session.execute(
             leads.where(*self.in_period)
@@ -174,24 +186,6 @@ class _Figures:
             .order_by(columns[3].desc(), columns[2])
         )
         return [
-            GroupFigures(str(key), str(label), count, answers.get(answers_value, NO_ANSWERS))
-            for answers_value, key, label, count in rows
+            GroupFigures(str(key), str(label), count, answers.get(answered_by, NO_ANSWERS))
+            for answered_by, key, label, count in rows
         ]
-
-    def by_procedure(self) -> list[GroupFigures]:
-        return self.grouped(
-            select(Procedure.id, Procedure.slug, Procedure.name, func.count(Lead.id)).join(
-                Lead.procedure
-            ),
-            Lead.procedure_id,
-        )
-
-    def by_clinic(self) -> list[GroupFigures]:
-        """Leads of the period each clinic was sent (or offered), and its answers."""
-        return self.grouped(
-            select(Clinic.id, Clinic.id, Clinic.name, func.count(distinct(Lead.id)))
-            .select_from(Assignment)
-            .join(Lead, Lead.id == Assignment.lead_id)
-            .join(Clinic, Clinic.id == Assignment.clinic_id),
-            Assignment.clinic_id,
-        )
