@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -21,6 +22,7 @@ from app.forms.base import AppForm
 from app.forms.clinics import language_choices
 from app.forms.fields import CheckboxListField
 from app.models import Procedure, StaffUser
+from app.models.base import utcnow
 from app.reference_data import CREDENTIAL_LABELS
 from app.services.leads.dashboard import MAX_DAYS, Period
 
@@ -117,8 +119,17 @@ class DashboardRangeForm(AppForm):
         last = self.last.data or today
         return Period(self.first.data, last) if self.first.data else Period.ending(last)
 
-    def validate_last(self, field: DateField) -> None:
-        if self.first.data and field.data and field.data < self.first.data:
-            raise ValidationError(_l("Please choose a day on or after the first day."))
-        if self.first.data and field.data and (field.data - self.first.data).days >= MAX_DAYS:
-            raise ValidationError(_l("Please choose at most %(days)d days.", days=MAX_DAYS))
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        """The range is checked as it will be shown: an empty last day is today, and the
+        refusal goes next to the day the person typed last."""
+        if not super().validate(extra_validators):
+            return False
+        if self.first.data is None:
+            return True
+        last = self.last.data or utcnow().date()
+        field = self.last if self.last.data else self.first
+        if last < self.first.data:
+            field.errors.append(_l("Please choose a first day on or before the last day."))
+        elif (last - self.first.data).days >= MAX_DAYS:
+            field.errors.append(_l("Please choose at most %(days)d days.", days=MAX_DAYS))
+        return not field.errors

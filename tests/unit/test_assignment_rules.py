@@ -194,3 +194,9 @@ def test_staff_switch_their_own_duty_from_the_header(staff_client: FlaskClient, 
     db.session.expire_all()
     assert db.session.get(StaffUser, staff_user.id).on_duty
     assert "Go off duty" in staff_client.get("/staff/leads").get_data(as_text=True)
+
+
+def test_admins_see_who_is_on_duty_on_the_accounts_page(app: Flask):
+    on_duty("working@careroute.test")
+    html = _admin_client(app).get("/staff/users").text
+    assert "<td>working@careroute.test</td><td>triager</td><td>active, on duty</td>" in html
