@@ -13,12 +13,13 @@ from cryptography.fernet import Fernet
 from flask import current_app
 from flask.cli import AppGroup
 
-from app import demo
+from app import demo, demo_leads
 from app.extensions import db
 from app.models import StaffRole
 from app.relay import run_relay, stop_on_signals
 from app.services import audit
 from app.services.accounts import passwords, staff
+from app.services.answers.business_hours import DeadlinePolicy
 from app.services.clinics.catalog import load_catalog
 from app.services.integrations import partners
 from app.services.privacy.key_rotation import rotate_keys
@@ -77,15 +78,15 @@ def partner_create(name: str, origins: tuple[str, ...]) -> None:
 
 @demo_cli.command("load")
 def demo_load() -> None:
-    """Demo clinics (and, in development, a demo admin account)."""
+    """Demo clinics, a demo admin account and 60 days of demo leads."""
     if current_app.config["CAREROUTE_ENV"] == "production":
         raise click.ClickException("demo data is never loaded in production")
     load_catalog(db.session)
     added = demo.load_demo_clinics(db.session)
-    leads = demo.load_demo_leads(
-        db.session, current_app.config["UPLOAD_DIR"], current_app.config["ROUTING_MAX_CLINICS"]
-    )
     admin = demo.ensure_demo_admin(db.session)
+    leads = demo_leads.load_demo_leads(
+        db.session, current_app.config["UPLOAD_DIR"], DeadlinePolicy.from_config(current_app.config)
+    )
     click.echo(
         f"demo: {added} clinics and {leads} leads added; "
         f"staff sign-in {admin.email} / {demo.DEMO_ADMIN_PASSWORD}"

@@ -1,4 +1,5 @@
-"""Fictional demo data for `make run`: three Seoul clinics of the kinds the platform lists.
+"""Fictional demo data for `make run`: three Seoul clinics of the kinds the platform lists
+(their leads are in `demo_leads`).
 
 Names, numbers and addresses are invented; the example.com addresses reach nobody.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.models import (
     Clinic,
@@ -17,7 +18,6 @@ from app.models import (
     ClinicStatus,
     ClinicUser,
     CredentialKind,
-    Lead,
     Offering,
     Procedure,
     StaffRole,
@@ -27,8 +27,6 @@ from app.models.base import DbSession, utcnow
 from app.services.accounts.passwords import hash_password
 from app.services.accounts.staff import create_staff
 from app.services.clinics.onboarding import brn_check_digit
-from app.services.leads.intake import Inquiry, submit_inquiry
-from app.services.leads.processing import ProcessingPolicy, process_lead
 
 DEMO_ADMIN_EMAIL = "admin@careroute.local"
 # Development only: `flask demo load` refuses to run in production.
@@ -183,79 +181,3 @@ def load_demo_clinics(session: DbSession, today: date | None = None) -> int:
 def ensure_demo_admin(session: DbSession) -> StaffUser:
     user = session.scalar(select(StaffUser).where(StaffUser.email == DEMO_ADMIN_EMAIL))
     return user or create_staff(session, DEMO_ADMIN_EMAIL, StaffRole.ADMIN, DEMO_ADMIN_PASSWORD)
-
-
-_DEMO_INQUIRIES = (
-    (
-        "Aigerim Demova",
-        "aigerim.demova@example.com",
-        "+77015550111",
-        "KZ",
-        "ru",
-        "autologous-msc-injection",
-        12000,
-        "My right knee has hurt for three years. My doctor says grade 3 osteoarthritis.",
-    ),
-    (
-        "Bat-Erdene Demo",
-        "bat.demo@example.com",
-        "+97699110111",
-        "MN",
-        "mn",
-        "allogeneic-cell-therapy",
-        25000,
-        "Both knees hurt when I walk downstairs; an MRI last spring showed cartilage loss.",
-    ),
-    (
-        "Layla Example",
-        "layla.example@example.com",
-        "+971501110111",
-        "AE",
-        "ar",
-        "stem-cell-fat-grafting",
-        9000,
-        "I would like to know about stem cell fat grafting and the recovery time.",
-    ),
-    (
-        "Sam Sample",
-        "sam.sample@example.com",
-        "+12025550111",
-        "US",
-        "en",
-        "high-tibial-osteotomy",
-        None,
-        "An orthopaedic surgeon suggested an osteotomy; I want a second opinion in Seoul.",
-    ),
-)
-
-
-def load_demo_leads(session: DbSession, upload_dir: str, max_clinics: int) -> int:
-    """A few fictional inquiries, routed at once, so the console has something to show."""
-    if session.scalar(select(func.count(Lead.id))):
-        return 0
-    for name, email, phone, country, language, slug, budget, message in _DEMO_INQUIRIES:
-        submitted = submit_inquiry(
-            session,
-            Inquiry(
-                full_name=name,
-                email=email,
-                phone=phone,
-                country=country,
-                language=language,
-                procedure_slug=slug,
-                clinic_slug=None,
-                message=message,
-                budget_usd=budget,
-                travel_from=None,
-                travel_to=None,
-                needs_interpreter=language != "en",
-                needs_visa_letter=False,
-                needs_accommodation=True,
-                has_mri=False,
-                source="demo",
-            ),
-            None,
-            upload_dir,
-        )
-        process_lead(session, submitted.lead_id, ProcessingPolicy(max_clinics=max_clinics))
-    return len(_DEMO_INQUIRIES)

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    DateField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.forms.base import AppForm
+from app.forms.clinics import language_choices
+from app.forms.fields import CheckboxListField
+from app.models import Procedure, StaffUser
+from app.models.base import utcnow
 from app.reference_data import CREDENTIAL_LABELS
+from app.services.leads.dashboard import MAX_DAYS, Period
 
 
 class ReasonForm(AppForm):
@@ -45,3 +62,74 @@ class PasswordResetForm(AppForm):
         _l("New password (at least 12 characters)"),
         validators=[Length(min=12, message=_l("Please use at least 12 characters."))],
     )
+
+
+class AssignmentRuleForm(AppForm):
+    """Which new leads a rule takes, and who gets them."""
+
+    language = SelectField(_l("Patient's language"))
+    procedure = SelectField(_l("Procedure"))
+    handling = RadioField(
+        _l("What happens to a matching lead"),
+        choices=[
+            SelectChoice("round_robin", _l("Give it in turn to a staff member on duty")),
+            SelectChoice("leave", _l("Leave it unassigned for staff to pick")),
+        ],
+        default="round_robin",
+    )
+    staff = CheckboxListField(_l("Staff members taking turns"), coerce=int)
+
+    def __init__(
+        self,
+        procedures: Sequence[Procedure],
+        staff_users: Sequence[StaffUser],
+        *args: object,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = [
+            SelectChoice("", _l("Any language")),
+            *(SelectChoice(code, name) for code, name in language_choices()),
+        ]
+        self.procedure.choices = [
+            SelectChoice("", _l("Any procedure")),
+            *(SelectChoice(str(p.id), p.name) for p in procedures),
+        ]
+        self.staff.choices = [SelectChoice(u.id, u.email) for u in staff_users]
+
+    def validate_staff(self, field: CheckboxListField) -> None:
+        if self.handling.data == "round_robin" and not field.data:
+            raise ValidationError(
+                _l("Choose at least one staff member, or leave the leads to pick.")
+            )
+
+
+class DashboardRangeForm(AppForm):
+    """The dashboard's days, from the query string: a GET form, so no CSRF token (it
+    changes nothing) and a link to a range can be shared."""
+
+    class Meta(AppForm.Meta):
+        csrf = False
+
+    first = DateField(_l("From"), name="from", validators=[Optional()])
+    last = DateField(_l("To"), name="to", validators=[Optional()])
+
+    def period(self, today: date) -> Period:
+        """The days chosen, or the last 30 up to the day chosen (today by default)."""
+        last = self.last.data or today
+        return Period(self.first.data, last) if self.first.data else Period.ending(last)
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        """The range is checked as it will be shown: an empty last day is today, and the
+        refusal goes next to the day the person typed last."""
+        if not super().validate(extra_validators):
+            return False
+        if self.first.data is None:
+            return True
+        last = self.last.data or utcnow().date()
+        field = self.last if self.last.data else self.first
+        if last < self.first.data:
+            field.errors.append(_l("Please choose a first day on or before the last day."))
+        elif (last - self.first.data).days >= MAX_DAYS:
+            field.errors.append(_l("Please choose at most %(days)d days.", days=MAX_DAYS))
+        return not field.errors

@@ -1,5 +1,6 @@
 """The domain model; importing this package registers every table with the metadata."""
 
+from app.models.assignment_rules import AssignmentRule, AssignmentRuleMember
 from app.models.audit import AuditEvent
 from app.models.catalog import Procedure
 from app.models.clinic_users import ClinicUser
@@ -40,6 +41,8 @@ __all__ = [
     "PORTAL_STATUSES",
     "ApiKey",
     "Assignment",
+    "AssignmentRule",
+    "AssignmentRuleMember",
     "AttachmentKind",
     "AuditEvent",
     "Clinic",

@@ -19,7 +19,8 @@ class AuditEvent(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor_type: Mapped[str] = mapped_column(String(20))  # staff, clinic_user, patient, system
+    # staff, clinic_user, public, system, or assignment_rule (a rule that gave a lead to staff)
+    actor_type: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None]
     actor_label: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(60))

@@ -30,6 +30,11 @@ class Actor:
         return cls("system", None, label)
 
     @classmethod
+    def assignment_rule(cls, rule_id: int) -> Actor:
+        """An admin's rule that gave a new lead to a staff member."""
+        return cls("assignment_rule", rule_id, f"assignment rule {rule_id}")
+
+    @classmethod
     def public(cls, label: str) -> Actor:
         """Someone not signed in: a clinic applying, a patient following an email link."""
         return cls("public", None, label)

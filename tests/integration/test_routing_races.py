@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Assignment, Clinic, Lead
+from app.models import Assignment, Clinic, Lead, StaffRole
+from app.services.leads.assignment_rules import RuleSpec, assign_by_rules, create_rule
 from app.services.leads.processing import ProcessingPolicy, process_lead
-from tests.support.factories import make_clinic, make_lead
+from tests.support.factories import make_clinic, make_lead, make_staff
 
 pytestmark = pytest.mark.integration
 
 
 def route_at_once(app: Flask, lead_ids: list[int], policy: ProcessingPolicy) -> None:
+    at_once(app, lead_ids, lambda lead_id: process_lead(db.session, lead_id, policy))
+
+
+def at_once(app: Flask, lead_ids: list[int], work: Callable[[int], None]) -> None:
+    """`work` for each lead, each in its own thread and session, started together."""
     barrier = threading.Barrier(len(lead_ids))
     errors: list[BaseException] = []
 
@@ -24,7 +31,7 @@ def route_at_once(app: Flask, lead_ids: list[int], policy: ProcessingPolicy) -> 
         with app.app_context():
             try:
                 barrier.wait()
-                process_lead(db.session, lead_id, policy)
+                work(lead_id)
             except BaseException as exc:  # surfaced to the test below
                 errors.append(exc)
             finally:
@@ -102,3 +109,29 @@ def test_routing_waits_for_clinics_held_elsewhere_rather_than_finding_no_match(
     assert not any(db.session.get(Lead, lead.id).no_matching_clinic for lead in leads)
     db.session.refresh(clinic)
     assert clinic.week_leads == 2
+
+
+def test_concurrent_leads_take_turns_exactly_in_an_assignment_rules_pool(stack_app: Flask):
+    """Each worker locks the rule's row while it picks (routing's own lock aside): six
+    leads at once, three staff on duty, two leads each."""
+    pool = []
+    for name in ("a", "b", "c"):
+        member = make_staff(f"{name}@careroute.test")
+        member.on_duty = True
+        pool.append(member)
+    db.session.commit()
+    admin = make_staff("admin@careroute.test", StaffRole.ADMIN)
+    create_rule(db.session, RuleSpec(None, None, [m.id for m in pool], False), admin)
+    leads = [make_lead(email=f"r{n}@example.com", phone=f"+7701777{n:04d}") for n in range(6)]
+
+    def assign(lead_id: int) -> None:
+        lead = db.session.get(Lead, lead_id, with_for_update=True)
+        assert lead is not None
+        assign_by_rules(db.session, lead)
+        db.session.commit()
+
+    at_once(stack_app, [lead.id for lead in leads], assign)
+
+    db.session.expire_all()
+    assignees = db.session.scalars(select(Lead.assigned_to_id)).all()
+    assert sorted(assignees) == sorted([m.id for m in pool] * 2)

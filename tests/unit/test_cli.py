@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -12,7 +13,20 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Clinic, Lead, LeadStatus, Procedure, StaffRole, StaffUser
+from app.models import (
+    Assignment,
+    Clinic,
+    ClinicResponse,
+    EmailStatus,
+    Lead,
+    LeadStatus,
+    OutboundEmail,
+    Procedure,
+    Quote,
+    StaffRole,
+    StaffUser,
+)
+from app.models.base import utcnow
 
 
 def test_catalog_load_is_idempotent(app: Flask):
@@ -39,13 +53,35 @@ def test_staff_create_reads_the_password_from_stdin(app: Flask):
     assert short.exit_code != 0 and "12 characters" in short.output
 
 
-def test_demo_load_adds_routed_demo_data_once(app: Flask):
+def test_demo_load_fills_60_days_with_answered_leads_once(app: Flask):
     runner = app.test_cli_runner()
     for _ in range(2):
         assert runner.invoke(args=["demo", "load"]).exit_code == 0
     assert db.session.scalar(select(func.count(Clinic.id))) == 3
-    statuses = db.session.scalars(select(Lead.status)).all()
-    assert len(statuses) == 4 and set(statuses) == {LeadStatus.ROUTED}
+    leads = db.session.scalars(select(Lead)).all()
+    assert 150 <= len(leads) <= 250
+    oldest = min(lead.created_at for lead in leads)
+    assert timedelta(days=58) < utcnow() - oldest < timedelta(days=60)
+    assert {lead.source for lead in leads} == {"web", "partner", "api"}
+    assert len({lead.language for lead in leads}) >= 6
+    assert all(lead.email.endswith("@example.com") for lead in leads)
+    assert {LeadStatus.ROUTED, LeadStatus.CONTACTED, LeadStatus.QUOTED} <= {
+        lead.status for lead in leads
+    }
+    answers = db.session.scalars(select(Assignment)).all()
+    assert {a.response for a in answers} >= {
+        ClinicResponse.CONTACTED,
+        ClinicResponse.QUOTED,
+        ClinicResponse.DECLINED,
+    }
+    assert any(a.expired_at for a in answers)
+    assert db.session.scalar(select(func.count(Quote.id))) == sum(
+        a.response is ClinicResponse.QUOTED for a in answers
+    )
+    # The history's emails are not sent again when the system starts.
+    assert not db.session.scalar(
+        select(func.count(OutboundEmail.id)).where(OutboundEmail.status != EmailStatus.SENT)
+    )
 
 
 def run_in_production(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -117,6 +117,7 @@ def test_the_dashboard_counts_leads_and_clinic_answers_per_source(
     assert figures[steppe].answers.rate == 1 and figures[blog].answers.rate == 0
     assert figures["api"].answers.rate is None  # still within its deadline: not counted yet
 
-    html = staff_client.get("/staff/dashboard").text
-    assert f'href="/staff/leads?source={steppe}">Steppe Travel</a>' in html
+    html = staff_client.get("/staff/dashboard?from=2026-11-01&to=2026-11-30").text
+    link = f"/staff/leads?source={steppe}&amp;from=2026-11-01&amp;to=2026-11-30"
+    assert f'href="{link}">Steppe Travel</a>' in html
     assert "100% (1 of 1)" in html and "0% (0 of 1)" in html

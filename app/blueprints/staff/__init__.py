@@ -10,6 +10,8 @@ children (Flask runs a parent's `before_request` for its nested blueprints):
     /staff/users              users.py     staff accounts (admins only)
     /staff/api-keys           api_keys.py  a staff member's own API keys
     /staff/partners           partners.py  partner sites, their keys and webhooks (admins only)
+    /staff/assignment-rules   assignment_rules.py  who new leads go to (admins only)
+    /staff/duty               duty.py      a staff member's own on-duty switch
 """
 
 from __future__ import annotations
@@ -18,11 +20,31 @@ from flask import Blueprint, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.blueprints.staff import api_keys, clinics, leads, partners, privacy, sign_in, users
+from app.blueprints.staff import (
+    api_keys,
+    assignment_rules,
+    clinics,
+    duty,
+    leads,
+    partners,
+    privacy,
+    sign_in,
+    users,
+)
 from app.web.sign_in import sign_in_first
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-for child in (sign_in.bp, leads.bp, clinics.bp, privacy.bp, users.bp, api_keys.bp, partners.bp):
+for child in (
+    sign_in.bp,
+    leads.bp,
+    clinics.bp,
+    privacy.bp,
+    users.bp,
+    api_keys.bp,
+    partners.bp,
+    assignment_rules.bp,
+    duty.bp,
+):
     bp.register_blueprint(child)
 
 PUBLIC_ENDPOINTS = {"staff.sign_in.login"}

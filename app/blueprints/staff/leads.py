@@ -25,14 +25,16 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.forms.common import ConfirmForm
+from app.forms.staff import DashboardRangeForm
 from app.models import Lead, LeadAttachment, LeadStatus
+from app.models.base import utcnow
 from app.services import audit
 from app.services.accounts.staff import active_staff
 from app.services.clinics.catalog import procedures_by_name
 from app.services.clinics.directory import approved_clinics
 from app.services.integrations.partners import all_partners
 from app.services.leads import actions, lifecycle
-from app.services.leads.dashboard import build_dashboard
+from app.services.leads.dashboard import Period, build_dashboard
 from app.services.leads.detail import lead_history
 from app.services.leads.export import csv_chunks, record_export
 from app.services.leads.queries import (
@@ -261,8 +263,17 @@ def leads_csv() -> ResponseReturnValue:
 
 @bp.get("/dashboard")
 def dashboard() -> ResponseReturnValue:
+    """A range that makes no sense is said next to its field; the last 30 days show
+    meanwhile."""
+    form = DashboardRangeForm(formdata=request.args)
+    valid = form.validate()
+    today = utcnow().date()
+    period = form.period(today) if valid else Period.ending(today)
+    if valid:
+        form.first.data, form.last.data = period.first, period.last
     return render_template(
         "staff/dashboard.html",
-        board=build_dashboard(db.session),
+        board=build_dashboard(db.session, period),
+        form=form,
         partner_names={f"partner-{p.id}": p.name for p in all_partners(db.session)},
-    )
+    ), (200 if valid else 422)

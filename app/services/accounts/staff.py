@@ -74,3 +74,18 @@ def reset_password(session: DbSession, user_id: int, by: StaffUser, password: st
     audit.record(session, audit.Actor.staff(by), "staff.password_reset", staff_user=user.id)
     session.commit()
     return user
+
+
+def set_on_duty(session: DbSession, staff_id: int, on_duty: bool) -> None:
+    """A staff member's own switch: rules give new leads only to those on duty."""
+    staff = session.get(StaffUser, staff_id)
+    if staff is None:
+        raise LookupError("no such staff member")
+    staff.on_duty = on_duty
+    audit.record(
+        session,
+        audit.Actor.staff(staff),
+        "staff.on_duty" if on_duty else "staff.off_duty",
+        staff_user=staff.id,
+    )
+    session.commit()

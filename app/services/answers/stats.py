@@ -8,7 +8,7 @@ is answered / (answered + let expire): leads still within their deadline do not 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
@@ -51,67 +51,79 @@ def answer_hours(calendar: BusinessCalendar, sent_at: datetime, responded_at: da
 
 
 def _sent_assignments(
-    session: DbSession, since: datetime, key: Any, *where: Any
-) -> Result[Any, datetime, datetime | None, datetime | None]:
-    """Leads sent since `since` that the patient did not take back (a withdrawn lead says
-    nothing about how the clinic answers; one staff closed later still does), each with
-    `key`: the clinic, or a column of its lead (the dashboard's source)."""
+    session: DbSession,
+    since: datetime,
+    keys: Sequence[Any],
+    *where: Any,
+    until: datetime | None = None,
+) -> Result[*tuple[Any, ...]]:
+    """Leads sent since `since` (and before `until`) that the patient did not take back (a
+    withdrawn lead says nothing about how the clinic answers; one staff closed later still
+    does), each with `keys`: the clinic, or columns of its lead (the dashboard's groups),
+    then the notice's, the answer's and the expiry's times."""
     query = (
-        select(key, Assignment.sent_at, Assignment.responded_at, Assignment.expired_at)
+        select(*keys, Assignment.sent_at, Assignment.responded_at, Assignment.expired_at)
         .join_from(Assignment, Lead, Lead.id == Assignment.lead_id)
         .where(Assignment.sent_at >= since, counts_for_clinic(), *where)
     )
+    if until is not None:
+        query = query.where(Assignment.sent_at < until)
     return session.execute(query)
 
 
 def _tally(
-    rows: Iterable[tuple[Any, datetime, datetime | None, datetime | None]],
-    calendar: BusinessCalendar,
-) -> dict[Any, AnswerStats]:
-    hours: dict[Any, list[float]] = defaultdict(list)
-    expired: dict[Any, int] = defaultdict(int)
-    for key, sent_at, responded_at, expired_at in rows:
+    rows: Iterable[Sequence[Any]], calendar: BusinessCalendar
+) -> list[dict[Any, AnswerStats]]:
+    """Per key column of `rows`, its stats by the key's value; each answer's hours are
+    counted once, however many keys group it."""
+    hours: list[dict[Any, list[float]]] = []
+    expired: list[dict[Any, int]] = []
+    for *keys, sent_at, responded_at, expired_at in rows:
+        if not hours:
+            hours = [defaultdict(list) for _ in keys]
+            expired = [defaultdict(int) for _ in keys]
         if responded_at is not None:
-            hours[key].append(answer_hours(calendar, sent_at, responded_at))
+            took = answer_hours(calendar, sent_at, responded_at)
+            for by_value, value in zip(hours, keys, strict=True):
+                by_value[value].append(took)
         elif expired_at is not None:
-            expired[key] += 1
-    return {
-        key: AnswerStats(
-            answered=len(hours[key]),
-            expired=expired[key],
-            median_hours=median(hours[key]) if hours[key] else None,
-        )
-        for key in hours.keys() | expired.keys()
-    }
+            for counts, value in zip(expired, keys, strict=True):
+                counts[value] += 1
+    return [
+        {
+            value: AnswerStats(
+                answered=len(answered[value]),
+                expired=lapsed[value],
+                median_hours=median(answered[value]) if answered[value] else None,
+            )
+            for value in answered.keys() | lapsed.keys()
+        }
+        for answered, lapsed in zip(hours, expired, strict=True)
+    ]
 
 
 def answer_stats(
     session: DbSession, clinic_ids: Iterable[int], calendar: BusinessCalendar, since: datetime
 ) -> dict[int, AnswerStats]:
     ids = list(clinic_ids)
-    rows = _sent_assignments(session, since, Assignment.clinic_id, Assignment.clinic_id.in_(ids))
-    found = _tally(rows, calendar)
+    rows = _sent_assignments(session, since, [Assignment.clinic_id], Assignment.clinic_id.in_(ids))
+    found = next(iter(_tally(rows, calendar)), {})
     return {clinic_id: found.get(clinic_id, NO_ANSWERS) for clinic_id in ids}
 
 
 def answer_stats_by(
-    session: DbSession, key: Any, calendar: BusinessCalendar, since: datetime
-) -> dict[Any, AnswerStats]:
-    """Every clinic's answers grouped by a column of the lead, counted as each clinic's own
-    stats count them, so the dashboard and a clinic's page never disagree."""
-    return _tally(_sent_assignments(session, since, key), calendar)
-
-
-def median_answer_hours(
-    session: DbSession, calendar: BusinessCalendar, since: datetime
-) -> float | None:
-    """Every clinic's answers together."""
-    hours = [
-        answer_hours(calendar, sent_at, responded_at)
-        for _, sent_at, responded_at, _ in _sent_assignments(session, since, Assignment.clinic_id)
-        if responded_at is not None
-    ]
-    return median(hours) if hours else None
+    session: DbSession,
+    keys: Sequence[Any],
+    calendar: BusinessCalendar,
+    since: datetime,
+    until: datetime | None = None,
+) -> list[dict[Any, AnswerStats]]:
+    """Every clinic's answers grouped by each of `keys` (columns of the lead or of the
+    assignment; a constant groups them all together), counted as each clinic's own stats
+    count them, so the dashboard and a clinic's page never disagree. One query and one
+    pass, however many groupings."""
+    found = _tally(_sent_assignments(session, since, keys, until=until), calendar)
+    return found or [{} for _ in keys]
 
 
 def recent_answer_stats(

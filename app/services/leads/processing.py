@@ -14,7 +14,7 @@ from app.models import Lead, LeadStatus
 from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.integrations import webhooks
-from app.services.leads import emails, lifecycle, routing
+from app.services.leads import assignment_rules, emails, lifecycle, routing
 from app.services.outbox import enqueue_task
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ def process_lead(
             )
         else:
             audit.record(session, actor, "lead.no_matching_clinic", lead=lead.id, changes=changes)
+        assignment_rules.assign_by_rules(session, lead)
     for assignment in assignments:
         emails.notify_clinic(session, assignment)
     if assignments:
