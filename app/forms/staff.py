@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms.base import AppForm
 from app.reference_data import CREDENTIAL_LABELS
+from app.services.conversations.threads import MAX_LENGTH
 
 
 class ReasonForm(AppForm):
@@ -45,3 +55,21 @@ class PasswordResetForm(AppForm):
         _l("New password (at least 12 characters)"),
         validators=[Length(min=12, message=_l("Please use at least 12 characters."))],
     )
+
+
+class StaffMessageForm(AppForm):
+    """Staff writing to the patient; the one-time id makes a double submit one message."""
+
+    body = TextAreaField(
+        _l("Message to the patient (in their language)"),
+        validators=[
+            DataRequired(_l("Please write your message.")),
+            Length(max=MAX_LENGTH, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    submission_id = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            self.submission_id.data = secrets.token_urlsafe(16)
