@@ -284,3 +284,16 @@ def test_an_erased_patient_cannot_be_written_to(staff_client: FlaskClient):
 
     assert response.status_code == 422
     assert db.session.scalars(select(StaffMessage)).all() == []
+
+
+def test_erasing_a_lead_erases_staffs_messages_to_the_patient(staff_client: FlaskClient):
+    from app.services.privacy.retention import anonymise
+
+    lead = make_lead(language="en", status=LeadStatus.CLOSED)
+    send(staff_client, lead, SECRET, "form-1")
+
+    db.session.expire_all()
+    anonymise(db.session, db.session.get(Lead, lead.id), utcnow(), erased_by=None)
+    db.session.commit()
+
+    assert db.session.scalars(select(StaffMessage)).all() == []
