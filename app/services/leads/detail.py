@@ -17,9 +17,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
-from app.models import AuditEvent, Lead, LeadNote, OutboundEmail, StaffMessage
+from app.models import (
+    Assignment,
+    AuditEvent,
+    Lead,
+    LeadNote,
+    OutboundEmail,
+    Quote,
+    StaffMessage,
+)
 from app.models.base import DbSession
-from app.models.leads import Assignment, Quote
 from app.services import audit
 
 # Reads of a patient's details, by staff or a clinic user: "who has seen this lead".
