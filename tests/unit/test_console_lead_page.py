@@ -4,25 +4,43 @@ first-response clock in business hours."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
-from flask import Flask
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import AuditEvent, EmailStatus, Lead, LeadStatus, OutboundEmail, StaffMessage
+from app.models import (
+    AuditEvent,
+    EmailStatus,
+    Lead,
+    LeadStatus,
+    OutboundEmail,
+    PrivacyRequest,
+    StaffMessage,
+)
 from app.models.base import utcnow
 from app.services.conversations import threads
 from app.services.leads.response_clock import ClockState, clock_of, staff_due_at
-from app.services.privacy.patient_links import status_token
+from app.services.privacy.patient_links import privacy_token, status_token
+from app.services.privacy.retention import anonymise
 from tests.support.clock import CALENDAR, SEOUL
-from tests.support.factories import add_note, add_quote, make_clinic, make_lead, routed_lead
-from tests.support.forms import post
+from tests.support.emails import rendered
+from tests.support.factories import (
+    add_note,
+    add_quote,
+    make_clinic,
+    make_lead,
+    routed_lead,
+    send_inquiry,
+)
+from tests.support.forms import post, submit
 
 SECRET = "Your MRI shows a small tear; the clinic will explain"
 # A Friday afternoon in Seoul: two business hours are left of the day.
@@ -76,8 +94,6 @@ def test_a_settled_lead_is_never_overdue_and_an_answered_one_stops_the_clock(app
 
 
 def test_an_inquiry_is_stored_with_its_due_time(app: Flask):
-    from tests.support.factories import send_inquiry
-
     lead = send_inquiry(app)
 
     assert lead.staff_due_at == staff_due_at(lead.created_at, app.config)
@@ -117,8 +133,6 @@ def test_the_overdue_filter_lists_only_open_unanswered_leads_past_their_time(
     ],
 )
 def test_the_clock_macro_says_time_left_or_how_late(app: Flask, now: datetime, words: str):
-    from flask import render_template_string
-
     due = MONDAY_ELEVEN if now.day < 24 else datetime(2026, 11, 27, 18, 0, tzinfo=SEOUL)
     lead = make_lead(created_at=FRIDAY_AFTERNOON, staff_due_at=due)
     with app.test_request_context():
@@ -236,7 +250,10 @@ def test_a_message_sent_twice_is_one_message_and_one_email_and_stops_the_clock(
     assert db.session.scalars(select(StaffMessage.body)).all() == [SECRET]
     emails = db.session.scalars(select(OutboundEmail)).all()
     assert [(e.template, e.recipient) for e in emails] == [("patient_staff_message", lead.email)]
-    assert SECRET not in str(emails[0].context)
+    message = rendered(emails[0])
+    for part in (message.subject, message.text, message.html):
+        assert SECRET not in part
+    assert f"/inquire/status/{status_token(lead)}" in message.text
     db.session.expire_all()
     assert db.session.get(Lead, lead.id).staff_responded_at is not None
     staff_page = staff_client.get(page_of(lead)).text
@@ -287,8 +304,6 @@ def test_an_erased_patient_cannot_be_written_to(staff_client: FlaskClient):
 
 
 def test_erasing_a_lead_erases_staffs_messages_to_the_patient(staff_client: FlaskClient):
-    from app.services.privacy.retention import anonymise
-
     lead = make_lead(language="en", status=LeadStatus.CLOSED)
     send(staff_client, lead, SECRET, "form-1")
 
@@ -297,3 +312,19 @@ def test_erasing_a_lead_erases_staffs_messages_to_the_patient(staff_client: Flas
     db.session.commit()
 
     assert db.session.scalars(select(StaffMessage)).all() == []
+
+
+def test_the_patients_copy_of_their_data_holds_staffs_messages(
+    app: Flask, staff_client: FlaskClient
+):
+    lead = make_lead(language="en")
+    send(staff_client, lead, SECRET, "form-1")
+    submit(app.test_client(), f"/inquire/privacy/{privacy_token(lead)}", {"kind": "export"})
+    request = db.session.scalar(select(PrivacyRequest))
+
+    response = submit(
+        staff_client, "/staff/privacy", {}, action=f"/staff/privacy/{request.id}/export"
+    )
+
+    [record] = json.loads(response.data)["leads"]
+    assert [m["text"] for m in record["messages_from_careroute"]] == [SECRET]
