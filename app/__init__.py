@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     from app.i18n import money, page_language, select_locale
     from app.reference_data import QUOTE_PARTS
     from app.services.accounts.sessions import load_login_session
+    from app.services.leads.response_clock import clock_at
 
     app.extensions["data_keys"] = DataKeys(app.config["DATA_KEYS"])
     db.init_app(app)
@@ -58,6 +59,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["quote_parts"] = QUOTE_PARTS
+    app.jinja_env.globals["staff_clock"] = clock_at
     app.context_processor(page_language)
     app.add_template_filter(money)
     login_manager.init_app(app)

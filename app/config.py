@@ -202,6 +202,8 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         "CLINIC_REMINDER_HOURS": _number(env, "CLINIC_REMINDER_HOURS", 24.0),
         "CLINIC_REROUTE_HOURS": _number(env, "CLINIC_REROUTE_HOURS", 48.0),
         "CONSENT_WAIT_HOURS": _number(env, "CONSENT_WAIT_HOURS", 72.0),
+        # Staff's first answer to a new lead, in business hours on the clinics' calendar.
+        "STAFF_RESPONSE_HOURS": _number(env, "STAFF_RESPONSE_HOURS", 4.0),
         # Per API key (per address without one): a partner's form relays one patient at a time.
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),
         # Webhooks: attempts back off from 30 s to an hour (eight attempts span about two

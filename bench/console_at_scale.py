@@ -41,6 +41,7 @@ PAGES = {
     "unassigned": "/staff/leads?assignee=unassigned",
     "created_range": "/staff/leads?from=2026-06-01&to=2026-06-30",
     "no_match": "/staff/leads?flag=no_match",
+    "overdue": "/staff/leads?flag=overdue",
     "search_reference": "/staff/leads?q=CR-G0001234",
     "search_name": "/staff/leads?q=Aigerim+Tes",
     "search_phone": "/staff/leads?q=%2B77010001234",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -70,6 +70,14 @@ def _source(rng: random.Random, partner_ids: list[int]) -> dict[str, object]:
     return {"source": "api" if roll < 0.25 else "web", "partner_id": None}
 
 
+def _staff_clock(rng: random.Random, created: datetime) -> dict[str, object]:
+    """Due about half a day after arrival (a wall-clock stand-in for four business hours);
+    staff answered all but one lead in fifty."""
+    due = created + timedelta(hours=rng.choice((4, 12, 64)))
+    answered = None if rng.random() < 0.02 else created + timedelta(hours=rng.randrange(1, 6))
+    return {"staff_due_at": due, "staff_responded_at": answered}
+
+
 def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 5000) -> int:
     """Insert `count` fictional leads, spread over the last year; return how many."""
     rng = random.Random(seed)
@@ -104,6 +112,7 @@ def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 500
                     "no_matching_clinic": rng.random() < 0.02,
                     "created_at": created,
                     "updated_at": created,
+                    **_staff_clock(rng, created),
                     **_source(rng, partner_ids),
                 }
             )

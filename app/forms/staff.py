@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -24,6 +26,7 @@ from app.forms.fields import CheckboxListField
 from app.models import Procedure, StaffUser
 from app.models.base import utcnow
 from app.reference_data import CREDENTIAL_LABELS
+from app.services.conversations.threads import MAX_LENGTH
 from app.services.leads.dashboard import MAX_DAYS, Period
 
 
@@ -133,3 +136,21 @@ class DashboardRangeForm(AppForm):
         elif (last - self.first.data).days >= MAX_DAYS:
             field.errors.append(_l("Please choose at most %(days)d days.", days=MAX_DAYS))
         return not field.errors
+
+
+class StaffMessageForm(AppForm):
+    """Staff writing to the patient; the one-time id makes a double submit one message."""
+
+    body = TextAreaField(
+        _l("Message to the patient (in their language)"),
+        validators=[
+            DataRequired(_l("Please write your message.")),
+            Length(max=MAX_LENGTH, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    submission_id = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            self.submission_id.data = secrets.token_urlsafe(16)

@@ -20,6 +20,7 @@ from app.models.integrations import (
     WebhookSubscription,
 )
 from app.models.leads import (
+    OPEN_STATUSES,
     Assignment,
     AttachmentKind,
     ClinicResponse,
@@ -31,6 +32,7 @@ from app.models.leads import (
     MessageSender,
     Quote,
     RevokedReason,
+    StaffMessage,
 )
 from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
 from app.models.privacy import PrivacyRequest, PrivacyRequestKind
@@ -38,6 +40,7 @@ from app.models.sessions import PORTAL_STATUSES, LoginSession
 from app.models.staff import StaffRole, StaffUser
 
 __all__ = [
+    "OPEN_STATUSES",
     "PORTAL_STATUSES",
     "ApiKey",
     "Assignment",
@@ -70,6 +73,7 @@ __all__ = [
     "Procedure",
     "Quote",
     "RevokedReason",
+    "StaffMessage",
     "StaffRole",
     "StaffUser",
     "WebhookDelivery",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -29,6 +29,9 @@ from app.models.catalog import Procedure
 from app.models.clinics import Clinic
 from app.models.types import EncryptedText, JSONDocument, str_enum
 
+if TYPE_CHECKING:
+    from app.models.staff import StaffUser
+
 
 def _values(kind: type[enum.StrEnum]) -> list[str]:
     return [member.value for member in kind]
@@ -47,6 +50,17 @@ class LeadStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Being worked on: the lead may still hold clinics, and staff's first answer is owed. The
+# other statuses are settled.
+OPEN_STATUSES = (
+    LeadStatus.NEW,
+    LeadStatus.ROUTED,
+    LeadStatus.CONTACTED,
+    LeadStatus.QUOTED,
+    LeadStatus.BOOKED,
+)
+
+
 class RevokedReason(enum.StrEnum):
     """Why a clinic no longer sees a lead: shown to staff and, in words, to the patient."""
 
@@ -62,6 +76,15 @@ class ClinicResponse(enum.StrEnum):
     CONTACTED = "contacted"
     QUOTED = "quoted"
     DECLINED = "declined"
+
+
+# The partial index's condition, written as `queries.py` writes the filter so PostgreSQL sees
+# that the filter implies it.
+_AWAITING_STAFF = (
+    "staff_responded_at IS NULL AND staff_due_at IS NOT NULL AND status IN ("
+    + ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
+    + ")"
+)
 
 
 class Lead(Model):
@@ -99,6 +122,16 @@ class Lead(Model):
                 sqlite_where=text(f"{flag} IS TRUE"),
             )
             for flag in ("no_matching_clinic", "clinic_silent", "processing_failed")
+        ),
+        # Leads still owed staff's first answer: few at any time (staff answer within hours),
+        # so the "overdue" filter reads only these entries, in the list's order.
+        Index(
+            "ix_leads_awaiting_staff_created",
+            "created_at",
+            "id",
+            postgresql_include=["status", "staff_due_at"],
+            postgresql_where=text(_AWAITING_STAFF),
+            sqlite_where=text(_AWAITING_STAFF),
         ),
         CheckConstraint("budget_usd IS NULL OR budget_usd > 0", name="budget_positive"),
     )
@@ -156,6 +189,10 @@ class Lead(Model):
     processing_failed: Mapped[bool] = mapped_column(Boolean, default=False)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Staff's first-response clock: due STAFF_RESPONSE_HOURS business hours after the lead
+    # arrived, stopped by staff's first message to the patient. None: the lead predates it.
+    staff_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    staff_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Contact details, message and files destroyed (retention or the patient's request).
@@ -169,6 +206,9 @@ class Lead(Model):
     )
     attachments: Mapped[list[LeadAttachment]] = relationship(
         back_populates="lead", order_by="LeadAttachment.id"
+    )
+    staff_messages: Mapped[list[StaffMessage]] = relationship(
+        back_populates="lead", order_by="StaffMessage.id"
     )
 
     @validates("phone")
@@ -348,3 +388,27 @@ class LeadNote(Model):
     staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     body: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[StaffUser] = relationship()
+
+
+class StaffMessage(Model):
+    """A message from CareRoute's staff to the patient, read on the patient's page.
+
+    Not a `LeadMessage`: those make the thread between the patient and one clinic, which
+    that clinic reads in its portal; this one no clinic sees, and a lead no clinic took
+    (the one most in need of a word from staff) has no thread to put it in. Health data
+    like any message: encrypted at rest, never in an email."""
+
+    __tablename__ = "staff_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    body: Mapped[str] = mapped_column(EncryptedText)
+    # The form's one-time id: a double click finds the message it already sent.
+    submission_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="staff_messages")
+    author: Mapped[StaffUser] = relationship()

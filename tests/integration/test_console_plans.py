@@ -34,6 +34,7 @@ FILTERS = {
     "no match": LeadFilters(flags=("no_match",)),
     "clinic silent": LeadFilters(flags=("clinic_silent",)),
     "email failed": LeadFilters(flags=("email_failed",)),
+    "overdue": LeadFilters(flags=("overdue",)),
     "search reference": LeadFilters(search="CR-G0001234"),
     "search name": LeadFilters(search="Aigerim Tes"),
     "search email": LeadFilters(search="patient77@example.com"),
@@ -91,3 +92,16 @@ def test_tab_counts_are_exact_for_a_narrow_filter_and_estimated_for_a_broad_one(
     assert 0.8 * everything < sum(broad.counts.values()) < 1.2 * everything
     assert not narrow.estimated
     assert sum(narrow.counts.values()) == 1
+
+
+def test_the_overdue_filter_reads_only_leads_still_owed_an_answer(leads_table: Flask):
+    """With the values bound as the app binds them (not inlined), PostgreSQL still sees that
+    the filter implies the partial index's condition."""
+    query = page_query(LeadFilters(flags=("overdue",)), staff_id=1)
+    connection = db.session.connection()
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars().all()
+
+    assert "ix_leads_awaiting_staff_created" in "\n".join(rows), rows

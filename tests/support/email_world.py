@@ -119,6 +119,7 @@ CONTEXTS: dict[str, Callable[[World], dict[str, Any]]] = {
     "staff_privacy_request": lambda w: {"request_id": w.request.id},
     "patient_data_copy": lambda w: {"request_id": w.request.id},
     "patient_status_links": lambda w: {"lead_ids": [w.lead.id]},
+    "patient_staff_message": lambda w: {"lead_id": w.lead.id},
     "clinic_password": lambda w: {"user_id": w.user.id, "why": "invite"},
     "clinic_consent_withdrawn": lambda w: {"assignment_id": w.assignment.id},
     "webhook_disabled": lambda w: {"subscription_id": w.webhook.id},

@@ -25,17 +25,20 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.forms.common import ConfirmForm
-from app.forms.staff import DashboardRangeForm
-from app.models import Lead, LeadAttachment, LeadStatus
+from app.forms.staff import DashboardRangeForm, StaffMessageForm
+from app.models import LeadAttachment, LeadStatus
 from app.models.base import utcnow
 from app.services import audit
 from app.services.accounts.staff import active_staff
 from app.services.clinics.catalog import procedures_by_name
 from app.services.clinics.directory import approved_clinics
+from app.services.conversations import staff_messages
+from app.services.conversations.snippets import SNIPPETS, snippet_for
+from app.services.conversations.threads import MessageRefused
 from app.services.integrations.partners import all_partners
 from app.services.leads import actions, lifecycle
 from app.services.leads.dashboard import Period, build_dashboard
-from app.services.leads.detail import lead_history
+from app.services.leads.detail import lead_for_page, lead_history, quoted_answers
 from app.services.leads.export import csv_chunks, record_export
 from app.services.leads.queries import (
     FLAGS,
@@ -44,7 +47,7 @@ from app.services.leads.queries import (
     list_leads,
     status_counts,
 )
-from app.web.actions import explained, run_confirmed
+from app.web.actions import explained, run_confirmed, run_form
 from app.web.downloads import send_attachment
 from app.web.sign_in import current_staff, safe_next
 
@@ -108,19 +111,56 @@ def leads() -> ResponseReturnValue:
 
 @bp.get("/leads/<int:lead_id>")
 def lead_detail(lead_id: int) -> ResponseReturnValue:
-    lead = db.session.get(Lead, lead_id)
+    return _lead_page(lead_id, StaffMessageForm())
+
+
+def _lead_page(lead_id: int, message_form: StaffMessageForm) -> ResponseReturnValue:
+    """The lead page, everything on it read in a fixed number of queries; `?snippet=<code>`
+    fills the message box with that snippet in the patient's language (a link, no script)."""
+    try:
+        actions.record_view(db.session, lead_id, current_staff().id)
+    except LookupError:
+        abort(404)
+    lead = lead_for_page(db.session, lead_id)
     if lead is None:
         abort(404)
-    actions.record_view(db.session, lead.id, current_staff().id)
+    snippet = request.args.get("snippet", "")
+    if not message_form.is_submitted() and (text := snippet_for(snippet, lead)):
+        message_form.body.data = text
+    history = lead_history(db.session, lead.id)
+    now = utcnow()
     return render_template(
         "staff/lead_detail.html",
         lead=lead,
-        history=lead_history(db.session, lead.id),
+        now=now,
+        history=history,
+        timeline=history.timeline(lead.staff_messages),
+        quoted=quoted_answers(lead, now.date()),
         statuses=[s.value for s in lifecycle.staff_choices(lead)],
         can_reroute=lifecycle.can_take_clinics(lead),
+        can_message=staff_messages.can_write_to(lead),
         clinics=approved_clinics(db.session),
         staff_users=active_staff(db.session),
+        snippets=SNIPPETS,
+        message_form=message_form,
         form=ConfirmForm(),
+    ), (422 if message_form.errors else 200)
+
+
+@bp.post("/leads/<int:lead_id>/messages")
+def message_patient(lead_id: int) -> ResponseReturnValue:
+    """A message to the patient: stored, shown on their page, and announced by one email."""
+    form = StaffMessageForm()
+    return run_form(
+        form,
+        form.body,
+        lambda: staff_messages.send_to_patient(
+            db.session, lead_id, current_staff().id, form.body.data, form.submission_id.data
+        ),
+        MessageRefused,
+        _("Message sent; the patient is emailed a link to read it."),
+        url_for("staff.leads.lead_detail", lead_id=lead_id, _anchor="timeline"),
+        lambda f: _lead_page(lead_id, f),
     )
 
 

@@ -47,7 +47,10 @@ def _leads(session: DbSession, lead_ids: Sequence[int]) -> list[Lead]:
 
 
 def record_view(session: DbSession, lead_id: int, staff_id: int) -> None:
-    """Who read whose health data, and when."""
+    """Who read whose health data, and when; before the page loads the lead, so the commit
+    leaves nothing loaded to expire."""
+    if session.scalar(select(Lead.id).where(Lead.id == lead_id)) is None:
+        raise LookupError("no such lead")
     audit.record(session, audit.Actor.staff(_staff(session, staff_id)), "lead.viewed", lead=lead_id)
     session.commit()
 

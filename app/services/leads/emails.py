@@ -91,6 +91,11 @@ def tell_patient_new_message(session: DbSession, assignment: Assignment, message
     )
 
 
+def tell_patient_staff_message(session: DbSession, lead: Lead, message_id: int) -> None:
+    """Staff wrote to the patient: a link to the patient's page, where the message is."""
+    _to_patient(session, lead, "patient_staff_message", f"staff-message:{message_id}")
+
+
 def tell_clinic_chosen(session: DbSession, assignment: Assignment, at: datetime) -> None:
     """Keyed by the moment: a patient who chooses, changes and comes back tells it again."""
     _to_clinic(session, assignment, "clinic_chosen", f"clinic-chosen:{at.isoformat()}")

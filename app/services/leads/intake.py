@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 
+from flask import current_app
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +17,7 @@ from app.models import Clinic, ClinicStatus, Lead, LeadAttachment, LeadStatus, P
 from app.models.base import DbSession, table_of, utcnow
 from app.services import audit
 from app.services.integrations import webhooks
+from app.services.leads.response_clock import staff_due_at
 from app.services.outbox import enqueue_task
 from app.services.privacy import attachments
 
@@ -169,6 +171,7 @@ def _lead_row(inquiry: Inquiry, reference: str) -> dict[str, Any]:
         "api_key_id": inquiry.api_key_id,
         "status": LeadStatus.SPAM if inquiry.spam_reason is not None else LeadStatus.NEW,
         "spam_reason": inquiry.spam_reason,
+        "staff_due_at": staff_due_at(now, current_app.config),
         "created_at": now,
         "updated_at": now,
     }

@@ -17,7 +17,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from app import task_names
-from app.models import Lead, LeadStatus, RevokedReason
+from app.models import OPEN_STATUSES, Lead, LeadStatus, RevokedReason
 from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.integrations import webhooks
@@ -27,7 +27,7 @@ from app.services.outbox import enqueue_task
 S = LeadStatus
 
 # Being worked on: the lead may still hold clinics.
-ACTIVE = frozenset({S.NEW, S.ROUTED, S.CONTACTED, S.QUOTED, S.BOOKED})
+ACTIVE = frozenset(OPEN_STATUSES)
 # Settled: no clinic holds the lead; retention counts from here.
 ENDED = frozenset(LeadStatus) - ACTIVE
 # Waiting on clinics: deadlines run and a declined or silent place goes to the next clinic.

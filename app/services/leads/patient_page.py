@@ -73,6 +73,7 @@ def patient_page(session: DbSession, lead_id: int, today: date) -> PatientPage:
             selectinload(Lead.assignments).joinedload(Assignment.quote),
             selectinload(Lead.assignments).selectinload(Assignment.messages),
             selectinload(Lead.attachments),
+            selectinload(Lead.staff_messages),
         )
     )
     if lead is None:

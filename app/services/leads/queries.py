@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app.encryption import data_keys
 from app.models import (
+    OPEN_STATUSES,
     Assignment,
     EmailStatus,
     Lead,
@@ -29,7 +30,7 @@ from app.models import (
 from app.models.base import DbSession, utcnow
 
 SORTS = ("created", "activity", "status")
-FLAGS = ("no_match", "clinic_silent", "email_failed", "processing_failed")
+FLAGS = ("no_match", "clinic_silent", "email_failed", "processing_failed", "overdue")
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,22 @@ def conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]:
                 OutboundEmail.lead_id == Lead.id, OutboundEmail.status == EmailStatus.FAILED
             )
         )
+    if "overdue" in filters.flags:
+        where.extend(_overdue(now))
     if filters.search:
         where.append(_search(filters.search))
     return where
+
+
+def _overdue(now: datetime) -> list[Any]:
+    """Past staff's first-response time with no word from staff yet, and not settled: the
+    condition of the partial index `ix_leads_awaiting_staff_created`, and one comparison."""
+    return [
+        Lead.staff_responded_at.is_(None),
+        Lead.staff_due_at.is_not(None),
+        Lead.status.in_(OPEN_STATUSES),
+        Lead.staff_due_at < now,
+    ]
 
 
 def _from_source(source: str) -> Any:

@@ -249,6 +249,15 @@ def _patient_clinic_answered(
     }
 
 
+@email_template("patient_staff_message", for_patient=True)
+def _patient_staff_message(session: DbSession, lead_id: int) -> tuple[str, dict[str, Any]]:
+    lead = _lead(session, lead_id)
+    return _("The CareRoute team wrote to you about your question %(ref)s", ref=lead.reference), {
+        "lead": lead,
+        "status_url": external_url("patient.page", token=status_token(lead)),
+    }
+
+
 @email_template("patient_status_links", for_patient=True)
 def _patient_status_links(session: DbSession, lead_ids: list[int]) -> tuple[str, dict[str, Any]]:
     leads = [

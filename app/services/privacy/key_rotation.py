@@ -34,6 +34,7 @@ _WRITTEN_ABOUT_PATIENTS = (
     table("assignments", column("id", Integer), column("decline_reason", Text)),
     table("quotes", column("id", Integer), column("note", Text)),
     table("lead_messages", column("id", Integer), column("body", Text)),
+    table("staff_messages", column("id", Integer), column("body", Text)),
     table("webhook_subscriptions", column("id", Integer), column("secret", Text)),
 )
 

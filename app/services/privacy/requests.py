@@ -170,6 +170,9 @@ def _lead_record(session: DbSession, lead: Lead, upload_dir: str) -> dict[str, A
             }
             for a in lead.assignments
         ],
+        "messages_from_careroute": [
+            {"at": _iso(m.created_at), "text": m.body} for m in lead.staff_messages
+        ],
         "emails": [
             {"template": e.template, "status": e.status.value, "sent_at": _iso(e.sent_at)}
             for e in emails

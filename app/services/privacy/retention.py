@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from app.models import Assignment, Lead, LeadMessage, LeadNote, OutboundEmail, PrivacyRequest
+from app.models import (
+    Assignment,
+    Lead,
+    LeadMessage,
+    LeadNote,
+    OutboundEmail,
+    PrivacyRequest,
+    StaffMessage,
+)
 from app.models.base import DbSession, rows_changed
 from app.services import audit
 from app.services.leads import lifecycle
@@ -46,6 +54,7 @@ def anonymise(
     for attachment in lead.attachments:
         session.delete(attachment)
     session.execute(delete(LeadMessage).where(LeadMessage.lead_id == lead.id))
+    session.execute(delete(StaffMessage).where(StaffMessage.lead_id == lead.id))
     lead.full_name = ""
     lead.email = ""
     lead.phone = ""
