@@ -114,8 +114,8 @@ class DashboardRangeForm(AppForm):
     class Meta(AppForm.Meta):
         csrf = False
 
-    first = DateField(_l("From"), name="from", validators=[Optional()])
-    last = DateField(_l("To"), name="to", validators=[Optional()])
+    first = DateField(_l("First day"), name="from", validators=[Optional()])
+    last = DateField(_l("Last day"), name="to", validators=[Optional()])
 
     def period(self, today: date) -> Period:
         """The days chosen, or the last 30 up to the day chosen (today by default)."""
