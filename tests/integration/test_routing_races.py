@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Assignment, Clinic, Lead, StaffRole
+from app.models import Assignment, Clinic, Lead, LeadStatus, StaffRole
 from app.services.leads.assignment_rules import RuleSpec, assign_by_rules, create_rule
 from app.services.leads.processing import ProcessingPolicy, process_lead
 from tests.support.factories import make_clinic, make_lead, make_staff
@@ -85,6 +85,26 @@ def test_eight_concurrent_routings_fill_three_clinics_of_two_places_exactly(stac
     unmatched = {lead.id for lead in leads} - routed
     for lead_id in unmatched:  # only once every place was taken
         assert db.session.get(Lead, lead_id).no_matching_clinic
+
+
+def test_leads_that_chose_the_same_clinic_are_routed_at_once_without_a_deadlock(
+    stack_app: Flask,
+):
+    """Updating a lead row twice in one transaction re-checks its foreign keys, the chosen
+    clinic's too: that check must not wait for a clinic another routing holds, or routings
+    holding their clinics and routings waiting for them in id order deadlock."""
+    chosen = make_clinic("Alpha", capacity=20)
+    for name in ("Bravo", "Charlie", "Delta"):
+        make_clinic(name, capacity=20)
+    leads = [
+        make_lead(email=f"t{n}@example.com", phone=f"+7701999{n:04d}", chosen_clinic_id=chosen.id)
+        for n in range(8)
+    ]
+
+    route_at_once(stack_app, [lead.id for lead in leads], ProcessingPolicy(max_clinics=3))
+
+    db.session.expire_all()
+    assert all(db.session.get(Lead, lead.id).status is LeadStatus.ROUTED for lead in leads)
 
 
 def test_routing_waits_for_clinics_held_elsewhere_rather_than_finding_no_match(

@@ -14,10 +14,17 @@ the assignments that left the windows, so between recounts a clinic's capacity c
 look smaller than it is, never larger.
 
 No lock is global. On PostgreSQL a routing locks the rows of the clinics it is about to
-give the lead (`FOR UPDATE ... SKIP LOCKED` in rank order), so it counts and assigns them
-exactly, while another routing passes over a clinic held this moment to the next best one
-instead of queueing behind it. Only when every eligible clinic is held does it wait, for
+give the lead (`FOR NO KEY UPDATE ... SKIP LOCKED` in rank order), so it counts and assigns
+them exactly, while another routing passes over a clinic held this moment to the next best
+one instead of queueing behind it. Only when every eligible clinic is held does it wait, for
 all of them in id order (as recounts and staff do), so waits never form a cycle.
+
+Those locks are `FOR NO KEY UPDATE`, not `FOR UPDATE`: they exclude each other just the
+same, but not the `FOR KEY SHARE` lock a foreign key check takes on the clinic a row points
+to. A routing that holds its clinics may still meet such a check (updating a lead row it
+already updated re-checks the lead's chosen clinic, and the patient's choice may be a
+clinic it passed over); waiting there for another routing's clinic closed a cycle with
+the routings waiting in id order, and PostgreSQL broke it by failing one of them.
 """
 
 from __future__ import annotations
@@ -156,7 +163,7 @@ def rank_clinics(
     clinics another transaction holds (PostgreSQL; SQLite has one writer)."""
     query = _ranking_query(lead, today)
     if claim:
-        query = query.with_for_update(of=Clinic, skip_locked=True)
+        query = query.with_for_update(of=Clinic, skip_locked=True, key_share=True)
     ranked: list[RankedClinic] = []
     for tier in _tiers(lead):
         if len(ranked) >= limit:
@@ -192,7 +199,10 @@ def claim_clinics(session: DbSession, lead: Lead, limit: int, today: date) -> li
         return ranked
     _set_lock_timeout(session)
     session.execute(
-        _ranking_query(lead, today).order_by(None).order_by(Clinic.id).with_for_update(of=Clinic)
+        _ranking_query(lead, today)
+        .order_by(None)
+        .order_by(Clinic.id)
+        .with_for_update(of=Clinic, key_share=True)
     ).all()
     return rank_clinics(session, lead, limit, today)
 
@@ -204,7 +214,10 @@ def lock_clinics(session: DbSession, clinic_ids: Iterable[int]) -> None:
     if ids and session.get_bind().dialect.name == "postgresql":
         _set_lock_timeout(session)
         session.execute(
-            select(Clinic.id).where(Clinic.id.in_(ids)).order_by(Clinic.id).with_for_update()
+            select(Clinic.id)
+            .where(Clinic.id.in_(ids))
+            .order_by(Clinic.id)
+            .with_for_update(key_share=True)
         ).all()
 
 
