@@ -87,24 +87,45 @@ def test_eight_concurrent_routings_fill_three_clinics_of_two_places_exactly(stac
         assert db.session.get(Lead, lead_id).no_matching_clinic
 
 
+def leads_choosing_one_of_four_clinics(count: int) -> tuple[Clinic, list[Lead]]:
+    """Four clinics with places to spare, and `count` leads whose patients chose the first."""
+    chosen = make_clinic("Alpha", capacity=20)
+    for name in ("Bravo", "Charlie", "Delta"):
+        make_clinic(name, capacity=20)
+    leads = [
+        make_lead(email=f"t{n}@example.com", phone=f"+7701999{n:04d}", chosen_clinic_id=chosen.id)
+        for n in range(count)
+    ]
+    return chosen, leads
+
+
 def test_leads_that_chose_the_same_clinic_are_routed_at_once_without_a_deadlock(
     stack_app: Flask,
 ):
     """Updating a lead row twice in one transaction re-checks its foreign keys, the chosen
     clinic's too: that check must not wait for a clinic another routing holds, or routings
     holding their clinics and routings waiting for them in id order deadlock."""
-    chosen = make_clinic("Alpha", capacity=20)
-    for name in ("Bravo", "Charlie", "Delta"):
-        make_clinic(name, capacity=20)
-    leads = [
-        make_lead(email=f"t{n}@example.com", phone=f"+7701999{n:04d}", chosen_clinic_id=chosen.id)
-        for n in range(8)
-    ]
+    _, leads = leads_choosing_one_of_four_clinics(8)
 
     route_at_once(stack_app, [lead.id for lead in leads], ProcessingPolicy(max_clinics=3))
 
     db.session.expire_all()
     assert all(db.session.get(Lead, lead.id).status is LeadStatus.ROUTED for lead in leads)
+
+
+def test_the_clinic_a_patient_chose_is_not_passed_over_because_another_routing_holds_it(
+    stack_app: Flask,
+):
+    chosen, leads = leads_choosing_one_of_four_clinics(8)
+
+    route_at_once(stack_app, [lead.id for lead in leads], ProcessingPolicy(max_clinics=3))
+
+    db.session.expire_all()
+    for lead in leads:
+        first = db.session.scalar(
+            select(Assignment.clinic_id).where(Assignment.lead_id == lead.id, Assignment.rank == 1)
+        )
+        assert first == chosen.id
 
 
 def test_routing_waits_for_clinics_held_elsewhere_rather_than_finding_no_match(

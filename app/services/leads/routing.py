@@ -16,8 +16,9 @@ look smaller than it is, never larger.
 No lock is global. On PostgreSQL a routing locks the rows of the clinics it is about to
 give the lead (`FOR NO KEY UPDATE ... SKIP LOCKED` in rank order), so it counts and assigns
 them exactly, while another routing passes over a clinic held this moment to the next best
-one instead of queueing behind it. Only when every eligible clinic is held does it wait, for
-all of them in id order (as recounts and staff do), so waits never form a cycle.
+one instead of queueing behind it; only the clinic the patient chose is waited for, before
+any other is held. Only when every eligible clinic is held does it wait, for all of them
+in id order (as recounts and staff do), so waits never form a cycle.
 
 Those locks are `FOR NO KEY UPDATE`, not `FOR UPDATE`: they exclude each other just the
 same, but not the `FOR KEY SHARE` lock a foreign key check takes on the clinic a row points
@@ -160,17 +161,23 @@ def rank_clinics(
 ) -> list[RankedClinic]:
     """The best `limit` eligible clinics for the lead, best first: one small query per tier,
     stopping once `limit` are found. `claim` locks them for this transaction, passing over
-    clinics another transaction holds (PostgreSQL; SQLite has one writer)."""
+    clinics another transaction holds (PostgreSQL; SQLite has one writer), except the
+    clinic the patient chose: that one is waited for, so a patient's choice is never lost
+    to a moment's contention. Its tier comes first, so nothing else is held meanwhile and
+    the wait cannot close a cycle."""
     query = _ranking_query(lead, today)
-    if claim:
-        query = query.with_for_update(of=Clinic, skip_locked=True, key_share=True)
     ranked: list[RankedClinic] = []
     for tier in _tiers(lead):
         if len(ranked) >= limit:
             break
         if tier.chosen and ranked:
             continue
-        rows = session.execute(query.where(_condition(lead, tier)).limit(limit - len(ranked)))
+        tiered = query.where(_condition(lead, tier)).limit(limit - len(ranked))
+        if claim:
+            if tier.chosen and session.get_bind().dialect.name == "postgresql":
+                _set_lock_timeout(session)
+            tiered = tiered.with_for_update(of=Clinic, skip_locked=not tier.chosen, key_share=True)
+        rows = session.execute(tiered)
         ranked.extend(
             RankedClinic(
                 clinic_id=row.id,
@@ -188,7 +195,8 @@ def rank_clinics(
 def claim_clinics(session: DbSession, lead: Lead, limit: int, today: date) -> list[RankedClinic]:
     """The clinics the lead goes to, locked until commit so their counts stay exact.
 
-    A clinic another routing holds is passed over. If that leaves none, the held ones may
+    A clinic another routing holds is passed over (the patient's choice excepted, see
+    `rank_clinics`). If that leaves none, the held ones may
     be the only ones left (or a recount holds them): wait for every eligible clinic, in id
     order, and rank them afresh once they are ours, so "no matching clinic" is never said
     of a clinic that was only busy."""
