@@ -79,7 +79,8 @@ def burst_clinics() -> None:
 
 def store_burst() -> float:
     """Every inquiry stored as intake stores it (its lead, task and audit event, one commit
-    each), each patient distinct so none is a duplicate; return when the first was stored."""
+    each), each patient distinct so none is a duplicate, a third of them choosing the same
+    clinic; return when the first was stored."""
     started = time.time()
     for n in range(INQUIRIES):
         submit_inquiry(
@@ -91,7 +92,7 @@ def store_burst() -> float:
                 country="KZ",
                 language=("ru", "en")[n % 2],
                 procedure_slug=PROCEDURE,
-                clinic_slug=None,
+                clinic_slug="burst-clinic-0" if n % 3 == 0 else None,
                 message="A benchmark inquiry about a painful knee, long enough to be accepted.",
                 budget_usd=15000 if n % 4 < 2 else None,
                 travel_from=None,
