@@ -157,15 +157,23 @@ def _condition(lead: Lead, tier: _Tier) -> ColumnElement[bool]:
 
 
 def rank_clinics(
-    session: DbSession, lead: Lead, limit: int, today: date, *, claim: bool = False
+    session: DbSession,
+    lead: Lead,
+    limit: int,
+    today: date,
+    *,
+    claim: bool = False,
+    among: list[int] | None = None,
 ) -> list[RankedClinic]:
     """The best `limit` eligible clinics for the lead, best first: one small query per tier,
     stopping once `limit` are found. `claim` locks them for this transaction, passing over
     clinics another transaction holds (PostgreSQL; SQLite has one writer), except the
     clinic the patient chose: that one is waited for, so a patient's choice is never lost
     to a moment's contention. Its tier comes first, so nothing else is held meanwhile and
-    the wait cannot close a cycle."""
+    the wait cannot close a cycle. `among` ranks only those clinics."""
     query = _ranking_query(lead, today)
+    if among is not None:
+        query = query.where(Clinic.id.in_(among))
     ranked: list[RankedClinic] = []
     for tier in _tiers(lead):
         if len(ranked) >= limit:
@@ -196,23 +204,24 @@ def claim_clinics(session: DbSession, lead: Lead, limit: int, today: date) -> li
     """The clinics the lead goes to, locked until commit so their counts stay exact.
 
     A clinic another routing holds is passed over (the patient's choice excepted, see
-    `rank_clinics`). If that leaves none, the held ones may
-    be the only ones left (or a recount holds them): wait for every eligible clinic, in id
-    order, and rank them afresh once they are ours, so "no matching clinic" is never said
-    of a clinic that was only busy."""
+    `rank_clinics`). If that leaves none, the held ones may be the only ones left (or a
+    recount holds them): wait for every eligible clinic, in id order, and rank those afresh
+    once they are ours, so "no matching clinic" is never said of a clinic that was only
+    busy. Only those: a clinic that gained a place meanwhile is not ours, and another
+    routing may be taking that place this moment."""
     if limit <= 0:
         return []
     ranked = rank_clinics(session, lead, limit, today, claim=True)
     if ranked or session.get_bind().dialect.name != "postgresql":
         return ranked
     _set_lock_timeout(session)
-    session.execute(
+    held = session.execute(
         _ranking_query(lead, today)
         .order_by(None)
         .order_by(Clinic.id)
         .with_for_update(of=Clinic, key_share=True)
     ).all()
-    return rank_clinics(session, lead, limit, today)
+    return rank_clinics(session, lead, limit, today, among=[row.id for row in held])
 
 
 def lock_clinics(session: DbSession, clinic_ids: Iterable[int]) -> None:
