@@ -38,6 +38,7 @@ class Arrival:
     at: float  # time.time()
     subject: str
     recipient: str
+    message_id: str
 
 
 class Sink:
@@ -53,7 +54,12 @@ class Sink:
         message = message_from_bytes(envelope.content)
         with self._lock:
             self.arrivals.append(
-                Arrival(time.time(), str(message["Subject"]), envelope.rcpt_tos[0])
+                Arrival(
+                    time.time(),
+                    str(message["Subject"]),
+                    envelope.rcpt_tos[0],
+                    str(message["Message-ID"]),
+                )
             )
         return "250 OK"
 
@@ -126,17 +132,19 @@ class Stack:
     def start_relay(self) -> None:
         self._spawn("relay", ["flask", "--app", "app", "outbox", "relay"])
 
-    def start_worker(self, concurrency: int = 1) -> float:
-        """Start a worker; return when it said it was ready (time.time()), read off its log."""
-        earlier = self.log("worker").count(" ready.")
+    def start_worker(self, concurrency: int = 1, name: str = "worker") -> float:
+        """Start a worker (`name` tells several apart: their processes, logs and node names);
+        return when it said it was ready (time.time()), read off its log."""
+        earlier = self.log(name).count(" ready.")
         self._spawn(
-            "worker",
+            name,
             [
                 "celery",
                 "-A",
                 "bench.worker",
                 "worker",
                 f"--concurrency={concurrency}",
+                f"--hostname={name}@%h",
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
@@ -144,12 +152,12 @@ class Stack:
             ],
         )
         deadline = time.monotonic() + 60
-        while self.log("worker").count(" ready.") == earlier:
+        while self.log(name).count(" ready.") == earlier:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start: {self.log('worker')}")
+                raise RuntimeError(f"worker did not start: {self.log(name)}")
             time.sleep(0.1)
         stamp = re.findall(
-            r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}).* ready\.$", self.log("worker"), re.M
+            r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}).* ready\.$", self.log(name), re.M
         )[-1]
         return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +20,10 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
-from app.relay import run_relay
 from app.services.clinics.catalog import load_catalog
 from tests.support.application import FreshContextClient, app_settings
 from tests.support.smtp_server import SmtpServer
-from tests.support.stack import PG_ADMIN_URL, WorkerProcess, truncate_all
+from tests.support.stack import PG_ADMIN_URL, WorkerProcess, relay_running, truncate_all
 
 REDIS_URL = os.environ.get("CAREROUTE_TEST_REDIS", "redis://127.0.0.1:6379/13")
 
@@ -116,10 +114,5 @@ def worker(stack_settings: dict[str, str], tmp_path: Path) -> Iterator[WorkerPro
 
 @pytest.fixture
 def relay_thread(stack_app: Flask) -> Iterator[None]:
-    """The outbox relay running beside the test, as `flask outbox relay` runs beside web."""
-    stop = threading.Event()
-    thread = threading.Thread(target=run_relay, args=(stack_app, stop), daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(10)
+    with relay_running(stack_app):
+        yield

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
 from app.extensions import db
-from app.models import Assignment, Clinic, Lead, StaffRole
+from app.models import Assignment, Clinic, Lead, LeadStatus, StaffRole
 from app.services.leads.assignment_rules import RuleSpec, assign_by_rules, create_rule
 from app.services.leads.processing import ProcessingPolicy, process_lead
 from tests.support.factories import make_clinic, make_lead, make_staff
+from tests.support.stack import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -87,6 +89,47 @@ def test_eight_concurrent_routings_fill_three_clinics_of_two_places_exactly(stac
         assert db.session.get(Lead, lead_id).no_matching_clinic
 
 
+def leads_choosing_one_of_four_clinics(count: int) -> tuple[Clinic, list[Lead]]:
+    """Four clinics with places to spare, and `count` leads whose patients chose the first."""
+    chosen = make_clinic("Alpha", capacity=20)
+    for name in ("Bravo", "Charlie", "Delta"):
+        make_clinic(name, capacity=20)
+    leads = [
+        make_lead(email=f"t{n}@example.com", phone=f"+7701999{n:04d}", chosen_clinic_id=chosen.id)
+        for n in range(count)
+    ]
+    return chosen, leads
+
+
+def test_leads_that_chose_the_same_clinic_are_routed_at_once_without_a_deadlock(
+    stack_app: Flask,
+):
+    """Updating a lead row twice in one transaction re-checks its foreign keys, the chosen
+    clinic's too: that check must not wait for a clinic another routing holds, or routings
+    holding their clinics and routings waiting for them in id order deadlock."""
+    _, leads = leads_choosing_one_of_four_clinics(8)
+
+    route_at_once(stack_app, [lead.id for lead in leads], ProcessingPolicy(max_clinics=3))
+
+    db.session.expire_all()
+    assert all(db.session.get(Lead, lead.id).status is LeadStatus.ROUTED for lead in leads)
+
+
+def test_the_clinic_a_patient_chose_is_not_passed_over_because_another_routing_holds_it(
+    stack_app: Flask,
+):
+    chosen, leads = leads_choosing_one_of_four_clinics(8)
+
+    route_at_once(stack_app, [lead.id for lead in leads], ProcessingPolicy(max_clinics=3))
+
+    db.session.expire_all()
+    for lead in leads:
+        first = db.session.scalar(
+            select(Assignment.clinic_id).where(Assignment.lead_id == lead.id, Assignment.rank == 1)
+        )
+        assert first == chosen.id
+
+
 def test_routing_waits_for_clinics_held_elsewhere_rather_than_finding_no_match(
     stack_app: Flask,
 ):
@@ -109,6 +152,56 @@ def test_routing_waits_for_clinics_held_elsewhere_rather_than_finding_no_match(
     assert not any(db.session.get(Lead, lead.id).no_matching_clinic for lead in leads)
     db.session.refresh(clinic)
     assert clinic.week_leads == 2
+
+
+def waiting_for_a_lock() -> bool:
+    """Whether a session of this test's database waits for a lock at this moment."""
+    with db.engine.connect() as probe:
+        return bool(
+            probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE NOT l.granted AND a.datname = current_database()"
+                )
+            )
+        )
+
+
+def test_a_place_freed_while_routing_waited_is_not_given_twice(stack_app: Flask):
+    """Routing that found every fitting clinic held waits for them, then ranks afresh. A
+    clinic that gained a place meanwhile (a recount) is then among the ranked though this
+    routing never locked it; if another routing is taking that place this moment, counting
+    the lead there too would push the clinic past its capacity."""
+    full = make_clinic("Alpha", capacity=1)
+    held = make_clinic("Bravo", capacity=5)
+    db.session.execute(update(Clinic).where(Clinic.id == full.id).values(week_leads=1))
+    db.session.commit()
+    lead = make_lead(email="u1@example.com", phone="+77015550201")
+    holder, taker = db.engine.connect(), db.engine.connect()
+    holder.execute(select(Clinic.id).where(Clinic.id == held.id).with_for_update()).all()
+    routing = threading.Thread(
+        target=route_at_once, args=(stack_app, [lead.id], ProcessingPolicy(max_clinics=3))
+    )
+    routing.start()
+    try:
+        wait_until(waiting_for_a_lock, timeout=10, message="routing waiting for Bravo")
+        with db.engine.begin() as recount:  # Alpha's week frees its place
+            recount.execute(update(Clinic).where(Clinic.id == full.id).values(week_leads=0))
+        taker.execute(  # another routing takes it, not yet committed
+            update(Clinic).where(Clinic.id == full.id).values(week_leads=Clinic.week_leads + 1)
+        )
+        holder.rollback()
+        time.sleep(1.0)  # routing ranks afresh and counts
+        taker.commit()
+    finally:
+        routing.join(30)
+        holder.close()
+        taker.close()
+
+    db.session.expire_all()
+    assert db.session.get(Clinic, full.id).week_leads == 1
+    given = db.session.scalars(select(Assignment.clinic_id).where(Assignment.lead_id == lead.id))
+    assert list(given) == [held.id]
 
 
 def test_concurrent_leads_take_turns_exactly_in_an_assignment_rules_pool(stack_app: Flask):

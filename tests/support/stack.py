@@ -7,14 +7,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import OutboundEmail
+from app.relay import run_relay
 
 PG_ADMIN_URL = os.environ.get("CAREROUTE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parents[2]
@@ -30,12 +35,25 @@ def truncate_all() -> None:
 class WorkerProcess:
     """`celery -A workers worker` as its own process group, killable like a crashed host."""
 
-    def __init__(self, settings: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        settings: dict[str, str],
+        log_path: Path,
+        *,
+        concurrency: int = 2,
+        name: str = "celery",
+    ) -> None:
         self.settings = settings
         self.log_path = log_path
+        self.concurrency = concurrency
+        self.name = name  # its node name: several workers on one host need their own
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> WorkerProcess:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> WorkerProcess:
+        """Start the process without waiting for it, so several can start together."""
         env = {**os.environ, **self.settings, "PYTHONUNBUFFERED": "1"}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -47,7 +65,8 @@ class WorkerProcess:
                 "workers",
                 "worker",
                 "--loglevel=INFO",
-                "--concurrency=2",
+                f"--concurrency={self.concurrency}",
+                f"--hostname={self.name}@%h",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
@@ -58,6 +77,10 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> WorkerProcess:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if " ready." in self.log_path.read_text(errors="replace").split("--- restart ---")[-1]:
@@ -101,3 +124,16 @@ def emails() -> list[OutboundEmail]:
     """Every outbox email in order, read afresh: the worker changes them behind the session."""
     db.session.expire_all()
     return list(db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.id)))
+
+
+@contextmanager
+def relay_running(app: Flask) -> Iterator[None]:
+    """The outbox relay running beside the test, as `flask outbox relay` runs beside web."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_relay, args=(app, stop), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)

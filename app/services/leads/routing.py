@@ -14,10 +14,18 @@ the assignments that left the windows, so between recounts a clinic's capacity c
 look smaller than it is, never larger.
 
 No lock is global. On PostgreSQL a routing locks the rows of the clinics it is about to
-give the lead (`FOR UPDATE ... SKIP LOCKED` in rank order), so it counts and assigns them
-exactly, while another routing passes over a clinic held this moment to the next best one
-instead of queueing behind it. Only when every eligible clinic is held does it wait, for
-all of them in id order (as recounts and staff do), so waits never form a cycle.
+give the lead (`FOR NO KEY UPDATE ... SKIP LOCKED` in rank order), so it counts and assigns
+them exactly, while another routing passes over a clinic held this moment to the next best
+one instead of queueing behind it; only the clinic the patient chose is waited for, before
+any other is held. Only when every eligible clinic is held does it wait, for all of them
+in id order (as recounts and staff do), so waits never form a cycle.
+
+Those locks are `FOR NO KEY UPDATE`, not `FOR UPDATE`: they exclude each other just the
+same, but not the `FOR KEY SHARE` lock a foreign key check takes on the clinic a row points
+to. A routing that holds its clinics may still meet such a check (updating a lead row it
+already updated re-checks the lead's chosen clinic, and the patient's choice may be a
+clinic it passed over); waiting there for another routing's clinic closed a cycle with
+the routings waiting in id order, and PostgreSQL broke it by failing one of them.
 """
 
 from __future__ import annotations
@@ -149,21 +157,35 @@ def _condition(lead: Lead, tier: _Tier) -> ColumnElement[bool]:
 
 
 def rank_clinics(
-    session: DbSession, lead: Lead, limit: int, today: date, *, claim: bool = False
+    session: DbSession,
+    lead: Lead,
+    limit: int,
+    today: date,
+    *,
+    claim: bool = False,
+    among: list[int] | None = None,
 ) -> list[RankedClinic]:
     """The best `limit` eligible clinics for the lead, best first: one small query per tier,
     stopping once `limit` are found. `claim` locks them for this transaction, passing over
-    clinics another transaction holds (PostgreSQL; SQLite has one writer)."""
+    clinics another transaction holds (PostgreSQL; SQLite has one writer), except the
+    clinic the patient chose: that one is waited for, so a patient's choice is never lost
+    to a moment's contention. Its tier comes first, so nothing else is held meanwhile and
+    the wait cannot close a cycle. `among` ranks only those clinics."""
     query = _ranking_query(lead, today)
-    if claim:
-        query = query.with_for_update(of=Clinic, skip_locked=True)
+    if among is not None:
+        query = query.where(Clinic.id.in_(among))
     ranked: list[RankedClinic] = []
     for tier in _tiers(lead):
         if len(ranked) >= limit:
             break
         if tier.chosen and ranked:
             continue
-        rows = session.execute(query.where(_condition(lead, tier)).limit(limit - len(ranked)))
+        tiered = query.where(_condition(lead, tier)).limit(limit - len(ranked))
+        if claim:
+            if tier.chosen and session.get_bind().dialect.name == "postgresql":
+                _set_lock_timeout(session)
+            tiered = tiered.with_for_update(of=Clinic, skip_locked=not tier.chosen, key_share=True)
+        rows = session.execute(tiered)
         ranked.extend(
             RankedClinic(
                 clinic_id=row.id,
@@ -181,20 +203,25 @@ def rank_clinics(
 def claim_clinics(session: DbSession, lead: Lead, limit: int, today: date) -> list[RankedClinic]:
     """The clinics the lead goes to, locked until commit so their counts stay exact.
 
-    A clinic another routing holds is passed over. If that leaves none, the held ones may
-    be the only ones left (or a recount holds them): wait for every eligible clinic, in id
-    order, and rank them afresh once they are ours, so "no matching clinic" is never said
-    of a clinic that was only busy."""
+    A clinic another routing holds is passed over (the patient's choice excepted, see
+    `rank_clinics`). If that leaves none, the held ones may be the only ones left (or a
+    recount holds them): wait for every eligible clinic, in id order, and rank those afresh
+    once they are ours, so "no matching clinic" is never said of a clinic that was only
+    busy. Only those: a clinic that gained a place meanwhile is not ours, and another
+    routing may be taking that place this moment."""
     if limit <= 0:
         return []
     ranked = rank_clinics(session, lead, limit, today, claim=True)
     if ranked or session.get_bind().dialect.name != "postgresql":
         return ranked
     _set_lock_timeout(session)
-    session.execute(
-        _ranking_query(lead, today).order_by(None).order_by(Clinic.id).with_for_update(of=Clinic)
+    held = session.execute(
+        _ranking_query(lead, today)
+        .order_by(None)
+        .order_by(Clinic.id)
+        .with_for_update(of=Clinic, key_share=True)
     ).all()
-    return rank_clinics(session, lead, limit, today)
+    return rank_clinics(session, lead, limit, today, among=[row.id for row in held])
 
 
 def lock_clinics(session: DbSession, clinic_ids: Iterable[int]) -> None:
@@ -204,7 +231,10 @@ def lock_clinics(session: DbSession, clinic_ids: Iterable[int]) -> None:
     if ids and session.get_bind().dialect.name == "postgresql":
         _set_lock_timeout(session)
         session.execute(
-            select(Clinic.id).where(Clinic.id.in_(ids)).order_by(Clinic.id).with_for_update()
+            select(Clinic.id)
+            .where(Clinic.id.in_(ids))
+            .order_by(Clinic.id)
+            .with_for_update(key_share=True)
         ).all()
 
 
