@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms.base import AppForm
@@ -45,3 +53,14 @@ class PasswordResetForm(AppForm):
         _l("New password (at least 12 characters)"),
         validators=[Length(min=12, message=_l("Please use at least 12 characters."))],
     )
+
+
+class SavedViewForm(AppForm):
+    """Save the list as it is (its query string) under a name, for oneself or the team."""
+
+    name = StringField(
+        _l("Name of this view"),
+        validators=[DataRequired(_l("Please give the view a name.")), Length(max=60)],
+    )
+    shared = BooleanField(_l("Share with the team"))
+    query = HiddenField()

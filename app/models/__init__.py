@@ -35,6 +35,7 @@ from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
 from app.models.privacy import PrivacyRequest, PrivacyRequestKind
 from app.models.sessions import PORTAL_STATUSES, LoginSession
 from app.models.staff import StaffRole, StaffUser
+from app.models.triage import LeadTag, SavedView, Tag
 
 __all__ = [
     "PORTAL_STATUSES",
@@ -56,6 +57,7 @@ __all__ = [
     "LeadMessage",
     "LeadNote",
     "LeadStatus",
+    "LeadTag",
     "LoginSession",
     "MessageSender",
     "Offering",
@@ -67,8 +69,10 @@ __all__ = [
     "Procedure",
     "Quote",
     "RevokedReason",
+    "SavedView",
     "StaffRole",
     "StaffUser",
+    "Tag",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

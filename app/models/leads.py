@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -28,6 +28,9 @@ from app.models.base import UTCDateTime, utcnow
 from app.models.catalog import Procedure
 from app.models.clinics import Clinic
 from app.models.types import EncryptedText, JSONDocument, str_enum
+
+if TYPE_CHECKING:
+    from app.models.triage import Tag
 
 
 def _values(kind: type[enum.StrEnum]) -> list[str]:
@@ -169,6 +172,9 @@ class Lead(Model):
     )
     attachments: Mapped[list[LeadAttachment]] = relationship(
         back_populates="lead", order_by="LeadAttachment.id"
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        secondary="lead_tags", order_by="Tag.name", viewonly=True
     )
 
     @validates("phone")

@@ -23,12 +23,16 @@ from app.models import (
     EmailStatus,
     Lead,
     LeadStatus,
+    LeadTag,
     OutboundEmail,
     Procedure,
+    StaffUser,
+    Tag,
 )
 from app.models.base import DbSession, utcnow
 
 SORTS = ("created", "activity", "status")
+PAGE_SIZES = (25, 50, 100, 200)
 FLAGS = ("no_match", "clinic_silent", "email_failed", "processing_failed")
 
 
@@ -46,6 +50,7 @@ class LeadFilters:
     created_to: date | None = None
     flags: tuple[str, ...] = field(default_factory=tuple)
     search: str | None = None
+    tag: str | None = None  # a tag's (normalised) name
     sort: str = "created"
 
 
@@ -103,6 +108,13 @@ def conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]:
         )
     if filters.search:
         where.append(_search(filters.search))
+    if filters.tag:
+        where.append(
+            exists().where(
+                LeadTag.lead_id == Lead.id,
+                LeadTag.tag_id == select(Tag.id).where(Tag.name == filters.tag).scalar_subquery(),
+            )
+        )
     return where
 
 
@@ -213,6 +225,15 @@ def list_leads(
     more = len(rows) > page_size
     rows = rows[:page_size]
     return Page(leads=rows, next_cursor=encode_cursor(rows[-1], filters.sort) if more else None)
+
+
+def assignee_emails(session: DbSession, leads: list[Lead]) -> dict[int, str]:
+    """Who each lead of a page is assigned to, in one query (staff who left included)."""
+    ids = {lead.assigned_to_id for lead in leads if lead.assigned_to_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(ids)))
+    return {staff_id: email for staff_id, email in rows}
 
 
 # Counting every lead under a broad filter costs a scan of them all. The tabs count exactly
