@@ -146,7 +146,6 @@ def _list_page(
         filters=filters,
         per_page=per_page,
         page_sizes=PAGE_SIZES,
-        sorts=SORTS,
         tabs=status_counts(db.session, filters, staff.id),
         tab_args={k: v for k, v in query_args.items() if k != "status"},
         query_args=query_args,
