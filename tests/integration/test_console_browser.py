@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from app.extensions import db
 from app.models import LeadStatus, StaffUser
@@ -132,11 +132,14 @@ def test_keys_move_through_rows_select_one_and_jump_to_search(console: Page):
 
 
 def test_question_mark_opens_the_shortcuts_and_o_opens_the_lead(console: Page):
+    help_dialog = console.locator("dialog[data-key-help]")
     console.keyboard.press("?")
-    assert console.locator("dialog[data-key-help]").is_visible()
+    expect(help_dialog).to_be_visible()
     console.keyboard.press("Escape")
+    expect(help_dialog).to_be_hidden()
 
     console.keyboard.press("j")
+    expect(console.locator("[data-lead-row]").first).to_have_class("is-current")
     console.keyboard.press("o")
 
     console.wait_for_url("**/staff/leads/*")
