@@ -46,6 +46,7 @@ from app.services.leads.queries import (
     LeadFilters,
     assignee_emails,
     list_leads,
+    resolve_tag,
     status_counts,
 )
 from app.web.actions import explained, run_confirmed, run_form
@@ -126,7 +127,7 @@ ROW_DETAILS = (
 def _list_page(
     args: MultiDict[str, str], view_form: SavedViewForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    filters = filters_from(args)
+    filters = resolve_tag(db.session, filters_from(args))
     per_page = per_page_from(args)
     staff = current_staff()
     page = list_leads(
