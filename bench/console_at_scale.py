@@ -49,6 +49,12 @@ PAGES = {
     "source_partner": "/staff/leads?source=partner",
     "source_one_partner": "/staff/leads?source=partner-1",
     "source_api": "/staff/leads?source=api",
+    "tag": "/staff/leads?tag=vip",
+    "tag_and_status": "/staff/leads?tag=callback&status=new",
+    "tag_sort_activity": "/staff/leads?tag=visa&sort=activity&per_page=100",
+    "per_page_200": "/staff/leads?per_page=200",
+    # What a saved view holds: filters, a sort and a page size together.
+    "saved_view": "/staff/leads?status=new&tag=callback&sort=activity&per_page=100",
 }
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.encryption import data_keys
-from app.models import Lead, LeadStatus, Partner, Procedure
+from app.models import Lead, LeadStatus, LeadTag, Partner, Procedure, Tag
 from app.models.base import utcnow
 from app.services.leads.intake import CONSENT_VERSION
 
@@ -49,6 +49,9 @@ _PLACES = (
 )
 
 _PARTNERS = ("Generated Travel Blog", "Generated Agency", "Generated Coordinator")
+# About one lead in twenty carries a tag, as staff tag the few they must come back to.
+_TAGS = ("callback", "vip", "visa", "waiting-mri", "interpreter")
+TAGGED_SHARE = 0.05
 
 
 def _partner_ids(session: Session) -> list[int]:
@@ -60,6 +63,15 @@ def _partner_ids(session: Session) -> list[int]:
             [{"public_id": f"generated-{n}", "name": name} for n, name in enumerate(_PARTNERS)],
         )
         return _partner_ids(session)
+    return found
+
+
+def _tag_ids(session: Session) -> list[int]:
+    """The generated tags, made once."""
+    found = list(session.scalars(select(Tag.id).where(Tag.name.in_(_TAGS)).order_by(Tag.id)))
+    if not found:
+        session.execute(insert(Tag), [{"name": name, "created_at": utcnow()} for name in _TAGS])
+        return _tag_ids(session)
     return found
 
 
@@ -86,6 +98,7 @@ def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 500
     now = utcnow()
     keys = data_keys()
     partner_ids = _partner_ids(session)
+    tag_ids = _tag_ids(session)
     start = session.scalar(select(func.count(Lead.id))) or 0
     made = 0
     while made < count:
@@ -116,7 +129,14 @@ def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 500
                     **_source(rng, partner_ids),
                 }
             )
-        session.execute(insert(Lead), rows)
+        ids = session.scalars(insert(Lead).returning(Lead.id, sort_by_parameter_order=True), rows)
+        tagged = [
+            {"lead_id": lead_id, "tag_id": rng.choice(tag_ids), "created_at": row["created_at"]}
+            for lead_id, row in zip(ids, rows, strict=True)
+            if rng.random() < TAGGED_SHARE
+        ]
+        if tagged:
+            session.execute(insert(LeadTag), tagged)
         session.commit()
         made += len(rows)
     return made

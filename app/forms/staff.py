@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     PasswordField,
@@ -154,3 +155,14 @@ class StaffMessageForm(AppForm):
         super().__init__(*args, **kwargs)
         if not self.is_submitted():
             self.submission_id.data = secrets.token_urlsafe(16)
+
+
+class SavedViewForm(AppForm):
+    """Save the list as it is (its query string) under a name, for oneself or the team."""
+
+    name = StringField(
+        _l("Name of this view"),
+        validators=[DataRequired(_l("Please give the view a name.")), Length(max=60)],
+    )
+    shared = BooleanField(_l("Share with the team"))
+    query = HiddenField()

@@ -38,6 +38,7 @@ from app.models.outbox import EmailStatus, OutboundEmail, OutboxMessage
 from app.models.privacy import PrivacyRequest, PrivacyRequestKind
 from app.models.sessions import PORTAL_STATUSES, LoginSession
 from app.models.staff import StaffRole, StaffUser
+from app.models.triage import LeadTag, SavedView, Tag
 
 __all__ = [
     "OPEN_STATUSES",
@@ -62,6 +63,7 @@ __all__ = [
     "LeadMessage",
     "LeadNote",
     "LeadStatus",
+    "LeadTag",
     "LoginSession",
     "MessageSender",
     "Offering",
@@ -73,9 +75,11 @@ __all__ = [
     "Procedure",
     "Quote",
     "RevokedReason",
+    "SavedView",
     "StaffMessage",
     "StaffRole",
     "StaffUser",
+    "Tag",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

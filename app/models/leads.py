@@ -31,6 +31,7 @@ from app.models.types import EncryptedText, JSONDocument, str_enum
 
 if TYPE_CHECKING:
     from app.models.staff import StaffUser
+    from app.models.triage import Tag
 
 
 def _values(kind: type[enum.StrEnum]) -> list[str]:
@@ -209,6 +210,9 @@ class Lead(Model):
     )
     staff_messages: Mapped[list[StaffMessage]] = relationship(
         back_populates="lead", order_by="StaffMessage.id"
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        secondary="lead_tags", order_by="Tag.name", viewonly=True
     )
 
     @validates("phone")

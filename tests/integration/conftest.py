@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +18,20 @@ import pytest
 import redis
 from flask import Flask
 from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
 from app.services.clinics.catalog import load_catalog
 from tests.support.application import FreshContextClient, app_settings
 from tests.support.smtp_server import SmtpServer
-from tests.support.stack import PG_ADMIN_URL, WorkerProcess, relay_running, truncate_all
+from tests.support.stack import (
+    PG_ADMIN_URL,
+    WorkerProcess,
+    free_port,
+    relay_running,
+    truncate_all,
+)
 
 REDIS_URL = os.environ.get("CAREROUTE_TEST_REDIS", "redis://127.0.0.1:6379/13")
 
@@ -103,6 +111,18 @@ def stack_app(stack_settings: dict[str, str]) -> Iterator[Flask]:
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def careroute(stack_app: Flask) -> Iterator[str]:
+    """The app served over HTTP on loopback, as a browser reaches it."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, stack_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(10)
 
 
 @pytest.fixture

@@ -8,12 +8,13 @@ from datetime import date
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 from sqlalchemy.dialects import postgresql
 
 from app import create_app
 from app.extensions import db
-from app.services.leads.queries import LeadFilters, page_query, status_counts
+from app.models import Lead, LeadTag, Tag
+from app.services.leads.queries import LeadFilters, page_query, resolve_tag, status_counts
 from bench.generated_leads import generate_leads
 from tests.support.application import app_settings
 from tests.support.factories import directory_clinics
@@ -45,6 +46,9 @@ FILTERS = {
     "any partner": LeadFilters(source="partner"),
     "one partner": LeadFilters(source="partner-1"),
     "api keys": LeadFilters(source="api"),
+    "tag": LeadFilters(tag="vip"),
+    "rare tag": LeadFilters(tag="rare"),
+    "tag and status": LeadFilters(tag="callback", status="new"),
 }
 
 
@@ -56,11 +60,21 @@ def leads_table(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         truncate_all()
         directory_clinics()
         generate_leads(db.session, 30000)
+        tag_a_few_leads("rare", every=10000)
         db.session.execute(text("ANALYZE"))
         db.session.commit()
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def tag_a_few_leads(name: str, every: int) -> None:
+    """A tag on a handful of leads: the planner must not walk every lead to find them."""
+    tag = Tag(name=name)
+    db.session.add(tag)
+    db.session.flush()
+    lead_ids = db.session.scalars(select(Lead.id).where(Lead.id % every == 7))
+    db.session.execute(insert(LeadTag), [{"lead_id": i, "tag_id": tag.id} for i in lead_ids])
 
 
 def plan(query: object) -> str:
@@ -74,7 +88,7 @@ def plan(query: object) -> str:
 
 @pytest.mark.parametrize("name", list(FILTERS))
 def test_each_filter_reads_leads_through_an_index(leads_table: Flask, name: str):
-    explained = plan(page_query(FILTERS[name], staff_id=1))
+    explained = plan(page_query(resolve_tag(db.session, FILTERS[name]), staff_id=1))
 
     assert "Seq Scan on leads" not in explained, explained
     assert "Index" in explained, explained
@@ -105,3 +119,13 @@ def test_the_overdue_filter_reads_only_leads_still_owed_an_answer(leads_table: F
     rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars().all()
 
     assert "ix_leads_awaiting_staff_created" in "\n".join(rows), rows
+
+
+@pytest.mark.parametrize("sort", ["created", "activity"])
+def test_a_rare_tags_few_leads_are_read_through_the_tags_index(leads_table: Flask, sort: str):
+    filters = resolve_tag(db.session, LeadFilters(tag="rare", sort=sort))
+
+    explained = plan(page_query(filters, staff_id=1))
+
+    assert "ix_lead_tags_tag_lead" in explained, explained
+    assert "Backward using ix_leads" not in explained, explained  # not every lead, newest first

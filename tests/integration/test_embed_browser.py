@@ -5,7 +5,6 @@ the partner as its source."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -16,35 +15,17 @@ import pytest
 from flask import Flask
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import Lead, LeadStatus
 from app.services import audit
 from app.services.integrations import partners
 from tests.support.factories import make_clinic
+from tests.support.stack import free_port
 
 pytestmark = pytest.mark.integration
 
 PARTNER_HOST = "partner.test"  # mapped to loopback in the browser: another site than ours
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def careroute(stack_app: Flask) -> Iterator[str]:
-    """The app served over HTTP on loopback, as a browser reaches it."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, stack_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(10)
 
 
 @pytest.fixture

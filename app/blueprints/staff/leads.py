@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
@@ -21,12 +22,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.orm import defer, selectinload
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.forms.common import ConfirmForm
-from app.forms.staff import DashboardRangeForm, StaffMessageForm
-from app.models import LeadAttachment, LeadStatus
+from app.forms.staff import DashboardRangeForm, SavedViewForm, StaffMessageForm
+from app.models import Assignment, Lead, LeadAttachment, LeadStatus
 from app.models.base import utcnow
 from app.services import audit
 from app.services.accounts.staff import active_staff
@@ -36,15 +38,18 @@ from app.services.conversations import staff_messages
 from app.services.conversations.snippets import SNIPPETS, snippet_for
 from app.services.conversations.threads import MessageRefused
 from app.services.integrations.partners import all_partners
-from app.services.leads import actions, lifecycle
+from app.services.leads import actions, lifecycle, saved_views, tags
 from app.services.leads.dashboard import Period, build_dashboard
 from app.services.leads.detail import lead_for_page, lead_history, quoted_answers
 from app.services.leads.export import csv_chunks, record_export
 from app.services.leads.queries import (
     FLAGS,
+    PAGE_SIZES,
     SORTS,
     LeadFilters,
+    assignee_emails,
     list_leads,
+    resolve_tag,
     status_counts,
 )
 from app.web.actions import explained, run_confirmed, run_form
@@ -81,32 +86,126 @@ def filters_from(args: MultiDict[str, str]) -> LeadFilters:
         created_to=day("to"),
         flags=tuple(flag for flag in args.getlist("flag") if flag in FLAGS),
         search=(args.get("q") or "").strip() or None,
+        tag=" ".join((args.get("tag") or "").split()).lower() or None,
         sort=one_of("sort", SORTS) or "created",
     )
 
 
-@bp.get("/leads")
-def leads() -> ResponseReturnValue:
-    filters = filters_from(request.args)
+def per_page_from(args: MultiDict[str, str]) -> int:
+    value = args.get("per_page", "")
+    return int(value) if value.isdigit() and int(value) in PAGE_SIZES else 50
+
+
+def query_of(filters: LeadFilters, per_page: int) -> str:
+    """The list's query string for these filters, written one way whatever the URL said
+    (what a saved view stores, and how the current view is recognised)."""
+    pairs: list[tuple[str, Any]] = [
+        ("status", filters.status),
+        ("q", filters.search),
+        ("procedure", filters.procedure),
+        ("country", filters.country),
+        ("language", filters.language),
+        ("clinic", filters.clinic_id),
+        ("source", filters.source),
+        ("assignee", filters.assignee),
+        ("tag", filters.tag),
+        ("from", filters.created_from and filters.created_from.isoformat()),
+        ("to", filters.created_to and filters.created_to.isoformat()),
+        *(("flag", flag) for flag in filters.flags),
+        ("sort", filters.sort if filters.sort != "created" else None),
+        ("per_page", per_page if per_page != 50 else None),
+    ]
+    return urlencode([(key, value) for key, value in pairs if value])
+
+
+# What each row shows beside the lead itself: its clinics with their answers, its tags. The
+# phone is not shown, so it is not read (nor decrypted) for every row.
+ROW_DETAILS = (
+    selectinload(Lead.assignments).selectinload(Assignment.clinic),
+    selectinload(Lead.tags),
+    defer(Lead.phone, raiseload=True),
+)
+
+
+def _list_page(
+    args: MultiDict[str, str], view_form: SavedViewForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    filters = resolve_tag(db.session, filters_from(args))
+    per_page = per_page_from(args)
     staff = current_staff()
-    page = list_leads(db.session, filters, staff.id, cursor=request.args.get("after"))
-    args = request.args.to_dict(flat=False)
-    args.pop("after", None)
-    return render_template(
+    page = list_leads(
+        db.session,
+        filters,
+        staff.id,
+        cursor=args.get("after"),
+        page_size=per_page,
+        also_load=ROW_DETAILS,
+    )
+    query_args = args.to_dict(flat=False)
+    query_args.pop("after", None)
+    current_query = query_of(filters, per_page)
+    if view_form is None:
+        view_form = SavedViewForm(formdata=None, query=current_query)
+    html = render_template(
         "staff/leads.html",
         page=page,
         filters=filters,
+        per_page=per_page,
+        page_sizes=PAGE_SIZES,
         tabs=status_counts(db.session, filters, staff.id),
-        tab_args={k: v for k, v in args.items() if k != "status"},
-        query_args=args,
+        tab_args={k: v for k, v in query_args.items() if k != "status"},
+        query_args=query_args,
+        current_query=current_query,
+        views=saved_views.visible_views(db.session, staff.id),
+        view_form=view_form,
+        assignees=assignee_emails(db.session, page.leads),
         procedures=procedures_by_name(db.session),
         clinics=approved_clinics(db.session),
         partners=all_partners(db.session),
         staff_users=active_staff(db.session),
+        all_tags=tags.all_tags(db.session),
         bulk_statuses=[s.value for s in LeadStatus if s not in lifecycle.NOT_CHOSEN_BY_STAFF],
         flags=FLAGS,
         form=ConfirmForm(),
+        staff_id=staff.id,
+        now=utcnow(),
     )
+    return html, status
+
+
+@bp.get("/leads")
+def leads() -> ResponseReturnValue:
+    return _list_page(request.args)
+
+
+@bp.post("/leads/views")
+def save_view() -> ResponseReturnValue:
+    """Save the list's current filters, sort and page size (re-read, so only what the list
+    understands is kept) as a tab."""
+    form = SavedViewForm()
+    listed = MultiDict(parse_qsl(form.query.data or ""))
+    query = query_of(filters_from(listed), per_page_from(listed))
+    return run_form(
+        form,
+        form.name,
+        lambda: saved_views.save_view(
+            db.session, current_staff().id, form.name.data, query, form.shared.data
+        ),
+        saved_views.ViewRefused,
+        _("View saved."),
+        f"{url_for('staff.leads.leads')}?{query}",
+        lambda refused: _list_page(listed, refused, 422),
+    )
+
+
+@bp.post("/leads/views/<int:view_id>/delete")
+def delete_view(view_id: int) -> ResponseReturnValue:
+    run_confirmed(
+        lambda: saved_views.delete_view(db.session, current_staff().id, view_id),
+        lambda name: _("View %(name)s deleted.", name=name),
+        {},
+    )
+    return redirect(url_for("staff.leads.leads"))
 
 
 @bp.get("/leads/<int:lead_id>")
@@ -171,7 +270,7 @@ def _act(
     run_confirmed(
         lambda: do(current_staff().id),
         done,
-        explained(actions.ActionRefused),
+        explained(actions.ActionRefused, tags.TagRefused),
     )
     if lead_id is None:
         return redirect(safe_next(request.form.get("back"), url_for("staff.leads.leads")))
@@ -220,6 +319,24 @@ def add_note(lead_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.post("/leads/<int:lead_id>/tags")
+def add_tag(lead_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: tags.add_tag(db.session, lead_id, staff, request.form.get("tag", "")),
+        lambda _n: _("Tag added."),
+    )
+
+
+@bp.post("/leads/<int:lead_id>/tags/<int:tag_id>/remove")
+def remove_tag(lead_id: int, tag_id: int) -> ResponseReturnValue:
+    return _act(
+        lead_id,
+        lambda staff: tags.remove_tag(db.session, lead_id, staff, tag_id),
+        lambda _none: _("Tag removed."),
+    )
+
+
 @bp.post("/leads/<int:lead_id>/reroute")
 def reroute(lead_id: int) -> ResponseReturnValue:
     clinic_ids = [int(v) for v in request.form.getlist("clinic") if v.isdigit()]
@@ -250,7 +367,7 @@ def not_spam(lead_id: int) -> ResponseReturnValue:
 
 @bp.post("/leads/bulk")
 def bulk() -> ResponseReturnValue:
-    """Assign, change status or mark spam for the leads ticked in the list."""
+    """Assign, tag, change status or mark spam for the leads ticked in the list."""
     lead_ids = [int(v) for v in request.form.getlist("lead") if v.isdigit()]
     action = request.form.get("action")
     if action == "assign":
@@ -258,6 +375,14 @@ def bulk() -> ResponseReturnValue:
             None,
             lambda staff: actions.assign_to(db.session, lead_ids, staff, _assignee()),
             lambda n: ngettext("%(num)d lead assigned.", "%(num)d leads assigned.", n),
+        )
+    if action == "tag":
+        return _act(
+            None,
+            lambda staff: tags.add_to_leads(
+                db.session, lead_ids, staff, request.form.get("tag", "")
+            ),
+            lambda n: ngettext("%(num)d lead tagged.", "%(num)d leads tagged.", n),
         )
     if action in ("spam", "status"):
         status = LeadStatus.SPAM if action == "spam" else _status()

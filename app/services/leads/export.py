@@ -23,7 +23,7 @@ from sqlalchemy import Select, String, case, cast, func, literal, select
 from app.models import Assignment, Lead, Partner, Procedure
 from app.models.base import DbSession, utcnow
 from app.services.audit import Actor, record
-from app.services.leads.queries import LeadFilters, conditions, ordered
+from app.services.leads.queries import LeadFilters, conditions, ordered, resolve_tag
 
 COLUMNS = (
     "reference",
@@ -101,7 +101,7 @@ def record_export(session: DbSession, filters: LeadFilters, staff: Actor) -> Non
 
 def csv_chunks(session: DbSession, filters: LeadFilters, staff_id: int) -> Iterator[bytes]:
     yield _header()
-    query = export_query(filters, staff_id)
+    query = export_query(resolve_tag(session, filters), staff_id)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         compiled = query.compile(

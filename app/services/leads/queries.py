@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import BindParameter, Select, and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from app.encryption import data_keys
@@ -24,12 +24,16 @@ from app.models import (
     EmailStatus,
     Lead,
     LeadStatus,
+    LeadTag,
     OutboundEmail,
     Procedure,
+    StaffUser,
+    Tag,
 )
 from app.models.base import DbSession, utcnow
 
 SORTS = ("created", "activity", "status")
+PAGE_SIZES = (25, 50, 100, 200)
 FLAGS = ("no_match", "clinic_silent", "email_failed", "processing_failed", "overdue")
 
 
@@ -47,6 +51,9 @@ class LeadFilters:
     created_to: date | None = None
     flags: tuple[str, ...] = field(default_factory=tuple)
     search: str | None = None
+    tag: str | None = None  # a tag's (normalised) name
+    # The tag's id, found by `resolve_tag` (0: no tag has that name).
+    tag_id: int | None = None
     sort: str = "created"
 
 
@@ -106,6 +113,8 @@ def conditions(filters: LeadFilters, staff_id: int, now: datetime) -> list[Any]:
         where.extend(_overdue(now))
     if filters.search:
         where.append(_search(filters.search))
+    if filters.tag:
+        where.append(_tagged(filters))
     return where
 
 
@@ -118,6 +127,25 @@ def _overdue(now: datetime) -> list[Any]:
         Lead.status.in_(OPEN_STATUSES),
         Lead.staff_due_at < now,
     ]
+
+
+def resolve_tag(session: DbSession, filters: LeadFilters) -> LeadFilters:
+    """The filters with their tag's id, which the tag filter needs (see `_tagged`)."""
+    if not filters.tag or filters.tag_id is not None:
+        return filters
+    found = session.scalar(select(Tag.id).where(Tag.name == filters.tag))
+    return replace(filters, tag_id=found or 0)
+
+
+def _tagged(filters: LeadFilters) -> Any:
+    """Leads carrying the tag. Its id is written into the SQL, not bound: the planner then
+    weighs this tag's own share of the leads and reads a rare tag's few leads through
+    (tag_id, lead_id), where a tag it knew only as "some tag" would send it down every
+    lead's index in search of the few that carry it."""
+    if filters.tag_id is None:
+        raise ValueError("the tag filter needs resolve_tag first")
+    tag_id: BindParameter[int] = bindparam("tag_id", filters.tag_id, literal_execute=True)
+    return exists().where(LeadTag.lead_id == Lead.id, LeadTag.tag_id == tag_id)
 
 
 def _from_source(source: str) -> Any:
@@ -220,6 +248,7 @@ def list_leads(
     also_load: tuple[Any, ...] = (),
 ) -> Page:
     """One page; the list shows each lead's procedure, `also_load` adds what else is needed."""
+    filters = resolve_tag(session, filters)
     query = page_query(filters, staff_id, cursor, page_size + 1, now).options(
         selectinload(Lead.procedure), *also_load
     )
@@ -227,6 +256,15 @@ def list_leads(
     more = len(rows) > page_size
     rows = rows[:page_size]
     return Page(leads=rows, next_cursor=encode_cursor(rows[-1], filters.sort) if more else None)
+
+
+def assignee_emails(session: DbSession, leads: list[Lead]) -> dict[int, str]:
+    """Who each lead of a page is assigned to, in one query (staff who left included)."""
+    ids = {lead.assigned_to_id for lead in leads if lead.assigned_to_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(ids)))
+    return {staff_id: email for staff_id, email in rows}
 
 
 # Counting every lead under a broad filter costs a scan of them all. The tabs count exactly
@@ -243,6 +281,7 @@ class TabCounts:
 
 def status_counts(session: DbSession, filters: LeadFilters, staff_id: int) -> TabCounts:
     """Counts per status under every filter but the status itself (the tabs)."""
+    filters = resolve_tag(session, filters)
     where = conditions(replace(filters, status=None), staff_id, utcnow())
     connection = session.connection()
     on_postgresql = connection.dialect.name == "postgresql"
