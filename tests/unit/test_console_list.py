@@ -312,3 +312,24 @@ def test_the_keyboard_script_is_served_and_finds_rows_by_their_data_attributes(c
     for hook in ("[data-lead-row]", "[data-open]", "[data-search]", "[data-key-help]"):
         assert hook in script
     assert "showModal" in script and "scrollIntoView" in script
+
+
+def test_each_row_says_when_staff_owe_the_patient_a_first_reply(staff_client: FlaskClient):
+    overdue = make_lead(email="late@example.com", staff_due_at=NOW - timedelta(days=20))
+    answered = make_lead(
+        email="done@example.com",
+        staff_due_at=NOW - timedelta(days=20),
+        staff_responded_at=NOW - timedelta(days=21),
+    )
+
+    rows = {
+        lead.reference: row
+        for row in re.findall(
+            r"<tr data-lead-row>.*?</tr>", staff_client.get("/staff/leads").text, re.S
+        )
+        for lead in (overdue, answered)
+        if lead.reference in row
+    }
+
+    assert 'class="clock clock-overdue">overdue<' in rows[overdue.reference]
+    assert 'class="clock">answered<' in rows[answered.reference]
