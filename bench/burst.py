@@ -77,35 +77,36 @@ def burst_clinics() -> None:
     db.session.commit()
 
 
+def burst_inquiry(n: int, chosen_clinic: str) -> Inquiry:
+    """The n-th patient of a burst: each with its own address and phone so none is a
+    duplicate; half speak Russian, half English, half give a budget, a third chose
+    `chosen_clinic`. (The burst test stores the same patients.)"""
+    return Inquiry(
+        full_name=f"Burst Patient {n}",
+        email=f"burst{n}@example.com",
+        phone=f"+7701{n:07d}",
+        country="KZ",
+        language=("ru", "en")[n % 2],
+        procedure_slug=PROCEDURE,
+        clinic_slug=chosen_clinic if n % 3 == 0 else None,
+        message="A fictional inquiry about a knee that has hurt for years.",
+        budget_usd=15000 if n % 4 < 2 else None,
+        travel_from=None,
+        travel_to=None,
+        needs_interpreter=False,
+        needs_visa_letter=False,
+        needs_accommodation=False,
+        has_mri=False,
+        submission_id=f"burst-{n}",
+    )
+
+
 def store_burst() -> float:
     """Every inquiry stored as intake stores it (its lead, task and audit event, one commit
-    each), each patient distinct so none is a duplicate, a third of them choosing the same
-    clinic; return when the first was stored."""
+    each); return when the first was stored."""
     started = time.time()
     for n in range(INQUIRIES):
-        submit_inquiry(
-            db.session,
-            Inquiry(
-                full_name=f"Burst Patient {n}",
-                email=f"burst{n}@example.com",
-                phone=f"+7701{n:07d}",
-                country="KZ",
-                language=("ru", "en")[n % 2],
-                procedure_slug=PROCEDURE,
-                clinic_slug="burst-clinic-0" if n % 3 == 0 else None,
-                message="A benchmark inquiry about a painful knee, long enough to be accepted.",
-                budget_usd=15000 if n % 4 < 2 else None,
-                travel_from=None,
-                travel_to=None,
-                needs_interpreter=False,
-                needs_visa_letter=False,
-                needs_accommodation=False,
-                has_mri=False,
-                submission_id=f"burst-{n}",
-            ),
-            None,
-            "",
-        )
+        submit_inquiry(db.session, burst_inquiry(n, "burst-clinic-0"), None, "")
     return started
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Assignment, Clinic, EmailStatus, Lead, LeadStatus
-from app.services.leads.intake import Inquiry, submit_inquiry
+from app.services.leads.intake import submit_inquiry
 from app.services.mail.delivery import message_id
+from bench.burst import burst_inquiry
 from tests.support.factories import make_clinic
 from tests.support.smtp_server import SmtpServer
 from tests.support.stack import WorkerProcess, emails, relay_running, wait_until
@@ -55,33 +56,9 @@ def workers(stack_settings: dict[str, str], tmp_path: Path) -> Iterator[list[Wor
 
 
 def store_inquiries(count: int) -> list[int]:
-    """`count` patients' inquiries stored as intake stores them, each with its own address
-    and phone so none is a duplicate; half speak Russian, half English, half give a budget,
-    a third chose the same clinic."""
+    """`count` patients' inquiries stored as intake stores them (the bench's patients)."""
     return [
-        submit_inquiry(
-            db.session,
-            Inquiry(
-                full_name=f"Burst Patient {n}",
-                email=f"burst{n}@example.com",
-                phone=f"+7701555{n:04d}",
-                country="KZ",
-                language=("ru", "en")[n % 2],
-                procedure_slug="autologous-msc-injection",
-                clinic_slug="burst-alpha" if n % 3 == 0 else None,
-                message="A knee that has hurt for years; a fictional inquiry for a test.",
-                budget_usd=15000 if n % 4 < 2 else None,
-                travel_from=None,
-                travel_to=None,
-                needs_interpreter=False,
-                needs_visa_letter=False,
-                needs_accommodation=False,
-                has_mri=False,
-                submission_id=f"burst-{n}",
-            ),
-            None,
-            "",
-        ).lead_id
+        submit_inquiry(db.session, burst_inquiry(n, "burst-alpha"), None, "").lead_id
         for n in range(count)
     ]
 

@@ -1,11 +1,14 @@
-"""What tests read back: a field's error message on a page, how many rows a table holds."""
+"""What tests read back: a field's error message on a page, how many rows a table holds,
+the statements a page sends."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import unescape
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 
@@ -18,3 +21,19 @@ def field_error(html: str, field: str) -> str:
 
 def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+@contextmanager
+def statements_run() -> Iterator[list[str]]:
+    """The SQL statements the block sends to the database: a page that loads its rows in a
+    fixed number of queries sends as many for two rows as for ten."""
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)

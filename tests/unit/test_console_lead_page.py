@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
@@ -30,6 +28,7 @@ from app.services.conversations import threads
 from app.services.leads.response_clock import ClockState, clock_of, staff_due_at
 from app.services.privacy.patient_links import privacy_token, status_token
 from app.services.privacy.retention import anonymise
+from tests.support.checks import statements_run
 from tests.support.clock import CALENDAR, SEOUL
 from tests.support.emails import rendered
 from tests.support.factories import (
@@ -149,20 +148,6 @@ def test_the_clock_macro_says_time_left_or_how_late(app: Flask, now: datetime, w
 # --- the page ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def counted_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def busy_lead(clinics: int, tag: str) -> Lead:
     """Routed to `clinics` clinics, each with a quote and a message from the patient."""
     for n in range(clinics):
@@ -182,9 +167,9 @@ def test_the_page_costs_the_same_queries_for_one_clinic_as_for_three(
     pages = page_of(one), page_of(three)
     staff_client.get(pages[0])  # the first request warms what every request shares
 
-    with counted_queries() as for_one:
+    with statements_run() as for_one:
         assert staff_client.get(pages[0]).status_code == 200
-    with counted_queries() as for_three:
+    with statements_run() as for_three:
         assert staff_client.get(pages[1]).status_code == 200
 
     assert len(for_three) == len(for_one)

@@ -4,8 +4,6 @@ links, the columns of the dense table, and the markup the keyboard shortcuts rel
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
@@ -13,12 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, ClinicResponse, Lead, LeadTag, SavedView, StaffUser, Tag
 from app.services.leads import saved_views, tags
 from app.services.leads.processing import process_lead
+from tests.support.checks import statements_run
 from tests.support.clock import NOW
 from tests.support.factories import STAFF_PASSWORD, make_clinic, make_lead, make_staff
 from tests.support.forms import post, submit
@@ -264,25 +263,11 @@ def test_a_page_of_leads_costs_the_same_queries_however_many_rows(
             lead = make_lead(email=f"q{count}-{n}@example.com", assigned_to_id=staff_user.id)
             process_lead(db.session, lead.id, PROCESSING, now=NOW)
             tags.add_tag(db.session, lead.id, staff_user.id, f"t{n % 3}")
-        with counted_statements() as statements:
+        with statements_run() as statements:
             staff_client.get("/staff/leads")
         return len(statements)
 
     assert queries_for_a_page_of(2) == queries_for_a_page_of(10)
-
-
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 # Keyboard

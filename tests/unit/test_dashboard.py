@@ -4,21 +4,19 @@ procedure and language, in business hours as the clinics' own stats count them."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from itertools import count
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Assignment, Clinic, Lead
 from app.models.base import utcnow
 from app.services.answers.stats import answer_stats
 from app.services.leads.dashboard import Period, build_dashboard
+from tests.support.checks import statements_run
 from tests.support.clock import CALENDAR, FRIDAY_NIGHT, NOW
 from tests.support.factories import make_clinic, make_lead, procedure
 
@@ -140,29 +138,15 @@ def test_leads_and_answers_per_procedure_and_per_language(staff_client: FlaskCli
     assert 'href="/staff/leads?procedure=prp-knee&amp;from=2026-11-01' in html
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-
-
 def test_the_tables_take_the_same_queries_however_many_rows(app: Flask, clinics):
     alpha, _beta = clinics
     lead_sent_to(alpha, answered_after=1)
-    with statements() as few:
+    with statements_run() as few:
         build_dashboard(db.session, NOVEMBER)
 
     for n, language in enumerate(["en", "mn", "ar", "ja", "vi"]):
         lead_sent_to(make_clinic(f"Clinic {n}"), answered_after=2, language=language)
-    with statements() as many:
+    with statements_run() as many:
         board = build_dashboard(db.session, NOVEMBER)
 
     assert len(board.by_clinic) == 6 and len(board.by_language) == 6
