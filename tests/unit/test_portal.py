@@ -382,7 +382,7 @@ def test_a_quote_is_stored_in_its_parts_and_staff_see_it(
         10,
     )
     staff_page = staff_client.get(f"/staff/leads/{routed.lead.id}").get_data(as_text=True)
-    assert f"9,000,000{DASH}12,000,000 KRW" in staff_page
+    assert f"₩9,000,000{DASH}₩12,000,000" in staff_page  # the comparison, side by side
     assert "two injections" in staff_page
 
 
