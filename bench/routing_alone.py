@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask_migrate import upgrade
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select, text, update
 
 from app import create_app
 from app.extensions import db
@@ -123,25 +123,30 @@ def undo_routing(lead_ids: list[int], now: datetime) -> None:
     db.session.commit()
 
 
+def routing_world(clinics: int, leads: int) -> list[int]:
+    """A migrated database with `clinics` clinics offering one procedure, each with a month
+    of history, and `leads` fresh leads asking for it, routed to nobody yet; their ids."""
+    upgrade()
+    load_catalog(db.session)
+    procedure_id = db.session.scalar(
+        select(Procedure.id).where(Procedure.slug == "autologous-msc-injection")
+    )
+    generate_leads(db.session, clinics * 5)
+    bench_clinics(procedure_id, clinics)
+    generate_leads(db.session, leads, seed=11)
+    lead_ids = list(db.session.scalars(select(Lead.id).order_by(Lead.id.desc()).limit(leads)))
+    db.session.execute(update(Lead).where(Lead.id.in_(lead_ids)).values(procedure_id=procedure_id))
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    return lead_ids
+
+
 def main() -> dict[str, float]:
     with scratch_database() as url:
         app = create_app(settings(url))
         with app.app_context():
-            upgrade()
-            load_catalog(db.session)
-            procedure_id = db.session.scalar(
-                select(Procedure.id).where(Procedure.slug == "autologous-msc-injection")
-            )
-            generate_leads(db.session, CLINICS * 5)
-            bench_clinics(procedure_id)
-            generate_leads(db.session, LEADS, seed=11)  # fresh leads, routed to nobody yet
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-            leads = db.session.scalars(select(Lead).order_by(Lead.id.desc()).limit(LEADS)).all()
-            for lead in leads:
-                lead.procedure_id = procedure_id
-            db.session.commit()
-            lead_ids = [lead.id for lead in leads]
+            lead_ids = routing_world(CLINICS, LEADS)
             samples: list[float] = []
 
             def run() -> float:

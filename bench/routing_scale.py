@@ -14,18 +14,15 @@ import multiprocessing
 import time
 from typing import Any
 
-from flask_migrate import upgrade
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.models import Lead, Procedure
+from app.models import Lead
 from app.models.base import utcnow
-from app.services.clinics.catalog import load_catalog
 from app.services.leads import routing
 from bench.common import FULL, repeat, save, scratch_database, settings, table
-from bench.generated_leads import generate_leads
-from bench.routing_alone import bench_clinics, undo_routing
+from bench.routing_alone import routing_world, undo_routing
 
 CLINICS = 1_000
 LEADS = 1_200 if FULL else 400
@@ -75,25 +72,7 @@ def main() -> dict[str, float]:
     with scratch_database() as url:
         app = create_app(settings(url))
         with app.app_context():
-            upgrade()
-            load_catalog(db.session)
-            procedure_id = db.session.scalar(
-                select(Procedure.id).where(Procedure.slug == "autologous-msc-injection")
-            )
-            generate_leads(db.session, CLINICS * 5)
-            bench_clinics(procedure_id, CLINICS)
-            generate_leads(db.session, LEADS, seed=11)  # fresh leads, routed to nobody yet
-            lead_ids = list(
-                db.session.scalars(select(Lead.id).order_by(Lead.id.desc()).limit(LEADS))
-            )
-            db.session.execute(
-                Lead.__table__.update()
-                .where(Lead.id.in_(lead_ids))
-                .values(procedure_id=procedure_id)
-            )
-            db.session.commit()
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
+            lead_ids = routing_world(CLINICS, LEADS)
             one = repeat(lambda: _leads_per_second(url, lead_ids, 1, unlocked=False))
             four = repeat(lambda: _leads_per_second(url, lead_ids, ROUTERS, unlocked=False))
             probe = repeat(lambda: _leads_per_second(url, lead_ids, ROUTERS, unlocked=True))
