@@ -24,7 +24,9 @@ from app.models import (
     StaffMessage,
 )
 from app.models.base import utcnow
+from app.services import audit
 from app.services.conversations import threads
+from app.services.leads import lifecycle
 from app.services.leads.response_clock import ClockState, clock_of, staff_due_at
 from app.services.privacy.patient_links import privacy_token, status_token
 from app.services.privacy.retention import anonymise
@@ -90,6 +92,16 @@ def test_a_settled_lead_is_never_overdue_and_an_answered_one_stops_the_clock(app
 
     assert clock_of(spam, late, CALENDAR).state is ClockState.SETTLED  # type: ignore[union-attr]
     assert clock_of(answered, late, CALENDAR).state is ClockState.ANSWERED  # type: ignore[union-attr]
+
+
+def test_a_lead_taken_back_from_spam_starts_staffs_clock_again(app: Flask):
+    spam = make_lead(status=LeadStatus.SPAM, staff_due_at=MONDAY_ELEVEN)
+    reopened_at = datetime(2026, 11, 30, 12, 0, tzinfo=SEOUL)
+
+    lifecycle.move(db.session, spam, LeadStatus.NEW, audit.Actor.system("test"), now=reopened_at)
+
+    assert spam.staff_due_at == staff_due_at(reopened_at, app.config)
+    assert clock_of(spam, reopened_at, CALENDAR).state is ClockState.RUNNING  # type: ignore[union-attr]
 
 
 def test_an_inquiry_is_stored_with_its_due_time(app: Flask):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app import task_names
@@ -22,6 +23,7 @@ from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.integrations import webhooks
 from app.services.leads import emails, routing
+from app.services.leads.response_clock import staff_due_at
 from app.services.outbox import enqueue_task
 
 S = LeadStatus
@@ -108,7 +110,7 @@ def move(
     if to in ENDED:
         _settle(session, lead, now)
     elif before in ENDED:
-        _reopen(session, lead)
+        _reopen(session, lead, now)
     audit.record(
         session,
         actor,
@@ -158,9 +160,10 @@ def _settle(session: DbSession, lead: Lead, now: datetime) -> None:
             emails.tell_clinic_consent_withdrawn(session, assignment)
 
 
-def _reopen(session: DbSession, lead: Lead) -> None:
+def _reopen(session: DbSession, lead: Lead, now: datetime) -> None:
     """Staff found a real, distinct inquiry: it is processed again from the start, and the
-    duplicate check, which staff just overruled, is not run on it again."""
+    duplicate check, which staff just overruled, is not run on it again. Staff's reply clock
+    starts again too (unless staff already wrote): it arrives in their queue only now."""
     if lead.duplicate_of_id is not None:
         lead.dedup_overruled = True
     lead.duplicate_of = None
@@ -169,4 +172,6 @@ def _reopen(session: DbSession, lead: Lead) -> None:
     lead.processing_attempts = 0
     lead.processing_failed = False
     lead.no_matching_clinic = False
+    if lead.staff_due_at is not None and lead.staff_responded_at is None:
+        lead.staff_due_at = staff_due_at(now, current_app.config)
     enqueue_task(session, task_names.PROCESS_LEAD, lead.id)
