@@ -20,14 +20,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import defer, selectinload
 from werkzeug.datastructures import MultiDict
 
+from app.blueprints.staff.lead_rows import lead_rows
 from app.blueprints.staff.list_query import filters_from, per_page_from, query_of
 from app.extensions import db
 from app.forms.common import ConfirmForm
 from app.forms.staff import DashboardRangeForm, SavedViewForm, StaffMessageForm
-from app.models import Assignment, Lead, LeadAttachment, LeadStatus
+from app.models import LeadAttachment, LeadStatus
 from app.models.base import utcnow
 from app.services import audit
 from app.services.accounts.staff import active_staff
@@ -45,7 +45,7 @@ from app.services.leads.queries import (
     FLAGS,
     PAGE_SIZES,
     assignee_emails,
-    list_leads,
+    list_page,
     resolve_tag,
     status_counts,
 )
@@ -56,29 +56,13 @@ from app.web.sign_in import current_staff, safe_next
 bp = Blueprint("leads", __name__)
 
 
-# What each row shows beside the lead itself: its clinics with their answers, its tags. The
-# phone is not shown, so it is not read (nor decrypted) for every row.
-ROW_DETAILS = (
-    selectinload(Lead.assignments).selectinload(Assignment.clinic),
-    selectinload(Lead.tags),
-    defer(Lead.phone, raiseload=True),
-)
-
-
 def _list_page(
     args: MultiDict[str, str], view_form: SavedViewForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
     filters = resolve_tag(db.session, filters_from(args))
     per_page = per_page_from(args)
     staff = current_staff()
-    page = list_leads(
-        db.session,
-        filters,
-        staff.id,
-        cursor=args.get("after"),
-        page_size=per_page,
-        also_load=ROW_DETAILS,
-    )
+    page = list_page(db.session, filters, staff.id, cursor=args.get("after"), page_size=per_page)
     query_args = args.to_dict(flat=False)
     query_args.pop("after", None)
     current_query = query_of(filters, per_page)
@@ -96,7 +80,7 @@ def _list_page(
         current_query=current_query,
         views=saved_views.visible_views(db.session, staff.id),
         view_form=view_form,
-        assignees=assignee_emails(db.session, page.leads),
+        rows=lead_rows(page.leads, assignee_emails(db.session, page.leads), utcnow()),
         procedures=procedures_by_name(db.session),
         clinics=approved_clinics(db.session),
         partners=all_partners(db.session),
@@ -106,7 +90,6 @@ def _list_page(
         flags=FLAGS,
         form=ConfirmForm(),
         staff_id=staff.id,
-        now=utcnow(),
     )
     return html, status
 

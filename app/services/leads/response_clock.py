@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 
-from app.models import OPEN_STATUSES, Lead
+from app.models import OPEN_STATUSES, Lead, LeadStatus
 from app.services.answers.business_hours import BusinessCalendar
 
 # Past this, "overdue by" is told as a date: counting business hours over months of
@@ -45,7 +45,15 @@ def staff_due_at(received_at: datetime, config: Mapping[str, Any]) -> datetime:
     return calendar.add_hours(received_at, config["STAFF_RESPONSE_HOURS"])
 
 
-def clock_of(lead: Lead, now: datetime, calendar: BusinessCalendar) -> ResponseClock | None:
+class OwedAnswer(Protocol):
+    """What the clock reads of a lead (a `Lead`, or a row of the console's list)."""
+
+    staff_due_at: datetime | None
+    staff_responded_at: datetime | None
+    status: LeadStatus
+
+
+def clock_of(lead: OwedAnswer, now: datetime, calendar: BusinessCalendar) -> ResponseClock | None:
     """The lead's clock at `now`; None for a lead stored before the clock existed."""
     due = lead.staff_due_at
     if due is None:
