@@ -131,7 +131,13 @@ def generate_leads(session: Session, count: int, seed: int = 7, batch: int = 500
             )
         ids = session.scalars(insert(Lead).returning(Lead.id, sort_by_parameter_order=True), rows)
         tagged = [
-            {"lead_id": lead_id, "tag_id": rng.choice(tag_ids), "created_at": row["created_at"]}
+            {
+                "lead_id": lead_id,
+                "tag_id": rng.choice(tag_ids),
+                "created_at": row["created_at"],
+                "lead_created_at": row["created_at"],
+                "lead_updated_at": row["updated_at"],
+            }
             for lead_id, row in zip(ids, rows, strict=True)
             if rng.random() < TAGGED_SHARE
         ]

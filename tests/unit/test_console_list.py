@@ -14,7 +14,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, ClinicResponse, Lead, LeadTag, SavedView, StaffUser, Tag
+from app.models import (
+    AuditEvent,
+    ClinicResponse,
+    Lead,
+    LeadStatus,
+    LeadTag,
+    SavedView,
+    StaffUser,
+    Tag,
+)
 from app.services.leads import saved_views, tags
 from app.services.leads.processing import process_lead
 from tests.support.checks import statements_run
@@ -120,6 +129,46 @@ def test_bulk_add_tag_and_filter_by_it(staff_client: FlaskClient, three: list[Le
     assert listed(staff_client, "tag=unknown") == set()
     html = staff_client.get("/staff/leads").text
     assert '<option value="visa">visa</option>' in html  # the filter bar's select
+
+
+def in_order(client: FlaskClient, query: str) -> list[str]:
+    return re.findall(r"data-open>([A-Z0-9-]+)<", client.get(f"/staff/leads?{query}").text)
+
+
+def test_a_tags_leads_follow_the_lists_order_and_each_leads_latest_activity(
+    staff_client: FlaskClient, staff_user: StaffUser, three: list[Lead]
+):
+    """The tag's list is read from the tag's own copy of each lead's times: a lead touched
+    after it was tagged moves to the top of "latest activity" all the same."""
+    _newest, middle, oldest = three
+    tags.add_to_leads(db.session, [lead.id for lead in three], staff_user.id, "callback")
+    tags.add_tag(db.session, middle.id, staff_user.id, "vip")
+    references = [lead.reference for lead in three]
+
+    assert in_order(staff_client, "tag=callback") == references
+    oldest.status = LeadStatus.CONTACTED
+    oldest.updated_at = max(lead.updated_at for lead in three) + timedelta(minutes=5)
+    db.session.commit()
+    by_activity = in_order(staff_client, "tag=callback&sort=activity")
+    assert by_activity[0] == oldest.reference
+    assert in_order(staff_client, "tag=callback&sort=activity&per_page=25") == by_activity
+    assert in_order(staff_client, "tag=callback&status=contacted") == [oldest.reference]
+    assert in_order(staff_client, "tag=vip&sort=activity") == [middle.reference]
+
+
+def test_a_tags_list_pages_on_in_order(staff_client: FlaskClient, staff_user: StaffUser):
+    leads = [
+        make_lead(email=f"q{n}@example.com", created_at=NOW - timedelta(minutes=n))
+        for n in range(30)
+    ]
+    tags.add_to_leads(db.session, [lead.id for lead in leads], staff_user.id, "visa")
+
+    html = staff_client.get("/staff/leads?tag=visa&per_page=25").text
+    first = re.findall(r"data-open>([A-Z0-9-]+)<", html)
+    next_link = unescape(re.search(r'href="([^"]*after=[^"]*)"', html).group(1))
+    second = in_order(staff_client, next_link.split("?", 1)[1])
+
+    assert first + second == [lead.reference for lead in leads]
 
 
 # Saved views

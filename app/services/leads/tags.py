@@ -60,8 +60,17 @@ def add_to_leads(session: DbSession, lead_ids: Sequence[int], staff_id: int, nam
     tag_name = normalise(name)
     actor = _actor(session, staff_id)
     wanted = set(lead_ids)
-    found = set(session.scalars(select(Lead.id).where(Lead.id.in_(wanted))))
-    if found != wanted:
+    # Locked, so the sort keys copied onto the tag are the lead's until this commits (the
+    # trigger keeps them in step after that).
+    found = {
+        lead_id: (created, updated)
+        for lead_id, created, updated in session.execute(
+            select(Lead.id, Lead.created_at, Lead.updated_at)
+            .where(Lead.id.in_(wanted))
+            .with_for_update()
+        )
+    }
+    if set(found) != wanted:
         raise LookupError("no such lead")
     tag = _tag_named(session, tag_name)
     have = set(
@@ -70,7 +79,12 @@ def add_to_leads(session: DbSession, lead_ids: Sequence[int], staff_id: int, nam
         )
     )
     for lead_id in sorted(wanted - have):
-        session.add(LeadTag(lead_id=lead_id, tag_id=tag.id))
+        created, updated = found[lead_id]
+        session.add(
+            LeadTag(
+                lead_id=lead_id, tag_id=tag.id, lead_created_at=created, lead_updated_at=updated
+            )
+        )
         audit.record(session, actor, "lead.tag_added", lead=lead_id, changes={"tag": tag.name})
     session.commit()
     return len(wanted - have)
