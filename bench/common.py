@@ -29,12 +29,25 @@ def scratch_database() -> Iterator[str]:
     name = f"careroute_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     try:
-        yield f"{base}/{name}"
+        yield _url_of(name)
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def kept_database(name: str) -> Iterator[str]:
+    """A PostgreSQL database (SQLAlchemy URL) made on first use and kept afterwards."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    yield _url_of(name)
+
+
+def _url_of(name: str) -> str:
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{name}"
 
 
 def settings(database_url: str, **overrides: str) -> dict[str, str]:
@@ -98,13 +111,16 @@ STAFF_PASSWORD = "bench password 123"
 
 
 def staff_client(app: Any) -> Any:
-    """A test client signed in as a new admin of the bench database."""
+    """A test client signed in as the bench database's admin (made on first use)."""
     from app.extensions import db
     from app.models import StaffRole
-    from app.services.accounts.staff import create_staff
+    from app.services.accounts.staff import StaffEmailTaken, create_staff
 
     with app.app_context():
-        create_staff(db.session, STAFF_EMAIL, StaffRole.ADMIN, STAFF_PASSWORD)
+        try:
+            create_staff(db.session, STAFF_EMAIL, StaffRole.ADMIN, STAFF_PASSWORD)
+        except StaffEmailTaken:  # a kept database (BENCH_CONSOLE_DATABASE) has one
+            db.session.rollback()
         db.session.remove()
     client = app.test_client()
     page = client.get("/staff/login").text
