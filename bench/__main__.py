@@ -5,6 +5,7 @@ from bench import (
     console_at_scale,
     export,
     lead_indexes,
+    lead_statements,
     pipeline,
     routing_alone,
     routing_scale,
@@ -18,5 +19,6 @@ for benchmark in (
     export,
     console_at_scale,
     lead_indexes,
+    lead_statements,
 ):
     benchmark.main()

@@ -476,17 +476,22 @@ def _smtp_send(port: int, count: int = 200) -> float:
     return (time.time() - started) / count
 
 
+def demo_clinics_without_limits() -> None:
+    """The schema, the catalogue and the demo clinics, whose weekly places thousands of
+    bench leads must not run out."""
+    upgrade()
+    load_catalog(db.session)
+    load_demo_clinics(db.session)
+    db.session.execute(update(Clinic).values(weekly_capacity=1_000_000))
+    db.session.commit()
+
+
 def main() -> dict[str, float]:
     figures: dict[str, float] = {}
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp, Sink() as sink:
         app = create_app(settings(url, CELERY_BROKER_URL=REDIS_URL))
         with app.app_context():
-            upgrade()
-            load_catalog(db.session)
-            load_demo_clinics(db.session)
-            # Thousands of bench leads must not run the clinics out of weekly capacity.
-            db.session.execute(update(Clinic).values(weekly_capacity=1_000_000))
-            db.session.commit()
+            demo_clinics_without_limits()
             db.session.remove()
         stack = Stack(url, Path(tmp), sink)
         try:

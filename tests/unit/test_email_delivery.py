@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -11,12 +11,15 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import EmailStatus, OutboundEmail
+from app.models import EmailStatus, OutboundEmail, OutboxMessage
+from app.models.base import utcnow
 from app.services.mail import smtp
 from app.services.mail.delivery import Outcome, deliver, queue_email
 from app.services.outbox import sweep
+from app.task_names import SEND_EMAIL
 from tests.support.broker import CollectingPublisher
 from tests.support.data import SECOND_BRN, clinic_application
+from tests.support.factories import make_clinic, routed_lead
 from tests.support.forms import submit
 from tests.support.policies import DELIVERY
 from tests.support.smtp_server import SilentServer, SmtpServer, settings_for
@@ -225,3 +228,82 @@ def test_sweeper_requeues_an_email_stuck_past_the_stale_time(
     assert sorted(args[0] for _, args in publisher.published) == sorted(
         e.id for e in db.session.scalars(select(OutboundEmail))
     )
+
+
+# A lead's emails together
+
+
+def leads_emails(lead_id: int) -> list[OutboundEmail]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(OutboundEmail).where(OutboundEmail.lead_id == lead_id).order_by(OutboundEmail.id)
+        )
+    )
+
+
+def send_tasks() -> list[int]:
+    """The email ids of the send tasks the outbox holds."""
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.task == SEND_EMAIL))
+    return [row.args[0] for row in rows]
+
+
+@pytest.fixture
+def two_clinics_lead(app: Flask) -> int:
+    make_clinic("Alpha")
+    make_clinic("Beta")
+    return routed_lead(language="en").id
+
+
+def test_a_routed_leads_emails_go_out_with_one_task_over_one_connection(
+    two_clinics_lead: int, smtp_server: SmtpServer
+):
+    emails = leads_emails(two_clinics_lead)
+    [task] = send_tasks()
+
+    result = deliver(db.session, task, settings_for(smtp_server.url), DELIVERY)
+
+    assert result.outcome is Outcome.SENT
+    assert len(emails) == 3  # two clinic notices and the patient's confirmation
+    sent_ids = {m["Message-ID"] for m in smtp_server.wait_for(3)}
+    assert sent_ids == {f"<careroute-email-{e.id}@careroute.test>" for e in emails}
+    assert smtp_server.handler.greetings == 1
+    assert {(e.status, e.attempts) for e in leads_emails(two_clinics_lead)} == {
+        (EmailStatus.SENT, 1)
+    }
+
+
+def test_one_of_a_leads_emails_deferred_is_retried_alone_and_none_goes_twice(
+    two_clinics_lead: int, smtp_server: SmtpServer
+):
+    smtp_server.handler.replies.append("451 4.3.0 Try again later")
+    [task] = send_tasks()
+    settings = settings_for(smtp_server.url)
+
+    first = deliver(db.session, task, settings, DELIVERY)
+
+    assert first.outcome is Outcome.RETRY and first.retry_in is not None
+    deferred, *others = leads_emails(two_clinics_lead)
+    assert deferred.status is EmailStatus.PENDING and "451" in (deferred.last_error or "")
+    assert {e.status for e in others} == {EmailStatus.SENT}
+    later = utcnow() + timedelta(seconds=first.retry_in + 1)
+    again = deliver(db.session, task, settings, DELIVERY, now=later)
+    assert again.outcome is Outcome.SENT
+    ids = [m["Message-ID"] for m in smtp_server.wait_for(3)]
+    assert len(ids) == len(set(ids)) == 3
+    assert {e.status for e in leads_emails(two_clinics_lead)} == {EmailStatus.SENT}
+
+
+def test_one_of_a_leads_emails_refused_fails_for_good_and_the_others_are_sent(
+    two_clinics_lead: int, smtp_server: SmtpServer
+):
+    smtp_server.handler.replies.append("550 5.1.1 No such mailbox")
+    [task] = send_tasks()
+
+    result = deliver(db.session, task, settings_for(smtp_server.url), DELIVERY)
+
+    refused, *others = leads_emails(two_clinics_lead)
+    assert result.outcome is Outcome.FAILED  # the task's own email was the refused one
+    assert refused.status is EmailStatus.FAILED and refused.attempts == 1
+    assert {e.status for e in others} == {EmailStatus.SENT}
+    assert len(smtp_server.wait_for(2)) == 2

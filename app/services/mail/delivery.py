@@ -12,11 +12,13 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app import task_names
 from app.models import EmailStatus, OutboundEmail
@@ -70,8 +72,30 @@ def queue_email(
         .on_conflict_do_nothing(index_elements=[OutboundEmail.idempotency_key])
         .returning(OutboundEmail.id)
     )
-    if email_id is not None:
+    if email_id is not None and _first_of_its_lead(session, lead_id):
         enqueue_task(session, task_names.SEND_EMAIL, email_id)
+
+
+# The leads whose emails have a send task in the session's current transaction.
+_ANNOUNCED = "careroute.mail.leads_announced"
+
+
+def _first_of_its_lead(session: DbSession, lead_id: int | None) -> bool:
+    """A lead's emails queued in one transaction (a routed lead's clinic notices and the
+    patient's confirmation) share the first one's send task, which claims them all."""
+    if lead_id is None:
+        return True
+    announced: set[int] = session.info.setdefault(_ANNOUNCED, set())
+    if lead_id in announced:
+        return False
+    announced.add(lead_id)
+    return True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_announced(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ANNOUNCED, None)
 
 
 @dataclass(frozen=True)
@@ -137,15 +161,19 @@ class Claim:
     attempts: int
 
 
-def _claim(
-    session: DbSession, email_id: int, policy: DeliveryPolicy, now: datetime
-) -> Claim | None:
+def _claim(session: DbSession, email_id: int, policy: DeliveryPolicy, now: datetime) -> list[Claim]:
     """Take the lease and count the attempt in one conditional UPDATE, so two copies of the
-    task never both send and the row is not loaded, locked and flushed separately."""
-    row = session.execute(
+    task never both send and no row is loaded, locked and flushed separately: this email's,
+    and those of the other emails of its lead that are due, which go out with it."""
+    lead_of_email = select(OutboundEmail.lead_id).where(OutboundEmail.id == email_id)
+    rows = session.execute(
         update(OutboundEmail)
         .where(
-            OutboundEmail.id == email_id,
+            or_(
+                OutboundEmail.id == email_id,
+                (OutboundEmail.lead_id == lead_of_email.scalar_subquery())
+                & (OutboundEmail.next_attempt_at <= now),
+            ),
             OutboundEmail.attempts < policy.max_attempts,
             or_(
                 OutboundEmail.status == EmailStatus.PENDING,
@@ -167,14 +195,14 @@ def _claim(
             OutboundEmail.attempts,
         )
         .execution_options(synchronize_session=False)
-    ).one_or_none()
-    return None if row is None else Claim(*row)
+    ).all()
+    return sorted((Claim(*row) for row in rows), key=lambda claim: claim.id)
 
 
-def _settle(session: DbSession, email_id: int, **values: Any) -> None:
+def _settle(session: DbSession, email_ids: list[int], **values: Any) -> None:
     session.execute(
         update(OutboundEmail)
-        .where(OutboundEmail.id == email_id)
+        .where(OutboundEmail.id.in_(email_ids))
         .values(lease_until=None, **values)
         .execution_options(synchronize_session=False)
     )
@@ -187,54 +215,94 @@ def deliver(
     policy: DeliveryPolicy,
     now: datetime | None = None,
 ) -> Delivery:
-    """Send one outbox email if it still needs sending.
+    """Send an outbox email if it still needs sending, with its lead's other emails that
+    are due (a routed lead's clinic notices and the patient's confirmation go out over one
+    SMTP connection, claimed and settled in one statement each). The outcome is the task's
+    to act on: RETRY when any of them is worth another try.
 
-    The attempt is counted and committed before talking to the server: a message that
+    The attempts are counted and committed before talking to the server: a message that
     crashes its worker every time still runs out of attempts instead of looping forever.
     """
     now = now or utcnow()
-    claim = _claim(session, email_id, policy, now)
-    if claim is None:
+    claims = _claim(session, email_id, policy, now)
+    if not claims:
         return _unclaimed(session, email_id, policy, now)
     session.commit()
 
-    try:
-        rendered = messages.render(session, claim.template, claim.context, claim.language)
-        message = smtp.build_message(
-            sender=policy.sender,
-            recipient=claim.recipient,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            message_id=message_id(claim.id, policy.sender),
-            reply_to=policy.reply_to if rendered.for_patient else None,
-        )
-        smtp.send(settings, message)
-    except (messages.MissingSubject, smtp.HeaderInjection, smtp.PermanentSendError) as exc:
-        return _fail(session, claim.id, str(exc))
-    except smtp.TransientSendError as exc:
-        if claim.attempts >= policy.max_attempts:
-            return _fail(session, claim.id, str(exc))
-        delay = policy.backoff(claim.attempts)
-        _settle(
-            session,
-            claim.id,
-            status=EmailStatus.PENDING,
-            last_error=str(exc)[:2000],
-            next_attempt_at=utcnow() + timedelta(seconds=delay),
-        )
-        session.commit()
-        log.warning("email %s attempt %d failed, retry in %.1fs", claim.id, claim.attempts, delay)
-        return Delivery(Outcome.RETRY, retry_in=delay)
+    failures: dict[int, Exception | None] = {}
+    ready: list[tuple[Claim, EmailMessage]] = []
+    for claim in claims:
+        try:
+            ready.append((claim, _message(session, claim, policy)))
+        except (messages.MissingSubject, smtp.HeaderInjection) as exc:
+            failures[claim.id] = exc
+    sent_to_server = smtp.send_all(settings, [message for _, message in ready])
+    failures.update(
+        {claim.id: failure for (claim, _), failure in zip(ready, sent_to_server, strict=True)}
+    )
+    return _settle_all(session, email_id, claims, failures, policy)
 
+
+def _message(session: DbSession, claim: Claim, policy: DeliveryPolicy) -> EmailMessage:
+    rendered = messages.render(session, claim.template, claim.context, claim.language)
+    return smtp.build_message(
+        sender=policy.sender,
+        recipient=claim.recipient,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message_id(claim.id, policy.sender),
+        reply_to=policy.reply_to if rendered.for_patient else None,
+    )
+
+
+def _settle_all(
+    session: DbSession,
+    email_id: int,
+    claims: list[Claim],
+    failures: dict[int, Exception | None],
+    policy: DeliveryPolicy,
+) -> Delivery:
+    """Record each email's outcome and what its sending starts, in one commit."""
     sent_at = utcnow()
-    _settle(session, claim.id, status=EmailStatus.SENT, sent_at=sent_at)
-    listener = _AFTER_SENT.get(claim.template)
-    if listener is not None:
-        listener(session, sent_at=sent_at, **claim.context)
+    sent = [claim for claim in claims if failures.get(claim.id) is None]
+    if sent:
+        _settle(session, [c.id for c in sent], status=EmailStatus.SENT, sent_at=sent_at)
+    for claim in sent:
+        listener = _AFTER_SENT.get(claim.template)
+        if listener is not None:
+            listener(session, sent_at=sent_at, **claim.context)
+    delays = []
+    for claim in claims:
+        failure = failures.get(claim.id)
+        if failure is None:
+            continue
+        error = str(failure)[:2000]
+        if isinstance(failure, smtp.TransientSendError) and claim.attempts < policy.max_attempts:
+            delay = policy.backoff(claim.attempts)
+            retry_at = sent_at + timedelta(seconds=delay)
+            _settle(
+                session,
+                [claim.id],
+                status=EmailStatus.PENDING,
+                last_error=error,
+                next_attempt_at=retry_at,
+            )
+            delays.append(delay)
+            log.warning(
+                "email %s attempt %d failed, retry in %.1fs", claim.id, claim.attempts, delay
+            )
+        else:
+            _settle(session, [claim.id], status=EmailStatus.FAILED, last_error=error)
+            log.error("email %s failed for good: %s", claim.id, error)
     session.commit()
-    log.info("email %s (%s) sent", claim.id, claim.template)
-    return Delivery(Outcome.SENT)
+    for claim in sent:
+        log.info("email %s (%s) sent", claim.id, claim.template)
+    if delays:
+        return Delivery(Outcome.RETRY, retry_in=min(delays))
+    if all(claim.id != email_id for claim in claims):  # only its lead's other emails went
+        return Delivery(Outcome.SKIPPED)
+    return Delivery(Outcome.SENT if failures.get(email_id) is None else Outcome.FAILED)
 
 
 def _unclaimed(
@@ -256,7 +324,7 @@ def _unclaimed(
 
 
 def _fail(session: DbSession, email_id: int, error: str) -> Delivery:
-    _settle(session, email_id, status=EmailStatus.FAILED, last_error=error[:2000])
+    _settle(session, [email_id], status=EmailStatus.FAILED, last_error=error[:2000])
     session.commit()
     log.error("email %s failed for good: %s", email_id, error)
     return Delivery(Outcome.FAILED)

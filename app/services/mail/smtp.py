@@ -143,35 +143,59 @@ def _answers(client: smtplib.SMTP) -> bool:
         return False
 
 
-def _send_on_a_connection(settings: SmtpSettings, message: EmailMessage) -> None:
-    """Send on a kept connection, or a new one; keep it for the next send if all went well."""
-    client = _kept(settings) or _connect(settings)
-    try:
-        client.send_message(message)
-    except BaseException:
-        _close(client)
-        raise
-    _idle.setdefault(settings, []).append((client, time.monotonic()))
-
-
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
     """Send one message; classify every failure as transient or permanent.
 
     The timeout covers the connect and every read, so a server that accepts the connection
     and never answers costs one timeout, not a stuck worker.
     """
-    try:
-        _send_on_a_connection(settings, message)
-    except smtplib.SMTPRecipientsRefused as exc:
+    [failure] = send_all(settings, [message])
+    if failure is not None:
+        raise failure
+
+
+SendFailure = TransientSendError | PermanentSendError
+
+
+def send_all(settings: SmtpSettings, messages: list[EmailMessage]) -> list[SendFailure | None]:
+    """Send messages one after another on one connection (kept for the next call); for each,
+    None when the server accepted it, else why not. A failure closes the connection, as the
+    server may be in any state, and the next message opens a new one."""
+    failures: list[SendFailure | None] = []
+    client: smtplib.SMTP | None = None
+    for message in messages:
+        try:
+            client = client or _kept(settings) or _connect(settings)
+            client.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            if client is not None:
+                _close(client)
+                client = None
+            failure = _classified(exc)
+            failure.__cause__ = exc
+            failures.append(failure)
+            continue
+        except BaseException:
+            if client is not None:
+                _close(client)
+            raise
+        failures.append(None)
+    if client is not None:
+        _idle.setdefault(settings, []).append((client, time.monotonic()))
+    return failures
+
+
+def _classified(exc: smtplib.SMTPException | OSError) -> SendFailure:
+    """5xx is final; 4xx, a dropped connection or a timeout is worth another try."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
-        error = f"recipient refused: {exc.recipients}"
+        refused = f"recipient refused: {exc.recipients}"
         if all(code >= 500 for code in codes):
-            raise PermanentSendError(error) from exc
-        raise TransientSendError(error) from exc
-    except smtplib.SMTPResponseException as exc:
+            return PermanentSendError(refused)
+        return TransientSendError(refused)
+    if isinstance(exc, smtplib.SMTPResponseException):
         error = f"{exc.smtp_code} {exc.smtp_error!r}"
         if exc.smtp_code >= 500:
-            raise PermanentSendError(error) from exc
-        raise TransientSendError(error) from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+            return PermanentSendError(error)
+        return TransientSendError(error)
+    return TransientSendError(f"{type(exc).__name__}: {exc}")
