@@ -80,6 +80,10 @@ def repeat(measure: Callable[[], float], runs: int = RUNS) -> dict[str, float]:
     for _ in range(runs):
         wait_for_quiet()
         values.append(measure())
+    return spread_of(values)
+
+
+def spread_of(values: list[float]) -> dict[str, float]:
     return {
         "median": statistics.median(values),
         "spread": max(values) - min(values),
