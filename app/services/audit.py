@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, Insert, Integer, insert, literal, select
 
 from app.models import AuditEvent, ClinicUser, StaffUser
 from app.models.base import DbSession, table_of
@@ -66,6 +66,41 @@ def record(
             object_id=object_id,
             changes=changes or {},
         )
+    )
+
+
+def recorded_from(
+    actor: Actor,
+    action: str,
+    at: ColumnElement[Any],
+    changes: ColumnElement[Any],
+    **subject: ColumnElement[int],
+) -> Insert:
+    """The event as an INSERT ... SELECT whose object id is a column of another statement
+    (a CTE's RETURNING): a hot path writes its row and the row's event in one statement.
+    `at` and `changes` are SQL expressions too, as the statement is built once."""
+    [(object_type, object_id)] = subject.items()
+    return insert(table_of(AuditEvent)).from_select(
+        [
+            "created_at",
+            "actor_type",
+            "actor_id",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "changes",
+        ],
+        select(
+            at,
+            literal(actor.type),
+            literal(actor.id, Integer),
+            literal(actor.label),
+            literal(action),
+            literal(object_type),
+            object_id,
+            changes,
+        ),
     )
 
 

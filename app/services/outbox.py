@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kombu.exceptions import KombuError
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Insert, delete, func, insert, literal, or_, select, update
 
 from app import task_names
 from app.models import EmailStatus, OutboundEmail, OutboxMessage
@@ -34,6 +34,15 @@ BROKER_DOWN = (KombuError, OSError, TimeoutError)
 def enqueue_task(session: DbSession, task: str, *args: Any) -> None:
     """Record a task in the caller's transaction; it is published only once that commits."""
     session.execute(insert(table_of(OutboxMessage)).values(task=task, args=list(args)))
+
+
+def task_from(task: str, arg: ColumnElement[int], at: ColumnElement[Any]) -> Insert:
+    """The task as an INSERT ... SELECT whose one argument is a column of another statement
+    (a CTE's RETURNING), so a row and its task are written in one statement. PostgreSQL only
+    (`jsonb_build_array`; SQLite has no data-modifying CTEs to use it in)."""
+    return insert(table_of(OutboxMessage)).from_select(
+        ["task", "args", "created_at"], select(literal(task), func.jsonb_build_array(arg), at)
+    )
 
 
 @dataclass(frozen=True)

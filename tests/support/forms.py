@@ -9,6 +9,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests.support.data import inquiry
+
 _TOKEN = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|'
     r'type="hidden" name="csrf_token" value="([^"]+)"|'
@@ -98,4 +100,20 @@ def filled_in(client: FlaskClient, page: str) -> dict[str, Any]:
     reader.values.pop("csrf_token", None)
     return {
         name: values if len(values) > 1 else values[0] for name, values in reader.values.items()
+    }
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html)
+    return match.group(1) if match else ""
+
+
+def as_the_browser_sends_it(client: FlaskClient) -> dict[str, str]:
+    """The answers with every hidden field the form page carries (timer, one-time id)."""
+    page = client.get("/inquire").text
+    return {
+        **inquiry(),
+        "started": hidden(page, "started"),
+        "submission_id": hidden(page, "submission_id"),
+        "csrf_token": hidden(page, "csrf_token"),
     }

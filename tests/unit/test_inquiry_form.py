@@ -28,12 +28,7 @@ from tests.support.application import make_app
 from tests.support.checks import count, field_error
 from tests.support.data import PDF_BYTES, PNG_BYTES, inquiry
 from tests.support.factories import make_clinic
-from tests.support.forms import submit
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html)
-    return match.group(1) if match else ""
+from tests.support.forms import as_the_browser_sends_it, hidden, submit
 
 
 def test_inquiry_becomes_a_lead_with_its_processing_task(client: FlaskClient):
@@ -219,17 +214,6 @@ def test_a_filled_honeypot_is_stored_as_spam_and_looks_normal(client: FlaskClien
     lead = db.session.scalar(select(Lead))
     assert (lead.status, lead.spam_reason) == (LeadStatus.SPAM, "honeypot")
     assert count(OutboxMessage) == 0
-
-
-def as_the_browser_sends_it(client: FlaskClient) -> dict[str, str]:
-    """The answers with every hidden field the form page carries (timer, one-time id)."""
-    page = client.get("/inquire").text
-    return {
-        **inquiry(),
-        "started": hidden(page, "started"),
-        "submission_id": hidden(page, "submission_id"),
-        "csrf_token": hidden(page, "csrf_token"),
-    }
 
 
 def test_a_form_sent_faster_than_a_person_can_is_spam(app: Flask, settings: dict[str, str]):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Select, String, bindparam, cast, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app import task_names
 from app.encryption import data_keys
@@ -18,7 +20,7 @@ from app.models.base import DbSession, table_of, utcnow
 from app.services import audit
 from app.services.integrations import webhooks
 from app.services.leads.response_clock import staff_due_at
-from app.services.outbox import enqueue_task
+from app.services.outbox import enqueue_task, task_from
 from app.services.privacy import attachments
 
 # The consent wording shown on the form; bump the version whenever the text changes.
@@ -73,9 +75,9 @@ def submit_inquiry(
 ) -> Submitted:
     """Store the lead with its processing task and its audit event, and commit.
 
-    This runs inside the patient's request, so it is three plain INSERTs and a commit: the
-    procedure and the chosen clinic are looked up inside the lead's INSERT, and everything
-    else (routing, emails, publishing the task) happens after the response. The same form
+    This runs inside the patient's request, so it is one statement and a commit (`_store`):
+    the procedure and the chosen clinic are looked up inside the lead's INSERT, and
+    everything else (routing, emails, publishing the task) happens after the response. The same form
     submitted twice answers with the lead the first one made: the unique submission id
     refuses the second row, so the common case pays for no lookup first. A submission
     judged to be spam is stored as such and never routed, so the sender learns nothing.
@@ -87,24 +89,16 @@ def submit_inquiry(
         stored_name, size = attachments.store(upload.stream, upload_dir)
         attachment = {"stored_name": stored_name, "content_type": upload.content_type}
     try:
-        lead_id = session.execute(_INSERT_LEAD, _lead_row(inquiry, reference)).scalar_one()
+        lead_id = _store(session, inquiry, reference)
         if stored_name:
             session.execute(
                 insert(table_of(LeadAttachment)),
                 {**attachment, "lead_id": lead_id, "size_bytes": size, "created_at": utcnow()},
             )
         if not spam:
-            enqueue_task(session, task_names.PROCESS_LEAD, lead_id)
             webhooks.emit(
                 session, "lead.created", webhooks.LeadRef(lead_id, reference, inquiry.partner_id)
             )
-        audit.record(
-            session,
-            audit.Actor.public("patient"),
-            "lead.spam_received" if spam else "lead.received",
-            lead=lead_id,
-            changes={"procedure": inquiry.procedure_slug, "consent_version": CONSENT_VERSION},
-        )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -126,11 +120,38 @@ def submit_inquiry(
     return Submitted(lead_id, reference)
 
 
+_PATIENT = audit.Actor.public("patient")
+_RECEIVED = {False: "lead.received", True: "lead.spam_received"}
+
+
+def _store(session: DbSession, inquiry: Inquiry, reference: str) -> int:
+    """The lead, its processing task (unless spam) and its audit event. On PostgreSQL they
+    are one statement, the task and the event written from the lead's RETURNING, so the
+    patient's request waits on one round trip instead of three; SQLite, which has no
+    data-modifying CTEs, takes three."""
+    spam = inquiry.spam_reason is not None
+    row = _lead_row(inquiry, reference)
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(_insert_with_work(spam, frozenset(row)), row).scalar_one()
+    lead_id: int = session.execute(_INSERT_LEAD, row).scalar_one()
+    if not spam:
+        enqueue_task(session, task_names.PROCESS_LEAD, lead_id)
+    audit.record(
+        session,
+        _PATIENT,
+        _RECEIVED[spam],
+        lead=lead_id,
+        changes={"procedure": inquiry.procedure_slug, "consent_version": CONSENT_VERSION},
+    )
+    return lead_id
+
+
+_leads = table_of(Lead)
 # Built once: the procedure and the chosen clinic are found by slug inside the INSERT. An
 # unknown procedure leaves `procedure_id` NULL, which the database refuses (the form offers
 # only the catalogue's procedures); an unknown or unlisted clinic leaves no chosen clinic.
 _INSERT_LEAD = (
-    insert(table_of(Lead))
+    insert(_leads)
     .values(
         procedure_id=select(Procedure.id)
         .where(Procedure.slug == bindparam("procedure_slug"))
@@ -141,6 +162,34 @@ _INSERT_LEAD = (
     )
     .returning(Lead.id)
 )
+
+
+@cache
+def _insert_with_work(spam: bool, row_keys: frozenset[str]) -> Select[int]:
+    """`_INSERT_LEAD` with the lead's task and audit event as one PostgreSQL statement. The
+    row's columns are named here, as a CTE's columns are fixed when it is compiled."""
+    columns = row_keys - {"procedure_slug", "clinic_slug"}
+    values: dict[str, Any] = {
+        name: bindparam(name, type_=_leads.c[name].type) for name in columns
+    } | {  # a CTE's INSERT gets no Python-side defaults: the scalar ones are written out
+        column.name: literal(column.default.arg, column.type)
+        for column in _leads.columns
+        if column.name not in columns and isinstance(column.default, ScalarElementColumnDefault)
+    }
+    lead = _INSERT_LEAD.values(values).cte("new_lead")
+    at = bindparam("created_at", type_=_leads.c.created_at.type)
+    changes = func.jsonb_build_object(
+        "procedure",
+        cast(bindparam("procedure_slug"), String),
+        "consent_version",
+        CONSENT_VERSION,
+    )
+    work = [audit.recorded_from(_PATIENT, _RECEIVED[spam], at, changes, lead=lead.c.id)]
+    if not spam:
+        work.append(task_from(task_names.PROCESS_LEAD, lead.c.id, at))
+    return select(lead.c.id).add_cte(
+        lead, *(statement.cte(f"new_{n}") for n, statement in enumerate(work))
+    )
 
 
 def _lead_row(inquiry: Inquiry, reference: str) -> dict[str, Any]:

@@ -159,6 +159,7 @@ class Claim:
     context: dict[str, Any]
     language: str
     attempts: int
+    lead_id: int | None
 
 
 def _claim(session: DbSession, email_id: int, policy: DeliveryPolicy, now: datetime) -> list[Claim]:
@@ -193,6 +194,7 @@ def _claim(session: DbSession, email_id: int, policy: DeliveryPolicy, now: datet
             OutboundEmail.context,
             OutboundEmail.language,
             OutboundEmail.attempts,
+            OutboundEmail.lead_id,
         )
         .execution_options(synchronize_session=False)
     ).all()
@@ -229,6 +231,21 @@ def deliver(
         return _unclaimed(session, email_id, policy, now)
     session.commit()
 
+    ready, failures = _messages(session, claims, policy)
+    sent_to_server = smtp.send_all(settings, [message for _, message in ready])
+    failures.update(
+        {claim.id: failure for (claim, _), failure in zip(ready, sent_to_server, strict=True)}
+    )
+    return _settle_all(session, email_id, claims, failures, policy)
+
+
+def _messages(
+    session: DbSession, claims: list[Claim], policy: DeliveryPolicy
+) -> tuple[list[tuple[Claim, EmailMessage]], dict[int, Exception | None]]:
+    """Each claimed email built, or why it cannot be. The claimed leads, their clinics and
+    assignments are read once for all of them; `leads` keeps them referenced until the last
+    message is built, as the session holds a loaded row only while something refers to it."""
+    leads = messages.load_leads(session, {c.lead_id for c in claims if c.lead_id is not None})
     failures: dict[int, Exception | None] = {}
     ready: list[tuple[Claim, EmailMessage]] = []
     for claim in claims:
@@ -236,11 +253,8 @@ def deliver(
             ready.append((claim, _message(session, claim, policy)))
         except (messages.MissingSubject, smtp.HeaderInjection) as exc:
             failures[claim.id] = exc
-    sent_to_server = smtp.send_all(settings, [message for _, message in ready])
-    failures.update(
-        {claim.id: failure for (claim, _), failure in zip(ready, sent_to_server, strict=True)}
-    )
-    return _settle_all(session, email_id, claims, failures, policy)
+    del leads
+    return ready, failures
 
 
 def _message(session: DbSession, claim: Claim, policy: DeliveryPolicy) -> EmailMessage:

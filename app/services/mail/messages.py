@@ -7,7 +7,7 @@ body, and so no health data, ever rests in the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -85,6 +85,24 @@ def render(
         )
 
 
+def load_leads(session: DbSession, lead_ids: Collection[int]) -> list[Lead]:
+    """The leads whose emails go out together, with their procedure, assignments and clinics,
+    in one statement: each builder then finds them in the session's identity map instead of
+    asking the database again for every email."""
+    if not lead_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Lead)
+            .where(Lead.id.in_(lead_ids))
+            .options(
+                joinedload(Lead.procedure),
+                joinedload(Lead.assignments).joinedload(Assignment.clinic),
+            )
+        ).unique()
+    )
+
+
 def _clinic(session: DbSession, clinic_id: int) -> Clinic:
     clinic = session.get(Clinic, clinic_id)
     if clinic is None:
@@ -160,14 +178,15 @@ def _lead(session: DbSession, lead_id: int, *load: Any) -> Lead:
 
 
 def _assignment(session: DbSession, assignment_id: int) -> Assignment:
-    """With its lead, the lead's procedure and the clinic: what every email about it shows."""
-    assignment = session.scalar(
-        select(Assignment)
-        .where(Assignment.id == assignment_id)
-        .options(
+    """With its lead, the lead's procedure and the clinic: what every email about it shows
+    (already in the session when its lead's emails were loaded together)."""
+    assignment = session.get(
+        Assignment,
+        assignment_id,
+        options=[
             joinedload(Assignment.lead).joinedload(Lead.procedure),
             joinedload(Assignment.clinic),
-        )
+        ],
     )
     if assignment is None:
         raise MissingSubject(f"assignment {assignment_id} is gone")
