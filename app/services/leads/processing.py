@@ -112,9 +112,14 @@ def process_lead(
         session.rollback()
         return
     duplicate_of = None if lead.dedup_overruled else find_duplicate(session, lead)
-    assignments = []
+    assignments = (
+        []
+        if duplicate_of is not None
+        else routing.assign(session, lead, policy.max_clinics, now.date(), now, shared=True)
+    )
     actor = audit.Actor.system("routing")
-    # Every change to the lead before the emails' statements flush it: one UPDATE, not two.
+    # Every change to the lead after routing's statements, which would flush it: the lead
+    # is written once, by the status move's audit event.
     lead.processed_at = now
     if duplicate_of is not None:
         lead.duplicate_of = duplicate_of
@@ -123,9 +128,6 @@ def process_lead(
             session, lead, LeadStatus.DUPLICATE, actor, action="lead.duplicate", changes=changes
         )
     else:
-        assignments = routing.assign(
-            session, lead, policy.max_clinics, now.date(), now, shared=True
-        )
         lead.no_matching_clinic = not assignments
         changes = {"clinics": [a.clinic_id for a in assignments]}
         if assignments:

@@ -7,7 +7,8 @@ import smtplib
 import ssl
 import time
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email import policy
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -60,6 +61,24 @@ def _checked(value: str) -> str:
     return value
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, keeping the class it makes for each header name: the
+    stock one makes a new class at every lookup, which was a third of building a message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = super().__getitem__(name)
+        return made
+
+
+_POLICY = policy.default.clone(header_factory=_HeaderClasses())
+
+
 def build_message(
     *,
     sender: str,
@@ -74,7 +93,7 @@ def build_message(
 
     `reply_to` is for mail whose reader may answer: the sender is a no-reply address.
     """
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     sender_name, sender_address = parseaddr(_checked(sender))
     message["From"] = formataddr((sender_name, sender_address))
     if reply_to:
