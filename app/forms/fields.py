@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from wtforms import Form, SelectField, SelectMultipleField, widgets
@@ -14,6 +15,9 @@ class ListChoiceField(SelectField):
     def __init__(self, *args: Any, invalid: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.invalid = invalid
+        # The accepted values as a set, when the form has one made once (the countries);
+        # otherwise it is made from the choices on each validation.
+        self.values: Collection[Any] | None = None
 
     def pre_validate(self, form: Form) -> None:
         """A set lookup: WTForms builds an option object per choice to compare, which for
@@ -22,8 +26,11 @@ class ListChoiceField(SelectField):
             raise TypeError(f"{self.name}: choices are not set")
         if not self.validate_choice:
             return
-        groups = self.choices.values() if isinstance(self.choices, dict) else [self.choices]
-        if self.data not in {self.coerce(value) for group in groups for value, *_ in group}:
+        values = self.values
+        if values is None:
+            groups = self.choices.values() if isinstance(self.choices, dict) else [self.choices]
+            values = {self.coerce(value) for group in groups for value, *_ in group}
+        if self.data not in values:
             raise ValidationError(self.invalid)
 
 

@@ -62,6 +62,13 @@ def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
     )
 
 
+@cache
+def country_codes(locale: str) -> frozenset[str]:
+    """What the country field accepts: the codes of `country_choices`, and "" (the
+    "Choose…" option, which the field's own required check refuses)."""
+    return frozenset({"", *(code for code, _ in country_choices(locale))})
+
+
 # The catalog changes with `flask catalog load`, not between one inquiry and the next.
 CATALOG_CACHE_SECONDS = 60.0
 
@@ -102,7 +109,14 @@ def _check_travel_date(field: DateField) -> None:
 
 
 def _started_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="careroute.form-started")
+    return _timer_serializer(current_app.config["SECRET_KEY"])
+
+
+@cache
+def _timer_serializer(secret_key: str) -> URLSafeSerializer:
+    """Made once per key: making one (its signer, its JSON dumper) took as long as
+    checking the timer with it."""
+    return URLSafeSerializer(secret_key, salt="careroute.form-started")
 
 
 class InquiryForm(AppForm):
@@ -186,7 +200,9 @@ class InquiryForm(AppForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", _l("Choose…")), *country_choices(str(get_locale()))]
+        locale = str(get_locale())
+        self.country.choices = [("", _l("Choose…")), *country_choices(locale)]
+        self.country.values = country_codes(locale)
         self.language.choices = [("", _l("Choose…")), *language_choices()]
         self.procedure.choices = {"": [("", str(_l("Choose…")))], **procedure_choices()}
         if not self.is_submitted():
