@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -41,6 +41,8 @@ COLUMNS = (
 )
 # A cell starting with one of these is a formula to a spreadsheet: prefix it with a quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What the response is written in: a chunk per row would be a socket write per row.
+CHUNK_BYTES = 64 * 1024
 
 
 def _safe(column: Any) -> Any:
@@ -57,7 +59,6 @@ def export_query(filters: LeadFilters, staff_id: int) -> Select[Any]:
         .correlate(Lead)
         .scalar_subquery()
     )
-    partner = select(Partner.name).where(Partner.id == Lead.partner_id).scalar_subquery()
     query = (
         select(
             Lead.reference,
@@ -71,9 +72,11 @@ def export_query(filters: LeadFilters, staff_id: int) -> Select[Any]:
             Lead.budget_usd,
             clinics,
             Lead.source,
-            _safe(partner),
+            # Joined, not a subquery: the formula guard reads the name twice.
+            _safe(Partner.name),
         )
         .join(Procedure, Procedure.id == Lead.procedure_id)
+        .outerjoin(Partner, Partner.id == Lead.partner_id)
         .where(*conditions(filters, staff_id, utcnow()))
     )
     return ordered(query, filters.sort)
@@ -111,15 +114,27 @@ def csv_chunks(session: DbSession, filters: LeadFilters, staff_id: int) -> Itera
         with driver.cursor() as cursor:  # type: ignore[union-attr]
             copy_sql = f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)"
             with cursor.copy(copy_sql, compiled.params) as copy:
-                for chunk in copy:
-                    yield bytes(chunk)
+                yield from _batched(copy)
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in session.execute(query).yield_per(2000):
         writer.writerow(row)
-        if buffer.tell() > 64 * 1024:
+        if buffer.tell() > CHUNK_BYTES:
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode()
+
+
+def _batched(rows: Iterable[bytes | memoryview]) -> Iterator[bytes]:
+    """COPY hands over one row at a time; passed on as they came, each row cost a trip
+    through the WSGI stack and a write to the socket."""
+    batch = bytearray()
+    for row in rows:
+        batch += row
+        if len(batch) >= CHUNK_BYTES:
+            yield bytes(batch)
+            batch.clear()
+    if batch:
+        yield bytes(batch)
