@@ -77,9 +77,9 @@ def submit_inquiry(
 
     This runs inside the patient's request, so it is one statement and a commit (`_store`):
     the procedure and the chosen clinic are looked up inside the lead's INSERT, and
-    everything else (routing, emails, publishing the task) happens after the response. The same form
-    submitted twice answers with the lead the first one made: the unique submission id
-    refuses the second row, so the common case pays for no lookup first. A submission
+    everything else (routing, emails, publishing the task) happens after the response. The
+    same form submitted twice answers with the lead the first one made: the unique
+    submission id refuses the second row, so the common case pays for no lookup first. A submission
     judged to be spam is stored as such and never routed, so the sender learns nothing.
     """
     spam = inquiry.spam_reason is not None
