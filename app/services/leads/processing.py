@@ -119,7 +119,7 @@ def process_lead(
     )
     actor = audit.Actor.system("routing")
     # Every change to the lead after routing's statements, which would flush it: the lead
-    # is written once, by the status move's audit event.
+    # is written once, when the next statement (its status move or audit event) flushes it.
     lead.processed_at = now
     if duplicate_of is not None:
         lead.duplicate_of = duplicate_of
