@@ -39,7 +39,7 @@ from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.answers.answering import QuoteDetails, answer
 from app.services.answers.business_hours import DeadlinePolicy
-from app.services.answers.deadlines import expire_silent, start_answer_clock
+from app.services.answers.deadlines import expire_silent, start_answer_clocks
 from app.services.integrations import keys, partners
 from app.services.integrations.keys import INQUIRIES_WRITE
 from app.services.leads.intake import Inquiry, submit_inquiry
@@ -213,7 +213,8 @@ def _arrive(
         process_lead(session, submitted.lead_id, ProcessingPolicy(max_clinics=max_clinics), at)
         # The notices leave a few minutes later; the clinics' clocks start then.
         for assignment_id in _sent(session, submitted.lead_id):
-            start_answer_clock(session, at + timedelta(minutes=rng.randint(2, 20)), assignment_id)
+            sent_at = at + timedelta(minutes=rng.randint(2, 20))
+            start_answer_clocks(session, sent_at, [{"assignment_id": assignment_id}])
     return submitted.lead_id
 
 

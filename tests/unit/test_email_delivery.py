@@ -11,17 +11,19 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import EmailStatus, OutboundEmail, OutboxMessage
+from app.models import EmailStatus, Lead, OutboundEmail, OutboxMessage
 from app.models.base import utcnow
+from app.services.leads.processing import process_lead
 from app.services.mail import smtp
-from app.services.mail.delivery import Outcome, deliver, queue_email
+from app.services.mail.delivery import Outcome, Outgoing, deliver, queue_email, send_outgoing
 from app.services.outbox import sweep
 from app.task_names import SEND_EMAIL
 from tests.support.broker import CollectingPublisher
+from tests.support.clock import NOW
 from tests.support.data import SECOND_BRN, clinic_application
-from tests.support.factories import make_clinic, routed_lead
+from tests.support.factories import make_clinic, make_lead, routed_lead
 from tests.support.forms import submit
-from tests.support.policies import DELIVERY
+from tests.support.policies import DELIVERY, PROCESSING
 from tests.support.smtp_server import SilentServer, SmtpServer, settings_for
 
 
@@ -307,3 +309,74 @@ def test_one_of_a_leads_emails_refused_fails_for_good_and_the_others_are_sent(
     assert refused.status is EmailStatus.FAILED and refused.attempts == 1
     assert {e.status for e in others} == {EmailStatus.SENT}
     assert len(smtp_server.wait_for(2)) == 2
+
+
+# A lead's emails sent by the task that routed it
+
+
+@pytest.fixture
+def two_clinics_new_lead(app: Flask) -> int:
+    make_clinic("Alpha")
+    make_clinic("Beta")
+    return make_lead(language="en").id
+
+
+def process_here(lead_id: int) -> Outgoing:
+    """Routing as the worker's task runs it: the emails claimed by the task itself."""
+    return process_lead(db.session, lead_id, PROCESSING, now=NOW, send_here=DELIVERY)
+
+
+def test_routing_sends_its_leads_emails_itself_over_one_connection_with_no_send_task(
+    two_clinics_new_lead: int, smtp_server: SmtpServer
+):
+    outgoing = process_here(two_clinics_new_lead)
+
+    assert send_tasks() == []
+    emails = leads_emails(two_clinics_new_lead)
+    assert {(e.status, e.attempts) for e in emails} == {(EmailStatus.SENDING, 1)}
+    result = send_outgoing(db.session, outgoing, settings_for(smtp_server.url), DELIVERY)
+
+    assert result.outcome is Outcome.SENT
+    sent_ids = {m["Message-ID"] for m in smtp_server.wait_for(3)}
+    assert sent_ids == {f"<careroute-email-{e.id}@careroute.test>" for e in emails}
+    assert smtp_server.handler.greetings == 1
+    assert {e.status for e in leads_emails(two_clinics_new_lead)} == {EmailStatus.SENT}
+    lead = db.session.get(Lead, two_clinics_new_lead)
+    assert lead is not None and all(a.sent_at is not None for a in lead.assignments)
+
+
+def test_a_worker_killed_before_sending_leaves_the_emails_to_the_sweeper_once_its_lease_ends(
+    two_clinics_new_lead: int, smtp_server: SmtpServer, publisher: CollectingPublisher
+):
+    process_here(two_clinics_new_lead)  # the worker dies here, before the send
+    stale = timedelta(seconds=60)
+
+    assert sweep(db.session, publisher, stale_after=stale).emails_redriven == 0
+    later = utcnow() + timedelta(seconds=DELIVERY.lease_seconds + 1)
+    assert sweep(db.session, publisher, stale_after=stale, now=later).emails_redriven == 3
+    for _, (email_id,) in publisher.published:
+        deliver(db.session, email_id, settings_for(smtp_server.url), DELIVERY, now=later)
+
+    ids = [m["Message-ID"] for m in smtp_server.wait_for(3)]
+    assert len(ids) == len(set(ids)) == 3
+    assert {e.status for e in leads_emails(two_clinics_new_lead)} == {EmailStatus.SENT}
+
+
+def test_a_deferred_email_of_the_routing_task_is_retried_by_a_send_task_and_sent_once(
+    two_clinics_new_lead: int, smtp_server: SmtpServer
+):
+    smtp_server.handler.replies.append("451 4.3.0 Try again later")
+    settings = settings_for(smtp_server.url)
+    outgoing = process_here(two_clinics_new_lead)
+
+    first = send_outgoing(db.session, outgoing, settings, DELIVERY)
+
+    assert first.outcome is Outcome.RETRY and first.retry_in is not None
+    deferred, *others = leads_emails(two_clinics_new_lead)
+    assert deferred.status is EmailStatus.PENDING and "451" in (deferred.last_error or "")
+    assert {e.status for e in others} == {EmailStatus.SENT}
+    later = utcnow() + timedelta(seconds=first.retry_in + 1)
+    again = deliver(db.session, outgoing.claims[0].id, settings, DELIVERY, now=later)
+    assert again.outcome is Outcome.SENT
+    ids = [m["Message-ID"] for m in smtp_server.wait_for(3)]
+    assert len(ids) == len(set(ids)) == 3

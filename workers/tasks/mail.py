@@ -14,10 +14,7 @@ def send_email(self: Task, email_id: int) -> None:
     """Attempts are counted in the row, not by Celery, so the limit survives redelivery."""
     config = current_app.config
     delivery = deliver(
-        db.session,
-        email_id,
-        SmtpSettings.from_url(config["SMTP_URL"], timeout=config["SMTP_TIMEOUT_SECONDS"]),
-        DeliveryPolicy.from_config(config),
+        db.session, email_id, SmtpSettings.from_config(config), DeliveryPolicy.from_config(config)
     )
     if delivery.outcome is Outcome.RETRY:
         raise self.retry(countdown=delivery.retry_in)

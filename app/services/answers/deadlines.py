@@ -28,12 +28,17 @@ BATCH = 500
 
 
 @when_sent("clinic_new_lead")
-def start_answer_clock(session: DbSession, sent_at: datetime, assignment_id: int) -> None:
-    """The clinic's deadline runs from the moment the mail server accepted its notice; a
+def start_answer_clocks(
+    session: DbSession, sent_at: datetime, notices: list[dict[str, Any]]
+) -> None:
+    """Each clinic's deadline runs from the moment the mail server accepted its notice; a
     resent copy does not move it."""
     session.execute(
         update(Assignment)
-        .where(Assignment.id == assignment_id, Assignment.sent_at.is_(None))
+        .where(
+            Assignment.id.in_([notice["assignment_id"] for notice in notices]),
+            Assignment.sent_at.is_(None),
+        )
         .values(sent_at=sent_at)
         .execution_options(synchronize_session=False)
     )

@@ -15,6 +15,7 @@ from app.models.base import DbSession, utcnow
 from app.services import audit
 from app.services.integrations import webhooks
 from app.services.leads import assignment_rules, emails, lifecycle, routing
+from app.services.mail.delivery import DeliveryPolicy, Outgoing, sent_after_commit
 from app.services.outbox import enqueue_task
 
 log = logging.getLogger(__name__)
@@ -94,23 +95,30 @@ def _give_up_if_out_of_attempts(session: DbSession, lead_id: int, max_attempts: 
 
 
 def process_lead(
-    session: DbSession, lead_id: int, policy: ProcessingPolicy, now: datetime | None = None
-) -> None:
+    session: DbSession,
+    lead_id: int,
+    policy: ProcessingPolicy,
+    now: datetime | None = None,
+    *,
+    send_here: DeliveryPolicy | None = None,
+) -> Outgoing:
     """Idempotent: a lead already processed, withdrawn, spam or given up on is left alone.
 
     The attempt is counted and committed first, so a lead whose processing kills the
     worker every time is flagged for staff after `max_attempts` instead of looping.
+    With `send_here`, the lead's emails are committed claimed by the caller and built,
+    for the caller to send next (`delivery.send_outgoing`).
     """
     now = now or utcnow()
     if not _count_attempt(session, lead_id, policy.max_attempts):
         _give_up_if_out_of_attempts(session, lead_id, policy.max_attempts)
-        return
+        return Outgoing()
     session.commit()
 
     lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
     if lead is None or not _needs_processing(lead):
         session.rollback()
-        return
+        return Outgoing()
     duplicate_of = None if lead.dedup_overruled else find_duplicate(session, lead)
     assignments = (
         []
@@ -137,13 +145,15 @@ def process_lead(
         else:
             audit.record(session, actor, "lead.no_matching_clinic", lead=lead.id, changes=changes)
         assignment_rules.assign_by_rules(session, lead)
-    for assignment in assignments:
-        emails.notify_clinic(session, assignment)
+    with sent_after_commit(session, send_here) as outgoing:
+        for assignment in assignments:
+            emails.notify_clinic(session, assignment)
+        emails.confirm_to_patient(session, lead, now)
     if assignments:
         clinics = [a.clinic_id for a in assignments]
         webhooks.emit(session, "lead.routed", lead, clinic_ids=clinics, routed_to=clinics)
-    emails.confirm_to_patient(session, lead, now)
     session.commit()
+    return outgoing
 
 
 def offer_to_next_clinic(

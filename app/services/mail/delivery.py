@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import Insert, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -28,9 +29,10 @@ from app.services.outbox import enqueue_task
 
 log = logging.getLogger(__name__)
 
-# What sending an email starts, by template, run in the transaction that marks it sent with
-# the email's ids; the domain it belongs to registers it (a clinic's answer clock: deadlines).
-AfterSent = Callable[..., None]
+# What sending emails starts, by template, run in the transaction that marks them sent with
+# the time and the contexts (ids) of those sent; the domain it belongs to registers it (a
+# clinic's answer clock: deadlines). One call for all of a batch's emails of that template.
+AfterSent = Callable[[DbSession, datetime, list[dict[str, Any]]], None]
 _AFTER_SENT: dict[str, AfterSent] = {}
 
 
@@ -58,22 +60,31 @@ def queue_email(
     queues several emails, and each lookup cost as much as the insert. `lead_id` ties the
     email to a lead's timeline (and the console's "email failed" filter).
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    email_id = session.scalar(
-        insert(OutboundEmail)
-        .values(
-            idempotency_key=key,
-            recipient=recipient,
-            template=template,
-            context=context,
-            language=language,
-            lead_id=lead_id,
-        )
-        .on_conflict_do_nothing(index_elements=[OutboundEmail.idempotency_key])
-        .returning(OutboundEmail.id)
-    )
+    row = {
+        "idempotency_key": key,
+        "recipient": recipient,
+        "template": template,
+        "context": context,
+        "language": language,
+        "lead_id": lead_id,
+    }
+    claiming: list[dict[str, Any]] | None = session.info.get(_CLAIMING)
+    if claiming is not None:
+        claiming.append(row)
+        return
+    email_id = session.scalar(_insert_new(session, [row]).returning(OutboundEmail.id))
     if email_id is not None and _first_of_its_lead(session, lead_id):
         enqueue_task(session, task_names.SEND_EMAIL, email_id)
+
+
+def _insert_new(session: DbSession, rows: list[dict[str, Any]]) -> Insert:
+    """The rows whose idempotency key is new; the others are left as they are."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return (
+        insert(OutboundEmail)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[OutboundEmail.idempotency_key])
+    )
 
 
 # The leads whose emails have a send task in the session's current transaction.
@@ -162,6 +173,77 @@ class Claim:
     lead_id: int | None
 
 
+# Where `queue_email` collects the rows of a `sent_after_commit` block.
+_CLAIMING = "careroute.mail.claiming"
+
+
+@dataclass
+class Outgoing:
+    """Claimed emails, each built into its message or with the reason it cannot be."""
+
+    claims: list[Claim] = field(default_factory=list)
+    ready: list[tuple[Claim, Message]] = field(default_factory=list)
+    failures: dict[int, Exception | None] = field(default_factory=dict)
+
+    def build(self, session: DbSession, claims: list[Claim], policy: DeliveryPolicy) -> None:
+        self.claims.extend(claims)
+        for claim in claims:
+            try:
+                self.ready.append((claim, _message(session, claim, policy)))
+            except (messages.MissingSubject, smtp.HeaderInjection) as exc:
+                self.failures[claim.id] = exc
+
+
+@contextmanager
+def sent_after_commit(session: DbSession, policy: DeliveryPolicy | None) -> Iterator[Outgoing]:
+    """Emails queued in the block are written in one statement as it ends, already claimed
+    by the caller (leased, their first attempt counted) and built from the objects the
+    transaction has loaded, with no send task: the caller sends them once its transaction
+    commits (`send_outgoing`). That saves a task round trip, a claim, a commit and loading
+    the lead again per routed lead. A worker killed before the send leaves them leased;
+    once the lease runs out the sweeper queues them like any stuck email.
+
+    Without a policy the block changes nothing: emails are queued with their send task."""
+    outgoing = Outgoing()
+    if policy is None:
+        yield outgoing
+        return
+    rows: list[dict[str, Any]] = []
+    session.info[_CLAIMING] = rows
+    try:
+        yield outgoing
+    finally:
+        del session.info[_CLAIMING]
+    if not rows:
+        return
+    lease = {
+        "status": EmailStatus.SENDING,
+        "attempts": 1,
+        "lease_until": utcnow() + timedelta(seconds=policy.lease_seconds),
+    }
+    written = dict(
+        session.execute(
+            _insert_new(session, [{**row, **lease} for row in rows]).returning(
+                OutboundEmail.idempotency_key, OutboundEmail.id
+            )
+        ).all()
+    )
+    claims = [
+        Claim(
+            id=written[row["idempotency_key"]],
+            recipient=row["recipient"],
+            template=row["template"],
+            context=row["context"],
+            language=row["language"],
+            attempts=1,
+            lead_id=row["lead_id"],
+        )
+        for row in rows
+        if row["idempotency_key"] in written
+    ]
+    outgoing.build(session, claims, policy)
+
+
 def _claim(session: DbSession, email_id: int, policy: DeliveryPolicy, now: datetime) -> list[Claim]:
     """Take the lease and count the attempt in one conditional UPDATE, so two copies of the
     task never both send and no row is loaded, locked and flushed separately: this email's,
@@ -230,34 +312,41 @@ def deliver(
     if not claims:
         return _unclaimed(session, email_id, policy, now)
     session.commit()
-
-    ready, failures = _messages(session, claims, policy)
-    sent_to_server = smtp.send_all(settings, [message for _, message in ready])
-    failures.update(
-        {claim.id: failure for (claim, _), failure in zip(ready, sent_to_server, strict=True)}
-    )
-    return _settle_all(session, email_id, claims, failures, policy)
-
-
-def _messages(
-    session: DbSession, claims: list[Claim], policy: DeliveryPolicy
-) -> tuple[list[tuple[Claim, EmailMessage]], dict[int, Exception | None]]:
-    """Each claimed email built, or why it cannot be. The claimed leads, their clinics and
-    assignments are read once for all of them; `leads` keeps them referenced until the last
-    message is built, as the session holds a loaded row only while something refers to it."""
+    # The claimed leads, their clinics and assignments read once for all the messages;
+    # `leads` keeps them referenced until the last is built, as the session holds a loaded
+    # row only while something refers to it.
     leads = messages.load_leads(session, {c.lead_id for c in claims if c.lead_id is not None})
-    failures: dict[int, Exception | None] = {}
-    ready: list[tuple[Claim, EmailMessage]] = []
-    for claim in claims:
-        try:
-            ready.append((claim, _message(session, claim, policy)))
-        except (messages.MissingSubject, smtp.HeaderInjection) as exc:
-            failures[claim.id] = exc
+    outgoing = Outgoing()
+    outgoing.build(session, claims, policy)
     del leads
-    return ready, failures
+    return _send(session, email_id, outgoing, settings, policy)
 
 
-def _message(session: DbSession, claim: Claim, policy: DeliveryPolicy) -> EmailMessage:
+def send_outgoing(
+    session: DbSession, outgoing: Outgoing, settings: smtp.SmtpSettings, policy: DeliveryPolicy
+) -> Delivery:
+    """Send what a committed `sent_after_commit` block built, as `deliver` sends its claims.
+    On RETRY, a send task for the first of them retries them all (a lead's due emails go
+    out together)."""
+    return _send(session, outgoing.claims[0].id, outgoing, settings, policy)
+
+
+def _send(
+    session: DbSession,
+    email_id: int,
+    outgoing: Outgoing,
+    settings: smtp.SmtpSettings,
+    policy: DeliveryPolicy,
+) -> Delivery:
+    sent_to_server = smtp.send_all(settings, [message for _, message in outgoing.ready])
+    failures = {
+        **outgoing.failures,
+        **{claim.id: f for (claim, _), f in zip(outgoing.ready, sent_to_server, strict=True)},
+    }
+    return _settle_all(session, email_id, outgoing.claims, failures, policy)
+
+
+def _message(session: DbSession, claim: Claim, policy: DeliveryPolicy) -> Message:
     rendered = messages.render(session, claim.template, claim.context, claim.language)
     return smtp.build_message(
         sender=policy.sender,
@@ -282,10 +371,10 @@ def _settle_all(
     sent = [claim for claim in claims if failures.get(claim.id) is None]
     if sent:
         _settle(session, [c.id for c in sent], status=EmailStatus.SENT, sent_at=sent_at)
-    for claim in sent:
-        listener = _AFTER_SENT.get(claim.template)
-        if listener is not None:
-            listener(session, sent_at=sent_at, **claim.context)
+    for template, listener in _AFTER_SENT.items():
+        contexts = [claim.context for claim in sent if claim.template == template]
+        if contexts:
+            listener(session, sent_at, contexts)
     delays = []
     for claim in claims:
         failure = failures.get(claim.id)
