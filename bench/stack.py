@@ -16,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,9 @@ class Sink:
             self.arrivals.append(
                 Arrival(
                     time.time(),
-                    str(message["Subject"]),
+                    # Decoded: a subject in Russian goes as one base64 encoded word,
+                    # the lead's reference inside it.
+                    str(make_header(decode_header(message["Subject"]))),
                     envelope.rcpt_tos[0],
                     str(message["Message-ID"]),
                 )
