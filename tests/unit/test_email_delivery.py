@@ -15,7 +15,14 @@ from app.models import EmailStatus, Lead, OutboundEmail, OutboxMessage
 from app.models.base import utcnow
 from app.services.leads.processing import process_lead
 from app.services.mail import smtp
-from app.services.mail.delivery import Outcome, Outgoing, deliver, queue_email, send_outgoing
+from app.services.mail.delivery import (
+    Delivery,
+    Outcome,
+    Outgoing,
+    deliver,
+    queue_email,
+    send_outgoing,
+)
 from app.services.outbox import sweep
 from app.task_names import SEND_EMAIL
 from tests.support.broker import CollectingPublisher
@@ -250,6 +257,27 @@ def send_tasks() -> list[int]:
     return [row.args[0] for row in rows]
 
 
+def each_sent_once(lead_id: int, smtp_server: SmtpServer) -> None:
+    ids = [m["Message-ID"] for m in smtp_server.wait_for(3)]
+    assert len(ids) == len(set(ids)) == 3
+    assert {e.status for e in leads_emails(lead_id)} == {EmailStatus.SENT}
+
+
+def retried_after_backoff(
+    first: Delivery, lead_id: int, email_id: int, smtp_server: SmtpServer
+) -> None:
+    """The first of the lead's three emails was deferred (451) and the others sent; a send
+    task for `email_id` after the backoff sends it, and none reaches the server twice."""
+    assert first.outcome is Outcome.RETRY and first.retry_in is not None
+    deferred, *others = leads_emails(lead_id)
+    assert deferred.status is EmailStatus.PENDING and "451" in (deferred.last_error or "")
+    assert {e.status for e in others} == {EmailStatus.SENT}
+    later = utcnow() + timedelta(seconds=first.retry_in + 1)
+    again = deliver(db.session, email_id, settings_for(smtp_server.url), DELIVERY, now=later)
+    assert again.outcome is Outcome.SENT
+    each_sent_once(lead_id, smtp_server)
+
+
 @pytest.fixture
 def two_clinics_lead(app: Flask) -> int:
     make_clinic("Alpha")
@@ -284,16 +312,7 @@ def test_one_of_a_leads_emails_deferred_is_retried_alone_and_none_goes_twice(
 
     first = deliver(db.session, task, settings, DELIVERY)
 
-    assert first.outcome is Outcome.RETRY and first.retry_in is not None
-    deferred, *others = leads_emails(two_clinics_lead)
-    assert deferred.status is EmailStatus.PENDING and "451" in (deferred.last_error or "")
-    assert {e.status for e in others} == {EmailStatus.SENT}
-    later = utcnow() + timedelta(seconds=first.retry_in + 1)
-    again = deliver(db.session, task, settings, DELIVERY, now=later)
-    assert again.outcome is Outcome.SENT
-    ids = [m["Message-ID"] for m in smtp_server.wait_for(3)]
-    assert len(ids) == len(set(ids)) == 3
-    assert {e.status for e in leads_emails(two_clinics_lead)} == {EmailStatus.SENT}
+    retried_after_backoff(first, two_clinics_lead, task, smtp_server)
 
 
 def test_one_of_a_leads_emails_refused_fails_for_good_and_the_others_are_sent(
@@ -357,9 +376,7 @@ def test_a_worker_killed_before_sending_leaves_the_emails_to_the_sweeper_once_it
     for _, (email_id,) in publisher.published:
         deliver(db.session, email_id, settings_for(smtp_server.url), DELIVERY, now=later)
 
-    ids = [m["Message-ID"] for m in smtp_server.wait_for(3)]
-    assert len(ids) == len(set(ids)) == 3
-    assert {e.status for e in leads_emails(two_clinics_new_lead)} == {EmailStatus.SENT}
+    each_sent_once(two_clinics_new_lead, smtp_server)
 
 
 def test_a_deferred_email_of_the_routing_task_is_retried_by_a_send_task_and_sent_once(
@@ -371,12 +388,4 @@ def test_a_deferred_email_of_the_routing_task_is_retried_by_a_send_task_and_sent
 
     first = send_outgoing(db.session, outgoing, settings, DELIVERY)
 
-    assert first.outcome is Outcome.RETRY and first.retry_in is not None
-    deferred, *others = leads_emails(two_clinics_new_lead)
-    assert deferred.status is EmailStatus.PENDING and "451" in (deferred.last_error or "")
-    assert {e.status for e in others} == {EmailStatus.SENT}
-    later = utcnow() + timedelta(seconds=first.retry_in + 1)
-    again = deliver(db.session, outgoing.claims[0].id, settings, DELIVERY, now=later)
-    assert again.outcome is Outcome.SENT
-    ids = [m["Message-ID"] for m in smtp_server.wait_for(3)]
-    assert len(ids) == len(set(ids)) == 3
+    retried_after_backoff(first, two_clinics_new_lead, outgoing.claims[0].id, smtp_server)
