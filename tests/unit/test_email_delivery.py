@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import EmailStatus, Lead, OutboundEmail, OutboxMessage
 from app.models.base import utcnow
 from app.services.leads.processing import process_lead
-from app.services.mail import smtp
+from app.services.mail import messages, smtp
 from app.services.mail.delivery import (
     Delivery,
     Outcome,
@@ -389,3 +389,24 @@ def test_a_deferred_email_of_the_routing_task_is_retried_by_a_send_task_and_sent
     first = send_outgoing(db.session, outgoing, settings, DELIVERY)
 
     retried_after_backoff(first, two_clinics_new_lead, outgoing.claims[0].id, smtp_server)
+
+
+def test_an_email_that_cannot_be_built_fails_alone_and_the_routing_stands(
+    two_clinics_new_lead: int, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+):
+    def broken_template(*_: object, **__: object) -> None:
+        raise KeyError("a template's bug")
+
+    monkeypatch.setitem(messages._BUILDERS, "patient_confirmation", broken_template)
+    outgoing = process_here(two_clinics_new_lead)
+    result = send_outgoing(db.session, outgoing, settings_for(smtp_server.url), DELIVERY)
+
+    assert result.outcome is Outcome.SENT  # the task's first email, a clinic notice
+    lead = db.session.get(Lead, two_clinics_new_lead)
+    assert lead is not None and lead.processed_at is not None and len(lead.assignments) == 2
+    statuses = {e.template: e.status for e in leads_emails(two_clinics_new_lead)}
+    assert statuses == {
+        "clinic_new_lead": EmailStatus.SENT,
+        "patient_confirmation": EmailStatus.FAILED,
+    }
+    assert len(smtp_server.wait_for(2)) == 2

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Insert, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app import task_names
@@ -186,11 +187,20 @@ class Outgoing:
     failures: dict[int, Exception | None] = field(default_factory=dict)
 
     def build(self, session: DbSession, claims: list[Claim], policy: DeliveryPolicy) -> None:
+        """An email that cannot be built fails alone. Routing builds its lead's emails in
+        its own transaction, so a bug in one template must not undo the routing: any error
+        but the database's (which has spoilt the transaction anyway) fails that email for
+        good, with its traceback in the log, where a retry would only meet it again."""
         self.claims.extend(claims)
         for claim in claims:
             try:
                 self.ready.append((claim, _message(session, claim, policy)))
             except (messages.MissingSubject, smtp.HeaderInjection) as exc:
+                self.failures[claim.id] = exc
+            except SQLAlchemyError:
+                raise
+            except Exception as exc:
+                log.exception("email %s (%s) could not be built", claim.id, claim.template)
                 self.failures[claim.id] = exc
 
 
