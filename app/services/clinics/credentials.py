@@ -111,7 +111,7 @@ def remind_expiring_credentials(session: DbSession, today: date, days_ahead: int
     return len(due)
 
 
-def has_lapsed_credential(today: date) -> ColumnElement[bool]:
+def has_lapsed_credential(today: date | ColumnElement[date]) -> ColumnElement[bool]:
     """True for a clinic whose licence or insurance expired before `today` (a credential is
     good through its expiry date).
 

@@ -30,6 +30,7 @@ the routings waiting in id order, and PostgreSQL broke it by failing one of them
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,8 +38,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -92,25 +97,41 @@ def _remaining() -> ColumnElement[int]:
     return Clinic.weekly_capacity - Clinic.week_leads
 
 
-def _ranking_query(lead: Lead, today: date) -> Select[int, int, int]:
-    """Eligible clinics in the order of the last ranking criteria.
+def _ranking_query(excludes: bool) -> Select[int, int, int]:
+    """Eligible clinics in the order of the last ranking criteria, for the lead and day
+    given as parameters (`_parameters`); `excludes`: leaving out the clinics that had it.
 
     That order is an index, so each tier's first few clinics are read from it instead of
     every candidate being scored and sorted.
     """
     remaining = _remaining()
-    lapsed = has_lapsed_credential(today)
+    lapsed = has_lapsed_credential(bindparam("today", type_=Date))
     query = (
         select(Clinic.id, remaining.label("remaining"), Clinic.month_leads)
         .join(
             Offering,
-            and_(Offering.clinic_id == Clinic.id, Offering.procedure_id == lead.procedure_id),
+            and_(
+                Offering.clinic_id == Clinic.id,
+                Offering.procedure_id == bindparam("procedure_id", type_=Integer),
+            ),
         )
         .where(Clinic.status == ClinicStatus.APPROVED, remaining > 0, ~lapsed)
         .order_by(remaining.desc(), Clinic.month_leads, Clinic.id)
     )
-    had = [a.clinic_id for a in lead.assignments]
-    return query.where(Clinic.id.not_in(had)) if had else query
+    if excludes:
+        query = query.where(Clinic.id.not_in(bindparam("had", expanding=True)))
+    return query
+
+
+def _parameters(lead: Lead, today: date) -> dict[str, Any]:
+    return {
+        "procedure_id": lead.procedure_id,
+        "today": today,
+        "had": [a.clinic_id for a in lead.assignments],
+        "language": lead.language,
+        "budget": lead.budget_usd,
+        "chosen": lead.chosen_clinic_id,
+    }
 
 
 def eligible(session: DbSession, lead: Lead, clinic_ids: Iterable[int], today: date) -> set[int]:
@@ -119,7 +140,9 @@ def eligible(session: DbSession, lead: Lead, clinic_ids: Iterable[int], today: d
     ids = list(clinic_ids)
     if not ids:
         return set()
-    return set(session.scalars(_ranking_query(lead, today).where(Clinic.id.in_(ids))))
+    parameters = _parameters(lead, today)
+    query = _ranking_query(bool(parameters["had"])).where(Clinic.id.in_(ids))
+    return set(session.scalars(query, parameters))
 
 
 @dataclass(frozen=True)
@@ -129,31 +152,49 @@ class _Tier:
     fits: bool
 
 
-def _tiers(lead: Lead) -> Iterator[_Tier]:
+@dataclass(frozen=True)
+class _Shape:
+    """What a lead's tier queries depend on besides its parameters: one statement is built
+    per shape and tier and kept (statements are immutable), so routing a lead binds values
+    instead of building and keying a dozen SQL expressions each time."""
+
+    budget: bool
+    chosen: bool
+    excludes: bool
+    among: bool
+    claim: bool
+
+
+def _tiers(shape: _Shape) -> Iterator[_Tier]:
     """The ranking's leading criteria, best first: the chosen clinic, then the others by
     speaks the language and fits the budget (every price fits when there is no budget)."""
-    fitting = (True, False) if lead.budget_usd is not None else (True,)
-    for chosen in (True, False) if lead.chosen_clinic_id is not None else (False,):
+    fitting = (True, False) if shape.budget else (True,)
+    for chosen in (True, False) if shape.chosen else (False,):
         for speaks in (True, False):
             for fits in fitting:
                 yield _Tier(chosen, speaks, fits)
 
 
-def _condition(lead: Lead, tier: _Tier) -> ColumnElement[bool]:
+@functools.cache
+def _tier_query(shape: _Shape, tier: _Tier) -> Select[int, int, int]:
     speaks = exists().where(
-        ClinicLanguage.clinic_id == Clinic.id, ClinicLanguage.language == lead.language
+        ClinicLanguage.clinic_id == Clinic.id,
+        ClinicLanguage.language == bindparam("language", type_=String),
     )
     conditions = [speaks if tier.speaks else ~speaks]
-    if lead.budget_usd is not None:
-        fits = or_(Offering.price_min_usd.is_(None), Offering.price_min_usd <= lead.budget_usd)
+    if shape.budget:
+        budget = bindparam("budget", type_=Integer)
+        fits = or_(Offering.price_min_usd.is_(None), Offering.price_min_usd <= budget)
         conditions.append(fits if tier.fits else ~fits)
-    if lead.chosen_clinic_id is not None:
-        conditions.append(
-            Clinic.id == lead.chosen_clinic_id
-            if tier.chosen
-            else Clinic.id != lead.chosen_clinic_id
-        )
-    return and_(*conditions)
+    if shape.chosen:
+        chosen = bindparam("chosen", type_=Integer)
+        conditions.append(Clinic.id == chosen if tier.chosen else Clinic.id != chosen)
+    query = _ranking_query(shape.excludes).where(*conditions).limit(bindparam("limit"))
+    if shape.among:
+        query = query.where(Clinic.id.in_(bindparam("among", expanding=True)))
+    if shape.claim:
+        query = query.with_for_update(of=Clinic, skip_locked=not tier.chosen, key_share=True)
+    return query
 
 
 def rank_clinics(
@@ -171,21 +212,25 @@ def rank_clinics(
     clinic the patient chose: that one is waited for, so a patient's choice is never lost
     to a moment's contention. Its tier comes first, so nothing else is held meanwhile and
     the wait cannot close a cycle. `among` ranks only those clinics."""
-    query = _ranking_query(lead, today)
-    if among is not None:
-        query = query.where(Clinic.id.in_(among))
+    parameters = {**_parameters(lead, today), "among": among}
+    shape = _Shape(
+        budget=lead.budget_usd is not None,
+        chosen=lead.chosen_clinic_id is not None,
+        excludes=bool(parameters["had"]),
+        among=among is not None,
+        claim=claim,
+    )
     ranked: list[RankedClinic] = []
-    for tier in _tiers(lead):
+    for tier in _tiers(shape):
         if len(ranked) >= limit:
             break
         if tier.chosen and ranked:
             continue
-        tiered = query.where(_condition(lead, tier)).limit(limit - len(ranked))
-        if claim:
-            if tier.chosen and session.get_bind().dialect.name == "postgresql":
-                _set_lock_timeout(session)
-            tiered = tiered.with_for_update(of=Clinic, skip_locked=not tier.chosen, key_share=True)
-        rows = session.execute(tiered)
+        if claim and tier.chosen and session.get_bind().dialect.name == "postgresql":
+            _set_lock_timeout(session)
+        rows = session.execute(
+            _tier_query(shape, tier), {**parameters, "limit": limit - len(ranked)}
+        )
         ranked.extend(
             RankedClinic(
                 clinic_id=row.id,
@@ -215,11 +260,13 @@ def claim_clinics(session: DbSession, lead: Lead, limit: int, today: date) -> li
     if ranked or session.get_bind().dialect.name != "postgresql":
         return ranked
     _set_lock_timeout(session)
+    parameters = _parameters(lead, today)
     held = session.execute(
-        _ranking_query(lead, today)
+        _ranking_query(bool(parameters["had"]))
         .order_by(None)
         .order_by(Clinic.id)
-        .with_for_update(of=Clinic, key_share=True)
+        .with_for_update(of=Clinic, key_share=True),
+        parameters,
     ).all()
     return rank_clinics(session, lead, limit, today, among=[row.id for row in held])
 
