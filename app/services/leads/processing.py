@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app import task_names
 from app.encryption import data_keys
@@ -115,7 +116,18 @@ def process_lead(
         return Outgoing()
     session.commit()
 
-    lead = session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+    lead = (
+        session.execute(
+            select(Lead)
+            .where(Lead.id == lead_id)
+            # What routing and the emails read of the lead, in the statement that locks it.
+            .options(joinedload(Lead.procedure, innerjoin=True), joinedload(Lead.assignments))
+            .with_for_update(of=Lead)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if lead is None or not _needs_processing(lead):
         session.rollback()
         return Outgoing()
