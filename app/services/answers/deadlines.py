@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.models import Assignment, Lead
 from app.models.base import DbSession, rows_changed
@@ -34,14 +34,21 @@ def start_answer_clocks(
     """Each clinic's deadline runs from the moment the mail server accepted its notice; a
     resent copy does not move it."""
     session.execute(
-        update(Assignment)
-        .where(
-            Assignment.id.in_([notice["assignment_id"] for notice in notices]),
-            Assignment.sent_at.is_(None),
-        )
-        .values(sent_at=sent_at)
-        .execution_options(synchronize_session=False)
+        _START_CLOCKS,
+        {"assignment_ids": [notice["assignment_id"] for notice in notices], "accepted_at": sent_at},
     )
+
+
+# Built once: it runs for every routed lead.
+_START_CLOCKS = (
+    update(Assignment)
+    .where(
+        Assignment.id.in_(bindparam("assignment_ids", expanding=True)),
+        Assignment.sent_at.is_(None),
+    )
+    .values(sent_at=bindparam("accepted_at"))
+    .execution_options(synchronize_session=False)
+)
 
 
 def _awaiting_answer() -> tuple[Any, ...]:

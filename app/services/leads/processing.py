@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app import task_names
@@ -30,23 +30,40 @@ class ProcessingPolicy:
     max_attempts: int = 3
 
 
+# The worker's statements for every lead are built once, with the lead's values bound at
+# each run: building and keying a statement cost as much as running it (bench/README.md).
+_EARLIER_LEAD_OF_SAME_PERSON = (
+    select(Lead)
+    .where(
+        Lead.id < bindparam("lead_id"),
+        Lead.procedure_id == bindparam("procedure_id"),
+        or_(
+            Lead.email == bindparam("email"),
+            Lead.phone_digest.in_(bindparam("phone_digests", expanding=True)),
+        ),
+        Lead.created_at >= bindparam("since"),
+        Lead.status.in_(lifecycle.ACTIVE),
+        Lead.consent_withdrawn_at.is_(None),
+    )
+    .order_by(Lead.id)
+    .limit(1)
+)
+
+
 def find_duplicate(session: DbSession, lead: Lead) -> Lead | None:
     """The earliest live lead of the same person (email or phone) for the same procedure
     in the 30 days before this one. Only earlier leads count, so two leads processed at
     once never mark each other; only active ones with consent given, so a patient who
     withdrew or whose inquiry was settled can ask again and be heard."""
     return session.scalar(
-        select(Lead)
-        .where(
-            Lead.id < lead.id,
-            Lead.procedure_id == lead.procedure_id,
-            or_(Lead.email == lead.email, Lead.phone_digest.in_(data_keys().digests(lead.phone))),
-            Lead.created_at >= lead.created_at - DUPLICATE_WINDOW,
-            Lead.status.in_(lifecycle.ACTIVE),
-            Lead.consent_withdrawn_at.is_(None),
-        )
-        .order_by(Lead.id)
-        .limit(1)
+        _EARLIER_LEAD_OF_SAME_PERSON,
+        {
+            "lead_id": lead.id,
+            "procedure_id": lead.procedure_id,
+            "email": lead.email,
+            "phone_digests": data_keys().digests(lead.phone),
+            "since": lead.created_at - DUPLICATE_WINDOW,
+        },
     )
 
 
@@ -59,21 +76,26 @@ def _needs_processing(lead: Lead) -> bool:
     )
 
 
+_COUNT_ATTEMPT = (
+    update(Lead)
+    .where(
+        Lead.id == bindparam("lead_id"),
+        Lead.processed_at.is_(None),
+        Lead.status == LeadStatus.NEW,
+        Lead.consent_withdrawn_at.is_(None),
+        Lead.processing_failed.is_(False),
+        Lead.processing_attempts < bindparam("max_attempts"),
+    )
+    .values(processing_attempts=Lead.processing_attempts + 1)
+    .returning(Lead.id)
+    .execution_options(synchronize_session=False)
+)
+
+
 def _count_attempt(session: DbSession, lead_id: int, max_attempts: int) -> bool:
     """One conditional UPDATE: the lead still needs processing and has attempts left."""
     counted = session.execute(
-        update(Lead)
-        .where(
-            Lead.id == lead_id,
-            Lead.processed_at.is_(None),
-            Lead.status == LeadStatus.NEW,
-            Lead.consent_withdrawn_at.is_(None),
-            Lead.processing_failed.is_(False),
-            Lead.processing_attempts < max_attempts,
-        )
-        .values(processing_attempts=Lead.processing_attempts + 1)
-        .returning(Lead.id)
-        .execution_options(synchronize_session=False)
+        _COUNT_ATTEMPT, {"lead_id": lead_id, "max_attempts": max_attempts}
     ).first()
     return counted is not None
 

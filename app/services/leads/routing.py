@@ -299,14 +299,17 @@ def count_new_assignments(session: DbSession, clinic_ids: Iterable[int]) -> dict
     ids = list(clinic_ids)
     if not ids:
         return {}
-    counted = session.scalars(
-        update(Clinic)
-        .where(Clinic.id.in_(ids))
-        .values(week_leads=Clinic.week_leads + 1, month_leads=Clinic.month_leads + 1)
-        .returning(Clinic)
-        .execution_options(populate_existing=True)
-    )
+    counted = session.scalars(_COUNT_NEW_ASSIGNMENT, {"clinic_ids": ids})
     return {clinic.id: clinic for clinic in counted}
+
+
+_COUNT_NEW_ASSIGNMENT = (
+    update(Clinic)
+    .where(Clinic.id.in_(bindparam("clinic_ids", expanding=True)))
+    .values(week_leads=Clinic.week_leads + 1, month_leads=Clinic.month_leads + 1)
+    .returning(Clinic)
+    .execution_options(populate_existing=True)
+)
 
 
 def counts_for_clinic() -> ColumnElement[bool]:

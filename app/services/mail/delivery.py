@@ -8,6 +8,7 @@ recipient's mail system can recognise the copy.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from email.message import Message
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import Insert, event, or_, select, update
+from sqlalchemy import Insert, Update, bindparam, event, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -295,9 +296,19 @@ def _claim(session: DbSession, email_id: int, policy: DeliveryPolicy, now: datet
 
 def _settle(session: DbSession, email_ids: list[int], **values: Any) -> None:
     session.execute(
+        _settling(tuple(sorted(values))),
+        {"email_ids": email_ids, **{f"new_{name}": value for name, value in values.items()}},
+    )
+
+
+@functools.cache
+def _settling(columns: tuple[str, ...]) -> Update:
+    """Built once for each set of columns an outcome writes, as every lead's emails are
+    settled: building the statement cost as much as running it."""
+    return (
         update(OutboundEmail)
-        .where(OutboundEmail.id.in_(email_ids))
-        .values(lease_until=None, **values)
+        .where(OutboundEmail.id.in_(bindparam("email_ids", expanding=True)))
+        .values(lease_until=None, **{name: bindparam(f"new_{name}") for name in columns})
         .execution_options(synchronize_session=False)
     )
 
