@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.models import ClinicUser
 from app.models.base import DbSession
@@ -36,12 +36,14 @@ def user_for_password_token(session: DbSession, token: str, max_age: int) -> Cli
     return user
 
 
+# Built once: every clinic notice of every routed lead looks it up.
+_PRIMARY_USER = select(ClinicUser).where(
+    ClinicUser.clinic_id == bindparam("clinic_id"),
+    ClinicUser.email == bindparam("email"),
+    ClinicUser.active.is_(True),
+)
+
+
 def primary_user(session: DbSession, clinic_id: int, email: str) -> ClinicUser | None:
     """The account behind the clinic's own address, which its emails go to."""
-    return session.scalar(
-        select(ClinicUser).where(
-            ClinicUser.clinic_id == clinic_id,
-            ClinicUser.email == email.lower(),
-            ClinicUser.active.is_(True),
-        )
-    )
+    return session.scalar(_PRIMARY_USER, {"clinic_id": clinic_id, "email": email.lower()})
