@@ -54,12 +54,14 @@ FILTERS = {
 
 @pytest.fixture(scope="module")
 def leads_table(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """30,000 generated leads, analysed, shared by every plan below."""
+    """15,000 generated leads, analysed, shared by every plan below: enough for the planner to
+    scan a table that has lost an index (checked by dropping `ix_leads_created`), half the
+    setup time of 30,000."""
     app = create_app(app_settings(tmp_path_factory.mktemp("plans"), DATABASE_URL=pg_url))
     with app.app_context():
         truncate_all()
         directory_clinics()
-        generate_leads(db.session, 30000)
+        generate_leads(db.session, 15000)
         tag_a_few_leads("rare", every=10000)
         db.session.execute(text("ANALYZE"))
         db.session.commit()
