@@ -75,15 +75,15 @@ def _load_before_first_task(app: Flask) -> None:
     """What any email's first rendering needs, loaded before a worker process's first task
     instead of during it (which made that lead wait ten times as long as the next): every
     patient language's catalogue and locale data, the business calendar (its holiday
-    tables), a database connection. Templates are left to compile on first use: compiling
-    all of them cost four times what the first lead's few took."""
+    tables). Nothing here touches the database or the network, so a worker started while
+    PostgreSQL is down still starts (its tasks fail and are retried). Templates are left to
+    compile on first use: compiling all of them cost four times what the first lead's few
+    took."""
     for tag in patient_locales():
         with force_locale(tag):
             get_translations()
             page_language()
     DeadlinePolicy.from_config(app.config)
-    with db.engine.connect():
-        pass
 
 
 def _check_visibility_timeout(config: dict[str, Any]) -> None:
