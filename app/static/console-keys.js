@@ -8,8 +8,10 @@
   var search = document.querySelector("[data-search]");
   var current = -1;
 
+  // An open dialog keeps its keys; a closed one does not, though the focus may linger on
+  // its button for a moment after Escape closed it.
   function typing(target) {
-    return target.closest("input, select, textarea, [contenteditable], dialog") !== null;
+    return target.closest("input, select, textarea, [contenteditable], dialog[open]") !== null;
   }
 
   function highlight(index) {
