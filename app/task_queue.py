@@ -83,10 +83,9 @@ def _load_before_first_task(app: Flask) -> None:
     process forked from it starts with them (loaded in each pool process instead, the first
     lead waited ~0.1 s in the queue behind that process's start-up, after "ready"), and a
     solo or threaded pool, which forks nothing, is warmed too. The email templates are
-    compiled here as well (~0.2 s once a worker, where each pool process compiling its own
-    on first use made its first lead take four times the next). Nothing here touches the
-    database or the network, so a worker started while PostgreSQL is down still starts (its
-    tasks fail and are retried)."""
+    compiled here as well: ~0.2 s once a worker, instead of in every pool process during
+    its first leads. Nothing here touches the database or the network, so a worker started
+    while PostgreSQL is down still starts (its tasks fail and are retried)."""
     for tag in patient_locales():
         with force_locale(tag):
             get_translations()
