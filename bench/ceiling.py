@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert
 from wtforms import StringField
 
 from app import create_app
@@ -38,9 +38,16 @@ def form() -> ResponseReturnValue:
     return f'<form method="post">{note.csrf_token()}<input name="note"></form>'
 
 
+def create_bench_table(database_url: str) -> None:
+    """Made once, before the web server starts. Made by each gunicorn worker's app instead,
+    two workers could both find it missing and both create it; the loser failed to boot and
+    gunicorn stopped the whole server, after the other had already answered."""
+    engine = create_engine(database_url)
+    metadata.create_all(engine)
+    engine.dispose()
+
+
 def create_bench_app() -> Flask:
     app = create_app()
     app.register_blueprint(bp)
-    with app.app_context():
-        metadata.create_all(db.engine)
     return app

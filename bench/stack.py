@@ -23,6 +23,7 @@ from typing import Any
 import redis
 from aiosmtpd.controller import Controller
 
+from bench.ceiling import create_bench_table
 from bench.common import REDIS_URL, settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,6 +115,7 @@ class Stack:
         )
 
     def start_web(self) -> None:
+        create_bench_table(self.env["DATABASE_URL"])
         self._spawn(
             "web",
             [
