@@ -146,6 +146,7 @@ def load_config(env: Mapping[str, str], instance_path: str | os.PathLike[str]) -
         ),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{instance / 'careroute.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BASE_URL": base_url,
         "PREFERRED_URL_SCHEME": urlsplit(base_url).scheme or "http",
         "TRUSTED_HOSTS": trusted_hosts,

@@ -1,6 +1,6 @@
 """The worker's round trips for one lead: the statements, commits, pool checkouts and pings
-(a connection idle for a second is pinged before use) of processing it and of sending its
-emails, on PostgreSQL, against an SMTP sink.
+(each checkout pings its connection) of processing it and of sending its emails, on
+PostgreSQL, against an SMTP sink.
 
 Leads are stored through intake (not counted) and routed to the demo clinics; then each
 task the outbox holds for them runs in process, in order, as the worker would run it (the
