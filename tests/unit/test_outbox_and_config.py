@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from app import create_app, task_names
 from app.config import ConfigError
 from app.extensions import babel, db
 from app.models import OutboxMessage
+from app.relay import run_relay
 from app.services.outbox import enqueue_task, relay
 from tests.support.application import app_settings, make_app
 from tests.support.broker import CollectingPublisher
@@ -49,6 +52,29 @@ def test_rows_wait_in_the_outbox_while_the_broker_is_down(app: Flask):
         select(OutboxMessage.args).where(OutboxMessage.published_at.is_(None))
     ).all()
     assert unpublished == [[1], [2]]
+
+
+def test_the_relay_waits_out_an_unreachable_database(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    # Nothing listens on port 1: every connection is refused, as while PostgreSQL restarts.
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/careroute"
+    app = create_app(app_settings(tmp_path, DATABASE_URL=unreachable))
+    stop = threading.Event()
+    published: list[int] = []
+    thread = threading.Thread(target=lambda: published.append(run_relay(app, stop)))
+    thread.start()
+
+    deadline = time.monotonic() + 10
+    while caplog.text.count("database unavailable") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    still_running = thread.is_alive()
+    stop.set()
+    thread.join(timeout=10)
+
+    assert caplog.text.count("database unavailable") >= 2
+    assert still_running
+    assert published == [0]
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path):
