@@ -3,8 +3,11 @@ are what operators' scripts call, so they stay stable."""
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 import threading
+from types import FrameType
 
 import click
 from aiosmtpd.controller import Controller
@@ -16,13 +19,15 @@ from flask.cli import AppGroup
 from app import demo, demo_leads
 from app.extensions import db
 from app.models import StaffRole
-from app.relay import run_relay, stop_on_signals
+from app.relay import run_relay
 from app.services import audit
 from app.services.accounts import passwords, staff
 from app.services.answers.business_hours import DeadlinePolicy
 from app.services.clinics.catalog import load_catalog
 from app.services.integrations import partners
 from app.services.privacy.key_rotation import rotate_keys
+
+log = logging.getLogger(__name__)
 
 catalog_cli = AppGroup("catalog", help="The procedure catalogue.")
 staff_cli = AppGroup("staff", help="Staff accounts.")
@@ -98,9 +103,21 @@ def demo_load() -> None:
 def outbox_relay(once: bool) -> None:
     """Publish committed outbox rows to the broker, continuously."""
     stop = threading.Event()
-    stop_on_signals(stop)
+    _stop_on_signals(stop, "relay")
     published = run_relay(current_app._get_current_object(), stop, once=once)  # type: ignore[attr-defined]
     click.echo(f"relay: {published} published")
+
+
+def _stop_on_signals(stop: threading.Event, process: str) -> None:
+    """SIGTERM (honcho, a supervisor) and SIGINT (Ctrl-C) end a long-running command's loop,
+    so it finishes what it is doing and exits cleanly."""
+
+    def _handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s stopping on signal %d", process, signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
 
 
 @devmail_cli.command("serve")
@@ -113,7 +130,7 @@ def devmail_serve() -> None:
     controller.start()
     click.echo(f"mail catcher on 127.0.0.1:{config['MAILCATCHER_PORT']}, see /dev/mail")
     stop = threading.Event()
-    stop_on_signals(stop)
+    _stop_on_signals(stop, "mail catcher")
     stop.wait()
     controller.stop()
 

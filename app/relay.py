@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-from types import FrameType
 
 from celery import Celery
 from flask import Flask
@@ -48,12 +46,3 @@ def _relay_once(app: Flask, celery_app: Celery) -> RelayResult | None:
         except OperationalError as exc:
             log.warning("database unavailable, the outbox waits: %s", exc.orig)
             return None
-
-
-def stop_on_signals(stop: threading.Event) -> None:
-    def _handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("relay stopping on signal %d", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _handler)
-    signal.signal(signal.SIGINT, _handler)
