@@ -112,11 +112,6 @@ def is_right_to_left(locale: str) -> bool:
     return Locale.parse(locale).character_order == "right-to-left"
 
 
-def console_language_choices() -> list[tuple[str, str]]:
-    """The languages a clinic or a staff member can work in, each named in itself."""
-    return [(code, own_name(code)) for code in CONSOLE_LOCALES]
-
-
 def page_language() -> dict[str, object]:
     """What every template needs to say which language it is in and to offer the others."""
     current = str(get_locale() or "en")

@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.extensions import db
@@ -21,16 +21,22 @@ from app.forms.validators import (
     PhoneNumber,
     WebsiteURL,
 )
+from app.i18n import CONSOLE_LOCALES, own_name
 from app.models import Procedure
 from app.reference_data import ACCREDITATIONS, LANGUAGE_CODES
 from app.services.clinics.onboarding import ClinicApplication, email_in_use, registration_in_use
 
 
-def language_choices() -> list[tuple[str, str]]:
+def language_choices() -> list[SelectChoice]:
     """Language names in the reader's own locale, from Babel's CLDR data."""
     locale = get_locale()
     names = locale.languages if locale else {}
-    return [(code, names.get(code, code)) for code in LANGUAGE_CODES]
+    return [SelectChoice(code, names.get(code, code)) for code in LANGUAGE_CODES]
+
+
+def console_language_choices() -> list[SelectChoice]:
+    """The languages a clinic or a staff member can work in, each named in itself."""
+    return [SelectChoice(code, own_name(code)) for code in CONSOLE_LOCALES]
 
 
 def _required(message: Any) -> DataRequired:
@@ -104,9 +110,11 @@ class ClinicApplicationForm(AppForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.languages.choices = language_choices()
-        self.accreditations.choices = [(code, str(label)) for code, label in ACCREDITATIONS.items()]
+        self.accreditations.choices = [
+            SelectChoice(code, str(label)) for code, label in ACCREDITATIONS.items()
+        ]
         self.procedures.choices = [
-            (p.slug, p.label)
+            SelectChoice(p.slug, p.label)
             for p in db.session.scalars(
                 select(Procedure).order_by(Procedure.category, Procedure.name)
             )

@@ -28,8 +28,7 @@ class ListChoiceField(SelectField):
             return
         values = self.values
         if values is None:
-            groups = self.choices.values() if isinstance(self.choices, dict) else [self.choices]
-            values = {self.coerce(value) for group in groups for value, *_ in group}
+            values = {self.coerce(choice.value) for choice in self.choices}
         if self.data not in values:
             raise ValidationError(self.invalid)
 

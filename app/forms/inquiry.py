@@ -24,6 +24,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     StringField,
     TextAreaField,
 )
@@ -50,14 +51,14 @@ from app.services.leads.intake import Inquiry, Upload
 
 
 @cache
-def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
+def country_choices(locale: str) -> tuple[SelectChoice, ...]:
     """ISO 3166 countries named in the reader's language (CLDR, through Babel), sorted once
     per language and process, not on every request."""
     names = Locale.parse(locale).territories
     return tuple(
         sorted(
-            ((c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries),
-            key=lambda choice: choice[1],
+            (SelectChoice(c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries),
+            key=lambda choice: choice.label,
         )
     )
 
@@ -66,24 +67,25 @@ def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
 def country_codes(locale: str) -> frozenset[str]:
     """What the country field accepts: the codes of `country_choices`, and "" (the
     "Choose…" option, which the field's own required check refuses)."""
-    return frozenset({"", *(code for code, _ in country_choices(locale))})
+    return frozenset({"", *(choice.value for choice in country_choices(locale))})
 
 
 # The catalog changes with `flask catalog load`, not between one inquiry and the next.
 CATALOG_CACHE_SECONDS = 60.0
 
 
-def procedure_choices() -> dict[str, list[tuple[str, str]]]:
-    """Grouped by category; each label lists the other names patients know it by.
+def procedure_choices() -> list[SelectChoice]:
+    """Grouped by category (in order, as the list shows them under the category's name);
+    each label lists the other names patients know it by.
 
     Kept per app and locale for a minute: reading the catalogue on every form cost an
     inquiry POST a statement and a tenth of its time, and translating its category names
     another twentieth."""
     cached = current_app.extensions.setdefault("careroute.procedure_choices", {})
     locale = str(get_locale())
-    until, grouped = cached.get(locale, (0.0, {}))
+    until, grouped = cached.get(locale, (0.0, []))
     if until < time.monotonic():
-        grouped = {}
+        grouped = []
         rows = db.session.execute(
             select(Procedure.slug, Procedure.name, Procedure.category, Procedure.synonyms).order_by(
                 Procedure.category, Procedure.name
@@ -94,7 +96,7 @@ def procedure_choices() -> dict[str, list[tuple[str, str]]]:
             synonyms = procedure_synonyms(slug, stored_synonyms)
             label = f"{name} ({', '.join(synonyms[:3])})" if synonyms else name
             category_label = str(CATEGORY_LABELS.get(category, category))
-            grouped.setdefault(category_label, []).append((slug, label))
+            grouped.append(SelectChoice(slug, label, optgroup=category_label))
         cached[locale] = (time.monotonic() + CATALOG_CACHE_SECONDS, grouped)
     return grouped
 
@@ -201,10 +203,11 @@ class InquiryForm(AppForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         locale = str(get_locale())
-        self.country.choices = [("", _l("Choose…")), *country_choices(locale)]
+        choose = SelectChoice("", _l("Choose…"))
+        self.country.choices = [choose, *country_choices(locale)]
         self.country.values = country_codes(locale)
-        self.language.choices = [("", _l("Choose…")), *language_choices()]
-        self.procedure.choices = {"": [("", str(_l("Choose…")))], **procedure_choices()}
+        self.language.choices = [choose, *language_choices()]
+        self.procedure.choices = [choose, *procedure_choices()]
         if not self.is_submitted():
             self.started.data = _started_serializer().dumps(time.time())
             self.submission_id.data = secrets.token_urlsafe(16)
@@ -315,8 +318,8 @@ class PrivacyRequestForm(AppForm):
     kind = RadioField(
         _l("What would you like us to do?"),
         choices=[
-            ("export", _l("Send me a copy of all the information you hold about me")),
-            ("erase", _l("Delete my information (clinics that have it will be told)")),
+            SelectChoice("export", _l("Send me a copy of all the information you hold about me")),
+            SelectChoice("erase", _l("Delete my information (clinics that have it will be told)")),
         ],
         validators=[InputRequired(_l("Please choose one of the two."))],
     )

@@ -33,10 +33,9 @@ from wtforms.validators import (
 )
 
 from app.forms.base import AppForm, FromJson, json_formdata
-from app.forms.clinics import language_choices
+from app.forms.clinics import console_language_choices, language_choices
 from app.forms.fields import CheckboxListField, ListChoiceField
 from app.forms.validators import AtLeastOne, EmailAddress
-from app.i18n import console_language_choices
 from app.reference_data import QUOTE_CURRENCIES, QUOTE_PARTS
 from app.services.accounts.passwords import MIN_PASSWORD_LENGTH
 from app.services.answers.answering import Cover, QuoteDetails, QuoteItem
@@ -71,10 +70,10 @@ class EmailForm(AppForm):
     )
 
 
-def currency_choices() -> list[tuple[str, str]]:
+def currency_choices() -> list[SelectChoice]:
     locale = get_locale()
     names = locale.currencies if locale else {}
-    return [(code, f"{code} — {names.get(code, code)}") for code in QUOTE_CURRENCIES]
+    return [SelectChoice(code, f"{code} — {names.get(code, code)}") for code in QUOTE_CURRENCIES]
 
 
 # The third answer for a part; it is not stored: a part left out of a quote is not offered.
@@ -265,7 +264,10 @@ class MyLanguageForm(AppForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.language.choices = [("", _l("The clinic's language")), *console_language_choices()]
+        self.language.choices = [
+            SelectChoice("", _l("The clinic's language")),
+            *console_language_choices(),
+        ]
 
 
 class ListingForm(AppForm):

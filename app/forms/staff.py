@@ -47,14 +47,19 @@ class CredentialForm(AppForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.code.choices = [(code, str(label)) for code, label in CREDENTIAL_LABELS.items()]
+        self.code.choices = [
+            SelectChoice(code, str(label)) for code, label in CREDENTIAL_LABELS.items()
+        ]
 
 
 class NewStaffForm(AppForm):
     email = StringField(
         _l("Email"), validators=[DataRequired(_l("Please enter an email.")), Length(max=254)]
     )
-    role = SelectField(_l("Role"), choices=[("triager", _l("Triager")), ("admin", _l("Admin"))])
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice("triager", _l("Triager")), SelectChoice("admin", _l("Admin"))],
+    )
     password = PasswordField(
         _l("Password (at least 12 characters)"),
         validators=[Length(min=12, message=_l("Please use at least 12 characters."))],
@@ -93,7 +98,7 @@ class AssignmentRuleForm(AppForm):
         super().__init__(*args, **kwargs)
         self.language.choices = [
             SelectChoice("", _l("Any language")),
-            *(SelectChoice(code, name) for code, name in language_choices()),
+            *language_choices(),
         ]
         self.procedure.choices = [
             SelectChoice("", _l("Any procedure")),
