@@ -3,10 +3,10 @@
 Every inquiry writes one lead, and every index on `leads` is one more B-tree to update in
 that INSERT. This inserts the same batch of leads (fresh keys: reference, email, phone
 digest, submission id; stamped now, as intake stamps them) into a table of generated leads
-with every index, then with each index dropped in turn, each in a transaction rolled back,
-and prints the time per lead each index adds beside the console query or constraint that
-needs it. Server-side only (one INSERT ... SELECT per trial): what the index costs, without
-the network and the web worker around it.
+without each index in turn, each trial beside one with every index and in a transaction
+rolled back, and prints the time per lead each index adds beside the console query or
+constraint that needs it. Server-side only (one INSERT ... SELECT per trial): what the
+index costs, without the network and the web worker around it.
 
 `python -m bench.lead_indexes --keep NAME` uses the database `bench.console_at_scale --keep
 NAME` generated (a million leads with BENCH_FULL=1); without --keep it generates 100,000
@@ -91,25 +91,37 @@ def measure(url: str) -> dict[str, float]:
         for statement in _STAGE:
             connection.execute(statement, {"batch": BATCH})
         connection.commit()
-        samples: dict[str | None, list[float]] = {name: [] for name in [None, *indexes]}
+        # Each trial without an index is paired with one with every index, run next to it
+        # (in turn first and second): the machine's pace drifts over the minutes the trials
+        # take, and unpaired medians once showed indexes whose removal made inserts slower.
+        every: list[float] = []
+        saved: dict[str, list[float]] = {name: [] for name in indexes}
         rng = random.Random(3)
-        for _ in range(ROUNDS):
-            order: list[str | None] = [None, *indexes]
+        for round_ in range(ROUNDS):
+            order = list(indexes)
             rng.shuffle(order)
-            for dropped in order:
-                samples[dropped].append(_insert_ms(connection, dropped))
-    every = statistics.median(samples[None])
-    per_lead = {name: (every - statistics.median(samples[name])) / BATCH * 1000 for name in indexes}
+            for n, dropped in enumerate(order):
+                pair = [None, dropped] if (round_ + n) % 2 else [dropped, None]
+                timed = {name: _insert_ms(connection, name) for name in pair}
+                every.append(timed[None])
+                saved[dropped].append(timed[None] - timed[dropped])
+    per_lead = {name: statistics.median(saved[name]) / BATCH * 1000 for name in indexes}
+    all_indexes = statistics.median(every) / BATCH * 1000
+    noise = statistics.median(abs(t / BATCH * 1000 - all_indexes) for t in every)
     rows = [
         ("leads in the table", f"{count:,}"),
-        ("every index", f"{every / BATCH * 1000:.1f} us per lead"),
+        ("every index", f"{all_indexes:.1f} us per lead (trials vary by {noise:.1f} us)"),
     ]
     rows += [
         (name, f"{cost:+6.1f} us  {NEEDED_BY.get(name, 'NOT NEEDED by any query')}")
         for name, cost in sorted(per_lead.items(), key=lambda item: -item[1])
     ]
-    table("What each leads index adds to an INSERT (median of 5 rounds)", rows)
-    figures = {"lead_indexes.leads": float(count), "lead_indexes.insert_us": every / BATCH * 1000}
+    table(f"What each leads index adds to an INSERT (median of {ROUNDS} paired trials)", rows)
+    figures = {
+        "lead_indexes.leads": float(count),
+        "lead_indexes.insert_us": all_indexes,
+        "lead_indexes.noise_us": noise,
+    }
     figures.update({f"lead_indexes.{name}.us": round(cost, 2) for name, cost in per_lead.items()})
     return figures
 
