@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import BooleanField, SelectChoice, StringField, TextAreaField
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.extensions import db
 from app.forms.base import AppForm
+from app.forms.choices import language_choices
 from app.forms.fields import CheckboxListField
 from app.forms.validators import (
     AtLeastOne,
@@ -21,22 +21,9 @@ from app.forms.validators import (
     PhoneNumber,
     WebsiteURL,
 )
-from app.i18n import CONSOLE_LOCALES, own_name
 from app.models import Procedure
-from app.reference_data import ACCREDITATIONS, LANGUAGE_CODES
+from app.reference_data import ACCREDITATIONS
 from app.services.clinics.onboarding import ClinicApplication, email_in_use, registration_in_use
-
-
-def language_choices() -> list[SelectChoice]:
-    """Language names in the reader's own locale, from Babel's CLDR data."""
-    locale = get_locale()
-    names = locale.languages if locale else {}
-    return [SelectChoice(code, names.get(code, code)) for code in LANGUAGE_CODES]
-
-
-def console_language_choices() -> list[SelectChoice]:
-    """The languages a clinic or a staff member can work in, each named in itself."""
-    return [SelectChoice(code, own_name(code)) for code in CONSOLE_LOCALES]
 
 
 def _required(message: Any) -> DataRequired:

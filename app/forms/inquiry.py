@@ -39,7 +39,7 @@ from wtforms.validators import (
 
 from app.extensions import db
 from app.forms.base import AppForm, FromJson
-from app.forms.clinics import language_choices
+from app.forms.choices import language_choices
 from app.forms.fields import ListChoiceField
 from app.forms.uploads import checked_upload
 from app.forms.validators import EmailAddress, PhoneNumber
@@ -75,17 +75,18 @@ CATALOG_CACHE_SECONDS = 60.0
 
 
 def procedure_choices() -> list[SelectChoice]:
-    """Grouped by category (in order, as the list shows them under the category's name);
-    each label lists the other names patients know it by.
+    """In category order, each under its category's name (WTForms groups consecutive
+    options, and the rows come sorted by category); each label lists the other names
+    patients know it by.
 
     Kept per app and locale for a minute: reading the catalogue on every form cost an
     inquiry POST a statement and a tenth of its time, and translating its category names
     another twentieth."""
     cached = current_app.extensions.setdefault("careroute.procedure_choices", {})
     locale = str(get_locale())
-    until, grouped = cached.get(locale, (0.0, []))
+    until, choices = cached.get(locale, (0.0, []))
     if until < time.monotonic():
-        grouped = []
+        choices = []
         rows = db.session.execute(
             select(Procedure.slug, Procedure.name, Procedure.category, Procedure.synonyms).order_by(
                 Procedure.category, Procedure.name
@@ -96,9 +97,9 @@ def procedure_choices() -> list[SelectChoice]:
             synonyms = procedure_synonyms(slug, stored_synonyms)
             label = f"{name} ({', '.join(synonyms[:3])})" if synonyms else name
             category_label = str(CATEGORY_LABELS.get(category, category))
-            grouped.append(SelectChoice(slug, label, optgroup=category_label))
-        cached[locale] = (time.monotonic() + CATALOG_CACHE_SECONDS, grouped)
-    return grouped
+            choices.append(SelectChoice(slug, label, optgroup=category_label))
+        cached[locale] = (time.monotonic() + CATALOG_CACHE_SECONDS, choices)
+    return choices
 
 
 def _check_travel_date(field: DateField) -> None:

@@ -33,7 +33,7 @@ from wtforms.validators import (
 )
 
 from app.forms.base import AppForm, FromJson, json_formdata
-from app.forms.clinics import console_language_choices, language_choices
+from app.forms.choices import console_language_choices, language_choices
 from app.forms.fields import CheckboxListField, ListChoiceField
 from app.forms.validators import AtLeastOne, EmailAddress
 from app.reference_data import QUOTE_CURRENCIES, QUOTE_PARTS

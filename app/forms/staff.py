@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.forms.base import AppForm
-from app.forms.clinics import language_choices
+from app.forms.choices import language_choices
 from app.forms.fields import CheckboxListField
 from app.models import Procedure, StaffUser
 from app.models.base import utcnow
